@@ -1,0 +1,312 @@
+/**
+ * The API contract: every route, its IAM-authorizable method and path, its schemas and the Lambda
+ * function that serves it. The CDK construct builds API Gateway from this table, the local runtime
+ * routes with it, the OpenAPI document is generated from it and the SDK follows it.
+ */
+import type { z } from 'zod';
+import * as s from './schemas';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * The Lambda function serving a route. Functions are split by the permissions they need, so each
+ * role holds only what its code calls: `read` can only read the table.
+ */
+export type FunctionGroup = 'read' | 'write';
+
+export interface OperationSpec {
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** API Gateway resource path, with `{param}` placeholders. */
+  readonly path: string;
+  readonly group: FunctionGroup;
+  readonly summary: string;
+  readonly tag: 'Registered models' | 'Model versions' | 'Aliases' | 'Stages' | 'Search' | 'Meta';
+  readonly pathParams?: z.ZodType;
+  readonly query?: z.ZodType;
+  /** Query parameters that may repeat (`stages=A&stages=B`). */
+  readonly queryLists?: readonly string[];
+  readonly body?: z.ZodType;
+  readonly response: z.ZodType;
+  readonly successStatus: 200 | 201;
+}
+
+const op = <T extends OperationSpec>(spec: T) => spec;
+
+export const OPERATIONS = [
+  op({
+    operationId: 'createRegisteredModel',
+    method: 'POST',
+    path: '/models',
+    group: 'write',
+    tag: 'Registered models',
+    summary: 'Create a registered model.',
+    body: s.createModelBody,
+    response: s.modelResponse,
+    successStatus: 201,
+  }),
+  op({
+    operationId: 'searchRegisteredModels',
+    method: 'GET',
+    path: '/models',
+    group: 'read',
+    tag: 'Search',
+    summary: "Search registered models with MLflow's filter grammar.",
+    query: s.searchModelsQuery,
+    queryLists: ['order_by'],
+    response: s.modelsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getRegisteredModel',
+    method: 'GET',
+    path: '/models/{name}',
+    group: 'read',
+    tag: 'Registered models',
+    summary: 'Get a registered model with its latest version per stage.',
+    pathParams: s.nameParam,
+    response: s.modelResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'updateRegisteredModel',
+    method: 'PATCH',
+    path: '/models/{name}',
+    group: 'write',
+    tag: 'Registered models',
+    summary: "Update a registered model's description.",
+    pathParams: s.nameParam,
+    body: s.updateModelBody,
+    response: s.modelResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'deleteRegisteredModel',
+    method: 'DELETE',
+    path: '/models/{name}',
+    group: 'write',
+    tag: 'Registered models',
+    summary: 'Delete a registered model with its versions, tags and aliases.',
+    pathParams: s.nameParam,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'renameRegisteredModel',
+    method: 'POST',
+    path: '/models/{name}/rename',
+    group: 'write',
+    tag: 'Registered models',
+    summary: 'Rename a registered model; its versions, tags and aliases follow.',
+    pathParams: s.nameParam,
+    body: s.renameModelBody,
+    response: s.modelResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'setRegisteredModelTag',
+    method: 'POST',
+    path: '/models/{name}/tags',
+    group: 'write',
+    tag: 'Registered models',
+    summary: 'Set a tag on a registered model.',
+    pathParams: s.nameParam,
+    body: s.setTagBody,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'deleteRegisteredModelTag',
+    method: 'DELETE',
+    path: '/models/{name}/tags',
+    group: 'write',
+    tag: 'Registered models',
+    summary: 'Delete a tag of a registered model (succeeds if the tag is absent).',
+    pathParams: s.nameParam,
+    query: s.tagKeyQuery,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getLatestVersions',
+    method: 'GET',
+    path: '/models/{name}/latest-versions',
+    group: 'read',
+    tag: 'Stages',
+    summary: 'The highest version in each requested stage (all stages if none is given).',
+    pathParams: s.nameParam,
+    query: s.latestVersionsQuery,
+    queryLists: ['stages'],
+    response: s.versionsList,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'setRegisteredModelAlias',
+    method: 'PUT',
+    path: '/models/{name}/aliases/{alias}',
+    group: 'write',
+    tag: 'Aliases',
+    summary: 'Point an alias at a version (creates or moves it).',
+    pathParams: s.aliasParams,
+    body: s.setAliasBody,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'deleteRegisteredModelAlias',
+    method: 'DELETE',
+    path: '/models/{name}/aliases/{alias}',
+    group: 'write',
+    tag: 'Aliases',
+    summary: 'Delete an alias (succeeds if the alias is absent).',
+    pathParams: s.aliasParams,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getModelVersionByAlias',
+    method: 'GET',
+    path: '/models/{name}/aliases/{alias}',
+    group: 'read',
+    tag: 'Aliases',
+    summary: 'Resolve an alias to its version; `latest` is the highest version.',
+    pathParams: s.aliasParams,
+    response: s.versionResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'createModelVersion',
+    method: 'POST',
+    path: '/models/{name}/versions',
+    group: 'write',
+    tag: 'Model versions',
+    summary: 'Register a new version; the registry assigns its number.',
+    pathParams: s.nameParam,
+    body: s.createVersionBody,
+    response: s.versionResponse,
+    successStatus: 201,
+  }),
+  op({
+    operationId: 'listModelVersions',
+    method: 'GET',
+    path: '/models/{name}/versions',
+    group: 'read',
+    tag: 'Model versions',
+    summary: 'List the versions of a registered model.',
+    pathParams: s.nameParam,
+    query: s.listVersionsQuery,
+    queryLists: ['order_by'],
+    response: s.versionsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getModelVersion',
+    method: 'GET',
+    path: '/models/{name}/versions/{version}',
+    group: 'read',
+    tag: 'Model versions',
+    summary: 'Get a model version.',
+    pathParams: s.versionParams,
+    response: s.versionResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'updateModelVersion',
+    method: 'PATCH',
+    path: '/models/{name}/versions/{version}',
+    group: 'write',
+    tag: 'Model versions',
+    summary: "Update a version's description (everything else about a version is immutable).",
+    pathParams: s.versionParams,
+    body: s.updateVersionBody,
+    response: s.versionResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'deleteModelVersion',
+    method: 'DELETE',
+    path: '/models/{name}/versions/{version}',
+    group: 'write',
+    tag: 'Model versions',
+    summary: 'Delete a version and the aliases that point at it; its number is never reused.',
+    pathParams: s.versionParams,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'setModelVersionTag',
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/tags',
+    group: 'write',
+    tag: 'Model versions',
+    summary: 'Set a tag on a model version.',
+    pathParams: s.versionParams,
+    body: s.setTagBody,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'deleteModelVersionTag',
+    method: 'DELETE',
+    path: '/models/{name}/versions/{version}/tags',
+    group: 'write',
+    tag: 'Model versions',
+    summary: 'Delete a tag of a model version (succeeds if the tag is absent).',
+    pathParams: s.versionParams,
+    query: s.tagKeyQuery,
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'transitionModelVersionStage',
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/stage',
+    group: 'write',
+    tag: 'Stages',
+    summary: 'Move a version to another stage, optionally archiving the versions already there.',
+    pathParams: s.versionParams,
+    body: s.transitionBody,
+    response: s.versionResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'listTransitions',
+    method: 'GET',
+    path: '/models/{name}/transitions',
+    group: 'read',
+    tag: 'Stages',
+    summary: "The model's stage transitions, newest first (who, when, from, to, comment).",
+    pathParams: s.nameParam,
+    query: s.transitionsQuery,
+    response: s.transitionsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'searchModelVersions',
+    method: 'GET',
+    path: '/versions',
+    group: 'read',
+    tag: 'Search',
+    summary: "Search model versions across the registry with MLflow's filter grammar.",
+    query: s.searchVersionsQuery,
+    queryLists: ['order_by'],
+    response: s.versionsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getOpenApiDocument',
+    method: 'GET',
+    path: '/openapi.json',
+    group: 'read',
+    tag: 'Meta',
+    summary: 'This API as an OpenAPI 3 document.',
+    response: s.emptyResponse,
+    successStatus: 200,
+  }),
+] as const satisfies readonly OperationSpec[];
+
+export type OperationId = (typeof OPERATIONS)[number]['operationId'];
+
+export function operationsOf(group: FunctionGroup): OperationSpec[] {
+  return OPERATIONS.filter((o) => o.group === group);
+}

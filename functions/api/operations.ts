@@ -1,0 +1,194 @@
+/**
+ * What each operation of the contract does: turn the validated input into a use-case call and
+ * the result into the response body. Kept free of HTTP and AWS details.
+ */
+import type { z } from 'zod';
+import { parseStage } from '../domain/model';
+import { parseVersionNumber } from '../domain/rules';
+import type { RegistryService } from '../use-cases/registry';
+import type { OperationId } from './contract';
+import { modelJson, transitionJson, versionJson } from './presenters';
+import type * as s from './schemas';
+
+export interface OperationInput {
+  readonly path: Record<string, string>;
+  readonly query: Record<string, unknown>;
+  readonly body: Record<string, unknown>;
+  /** The IAM principal that signed the request. */
+  readonly caller: string;
+}
+
+export interface OperationContext {
+  readonly registry: RegistryService;
+  /** The OpenAPI document, loaded lazily by the one route that serves it. */
+  readonly openApiDocument: () => Promise<unknown>;
+}
+
+type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
+
+const v = (input: OperationInput) => parseVersionNumber(input.path.version!);
+
+export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
+  async createRegisteredModel({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.createModelBody>;
+    return { registered_model: modelJson(await registry.createRegisteredModel(b, caller)) };
+  },
+  async searchRegisteredModels({ registry }, { query }) {
+    const q = query as z.infer<typeof s.searchModelsQuery>;
+    const page = await registry.searchRegisteredModels({
+      filter: q.filter,
+      orderBy: q.order_by,
+      maxResults: q.max_results,
+      pageToken: q.page_token,
+    });
+    return {
+      registered_models: page.items.map(modelJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getRegisteredModel({ registry }, { path }) {
+    return { registered_model: modelJson(await registry.getRegisteredModel(path.name!)) };
+  },
+  async updateRegisteredModel({ registry }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.updateModelBody>;
+    return {
+      registered_model: modelJson(await registry.updateRegisteredModel(path.name!, b.description, caller)),
+    };
+  },
+  async deleteRegisteredModel({ registry }, { path, caller }) {
+    await registry.deleteRegisteredModel(path.name!, caller);
+    return {};
+  },
+  async renameRegisteredModel({ registry }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.renameModelBody>;
+    return {
+      registered_model: modelJson(await registry.renameRegisteredModel(path.name!, b.new_name, caller)),
+    };
+  },
+  async setRegisteredModelTag({ registry }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.setTagBody>;
+    await registry.setRegisteredModelTag(path.name!, b.key, b.value, caller);
+    return {};
+  },
+  async deleteRegisteredModelTag({ registry }, { path, query, caller }) {
+    await registry.deleteRegisteredModelTag(path.name!, (query as z.infer<typeof s.tagKeyQuery>).key, caller);
+    return {};
+  },
+  async getLatestVersions({ registry }, { path, query }) {
+    const stages = ((query as z.infer<typeof s.latestVersionsQuery>).stages ?? []).map(parseStage);
+    return { model_versions: (await registry.getLatestVersions(path.name!, stages)).map(versionJson) };
+  },
+  async setRegisteredModelAlias({ registry }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.setAliasBody>;
+    await registry.setRegisteredModelAlias(path.name!, path.alias!, parseVersionNumber(b.version), caller);
+    return {};
+  },
+  async deleteRegisteredModelAlias({ registry }, { path, caller }) {
+    await registry.deleteRegisteredModelAlias(path.name!, path.alias!, caller);
+    return {};
+  },
+  async getModelVersionByAlias({ registry }, { path }) {
+    return { model_version: versionJson(await registry.getModelVersionByAlias(path.name!, path.alias!)) };
+  },
+  async createModelVersion({ registry }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.createVersionBody>;
+    const { version } = await registry.createModelVersion(
+      path.name!,
+      {
+        source: b.source,
+        runId: b.run_id,
+        runLink: b.run_link,
+        dataset: b.dataset,
+        parameters: b.parameters,
+        metrics: b.metrics,
+        description: b.description,
+        tags: b.tags,
+        clientToken: b.client_token,
+      },
+      caller,
+    );
+    return { model_version: versionJson(version) };
+  },
+  async listModelVersions({ registry }, { path, query }) {
+    const q = query as z.infer<typeof s.listVersionsQuery>;
+    await registry.requireModel(path.name!);
+    const page = await registry.searchModelVersions({
+      filter: `name = '${path.name}'`,
+      orderBy: q.order_by ?? ['version_number DESC'],
+      maxResults: q.max_results,
+      pageToken: q.page_token,
+    });
+    return {
+      model_versions: page.items.map(versionJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getModelVersion({ registry }, input) {
+    return { model_version: versionJson(await registry.getModelVersion(input.path.name!, v(input))) };
+  },
+  async updateModelVersion({ registry }, input) {
+    const b = input.body as z.infer<typeof s.updateVersionBody>;
+    return {
+      model_version: versionJson(
+        await registry.updateModelVersion(input.path.name!, v(input), b.description, input.caller),
+      ),
+    };
+  },
+  async deleteModelVersion({ registry }, input) {
+    await registry.deleteModelVersion(input.path.name!, v(input), input.caller);
+    return {};
+  },
+  async setModelVersionTag({ registry }, input) {
+    const b = input.body as z.infer<typeof s.setTagBody>;
+    await registry.setModelVersionTag(input.path.name!, v(input), b.key, b.value, input.caller);
+    return {};
+  },
+  async deleteModelVersionTag({ registry }, input) {
+    const key = (input.query as z.infer<typeof s.tagKeyQuery>).key;
+    await registry.deleteModelVersionTag(input.path.name!, v(input), key, input.caller);
+    return {};
+  },
+  async transitionModelVersionStage({ registry }, input) {
+    const b = input.body as z.infer<typeof s.transitionBody>;
+    const outcome = await registry.transitionModelVersionStage(
+      input.path.name!,
+      v(input),
+      {
+        stage: parseStage(b.stage),
+        archiveExistingVersions: b.archive_existing_versions ?? false,
+        comment: b.comment,
+      },
+      input.caller,
+    );
+    if (outcome.kind === 'pending') return { transition_request: outcome.pending };
+    return { model_version: versionJson(outcome.version) };
+  },
+  async listTransitions({ registry }, { path, query }) {
+    const q = query as z.infer<typeof s.transitionsQuery>;
+    const page = await registry.listTransitions(path.name!, {
+      version: q.version === undefined ? undefined : parseVersionNumber(q.version),
+      maxResults: q.max_results,
+      pageToken: q.page_token,
+    });
+    return {
+      transitions: page.items.map(transitionJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async searchModelVersions({ registry }, { query }) {
+    const q = query as z.infer<typeof s.searchVersionsQuery>;
+    const page = await registry.searchModelVersions({
+      filter: q.filter,
+      orderBy: q.order_by,
+      maxResults: q.max_results,
+      pageToken: q.page_token,
+    });
+    return {
+      model_versions: page.items.map(versionJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getOpenApiDocument({ openApiDocument }) {
+    return openApiDocument();
+  },
+};

@@ -1,0 +1,51 @@
+/** Domain objects to the API's wire shapes (snake_case, epoch ms). */
+import type { StageTransition } from '../domain/model';
+import type { ModelView, VersionView } from '../use-cases/registry';
+
+export function versionJson({ version: v, aliases }: VersionView) {
+  return {
+    name: v.name,
+    version: v.version,
+    source: v.source,
+    ...(v.runId ? { run_id: v.runId } : {}),
+    ...(v.runLink ? { run_link: v.runLink } : {}),
+    ...(v.dataset ? { dataset: v.dataset } : {}),
+    parameters: v.parameters,
+    metrics: v.metrics,
+    description: v.description,
+    tags: v.tags,
+    status: v.status,
+    ...(v.statusMessage ? { status_message: v.statusMessage } : {}),
+    current_stage: v.stage,
+    aliases: [...aliases],
+    created_by: v.createdBy,
+    creation_timestamp: v.creationTimestamp,
+    last_updated_timestamp: v.lastUpdatedTimestamp,
+  };
+}
+
+export function modelJson({ model, latestVersions }: ModelView) {
+  return {
+    name: model.name,
+    description: model.description,
+    tags: model.tags,
+    aliases: model.aliases,
+    created_by: model.createdBy,
+    creation_timestamp: model.creationTimestamp,
+    last_updated_timestamp: model.lastUpdatedTimestamp,
+    latest_versions: latestVersions.map(versionJson),
+  };
+}
+
+export function transitionJson(t: StageTransition) {
+  return {
+    name: t.name,
+    version: t.version,
+    from_stage: t.fromStage,
+    to_stage: t.toStage,
+    actor: t.actor,
+    timestamp: t.timestamp,
+    ...(t.comment ? { comment: t.comment } : {}),
+    ...(t.causedBy ? { caused_by: { version: t.causedBy.version, to_stage: t.causedBy.toStage } } : {}),
+  };
+}

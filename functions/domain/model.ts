@@ -1,0 +1,102 @@
+/**
+ * The registry's entities. Plain data: no AWS SDK, no persistence concerns.
+ */
+import { InvalidParameterError } from './errors';
+import { describeValue } from './rules';
+
+export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Stages whose members the registry tracks on the model item, for atomic archive-existing. */
+export const ACTIVE_STAGES = ['Staging', 'Production'] as const;
+export type ActiveStage = (typeof ACTIVE_STAGES)[number];
+
+export function isActiveStage(stage: Stage): stage is ActiveStage {
+  return stage === 'Staging' || stage === 'Production';
+}
+
+/** Parses a stage name case-insensitively into its canonical spelling. */
+export function parseStage(value: string): Stage {
+  const found = STAGES.find((s) => s.toLowerCase() === String(value).trim().toLowerCase());
+  if (!found) {
+    throw new InvalidParameterError(
+      `Invalid Model Version stage: ${describeValue(String(value))}. Choose one of ${STAGES.join(', ')}.`,
+    );
+  }
+  return found;
+}
+
+export type VersionStatus = 'PENDING_REGISTRATION' | 'READY' | 'FAILED_REGISTRATION';
+
+export interface Dataset {
+  /** A human-readable name of the training data set. */
+  readonly name?: string;
+  /** A content hash of the data set (e.g. `sha256:…`), to prove which data trained the model. */
+  readonly digest?: string;
+  /** Where the data set lives (e.g. `s3://bucket/prefix`). */
+  readonly uri?: string;
+}
+
+export interface RegisteredModel {
+  readonly name: string;
+  /** Immutable internal id: versions are stored under it, so a rename does not move them. */
+  readonly id: string;
+  readonly description: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** alias -> version number */
+  readonly aliases: Readonly<Record<string, number>>;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+  readonly createdBy: string;
+  /** The highest version number ever assigned (0 before the first); numbers are never reused. */
+  readonly lastVersion: number;
+  /** Versions currently in Staging and Production. */
+  readonly stageMembers: Readonly<Record<ActiveStage, readonly number[]>>;
+  /** Incremented by every write that depends on stage members or aliases (optimistic concurrency). */
+  readonly revision: number;
+  /** A rename moved the model but has not yet renamed all of its versions (finished on next access). */
+  readonly pendingRename?: boolean;
+  /** A delete started and did not finish: the model is invisible; deleting it again finishes. */
+  readonly deleting?: boolean;
+}
+
+export interface ModelVersion {
+  readonly name: string;
+  readonly modelId: string;
+  readonly version: number;
+  readonly source: string;
+  readonly runId?: string;
+  readonly runLink?: string;
+  readonly dataset?: Dataset;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly description: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly status: VersionStatus;
+  readonly statusMessage?: string;
+  readonly stage: Stage;
+  readonly createdBy: string;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+}
+
+/** One stage change, as recorded in the model's history. */
+export interface StageTransition {
+  readonly name: string;
+  readonly version: number;
+  readonly fromStage: Stage;
+  readonly toStage: Stage;
+  readonly actor: string;
+  readonly timestamp: number;
+  readonly comment?: string;
+  /** Set on the records of versions archived as a side effect of another version's promotion. */
+  readonly causedBy?: { readonly version: number; readonly toStage: Stage };
+}
+
+/** A model version as the API shows it: with the aliases that point at it. */
+export function aliasesOf(model: RegisteredModel, version: number): string[] {
+  return Object.entries(model.aliases)
+    .filter(([, v]) => v === version)
+    .map(([alias]) => alias)
+    .sort();
+}

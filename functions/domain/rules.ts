@@ -1,0 +1,203 @@
+/**
+ * The registry's naming rules and limits, enforced everywhere a value enters the registry.
+ * docs/limits.md documents each of them; change both together.
+ */
+import { InvalidParameterError, LimitExceededError } from './errors';
+
+/**
+ * Registered model names: 1–256 characters, letters, digits, `.`, `_` and `-`, starting with a
+ * letter or digit. Names travel in URL paths, so anything that a proxy, a shell or a file system
+ * could reinterpret (`/`, `%`, `..`, spaces, control characters) is refused rather than escaped.
+ */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
+export const MODEL_NAME_MAX_LENGTH = 256;
+
+/** Aliases follow MLflow: `[\w-]`, at most 255 characters; `latest` and `v<digits>` are reserved. */
+export const ALIAS_PATTERN = /^[\w-]{1,255}$/;
+const RESERVED_ALIAS = /^(latest|[vV]\d+)$/i;
+
+/** Tag keys follow MLflow: letters, digits, `_`, `-`, `.`, ` `, `/` and `:`; at most 250 characters. */
+export const TAG_KEY_PATTERN = /^[\w\-. /:]{1,250}$/;
+export const TAG_VALUE_MAX_LENGTH = 5000;
+export const MAX_TAGS_PER_ENTITY = 50;
+export const MAX_ALIASES_PER_MODEL = 100;
+export const DESCRIPTION_MAX_LENGTH = 5000;
+export const SOURCE_MAX_LENGTH = 2048;
+export const RUN_ID_PATTERN = /^[\w-]{1,256}$/;
+export const RUN_LINK_MAX_LENGTH = 2048;
+export const MAX_PARAMETERS = 200;
+export const PARAMETER_KEY_PATTERN = /^[\w\-. /:]{1,250}$/;
+export const PARAMETER_VALUE_MAX_LENGTH = 6000;
+export const MAX_METRICS = 200;
+export const DATASET_FIELD_MAX_LENGTH = 1024;
+export const CLIENT_TOKEN_PATTERN = /^[\w-]{1,64}$/;
+/** A version number is a positive integer below 2^31 (what MLflow's schema stores). */
+export const MAX_VERSION_NUMBER = 2_147_483_647;
+
+/** Describes a string for an error message without echoing a hostile or huge value back. */
+export function describeValue(value: string): string {
+  const printable = value.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 80
+    ? `'${printable.slice(0, 77)}...' (${value.length} characters)`
+    : `'${printable}'`;
+}
+
+export function assertModelName(name: string, field = 'name'): string {
+  if (typeof name !== 'string' || !MODEL_NAME_PATTERN.test(name)) {
+    throw new InvalidParameterError(
+      `Invalid ${field} ${describeValue(String(name))}: a registered model name is 1-${MODEL_NAME_MAX_LENGTH} characters of letters, digits, '.', '_' and '-', starting with a letter or digit.`,
+    );
+  }
+  return name;
+}
+
+export function assertAlias(alias: string): string {
+  if (!ALIAS_PATTERN.test(alias)) {
+    throw new InvalidParameterError(
+      `Invalid alias ${describeValue(alias)}: an alias is 1-255 characters of letters, digits, '_' and '-'.`,
+    );
+  }
+  if (RESERVED_ALIAS.test(alias)) {
+    throw new InvalidParameterError(
+      `Invalid alias ${describeValue(alias)}: 'latest' and 'v<number>' are reserved alias names; choose another name.`,
+    );
+  }
+  return alias;
+}
+
+export function assertTagKey(key: string): string {
+  if (!TAG_KEY_PATTERN.test(key)) {
+    throw new InvalidParameterError(
+      `Invalid tag key ${describeValue(key)}: a tag key is 1-250 characters of letters, digits, '_', '-', '.', ' ', '/' and ':'.`,
+    );
+  }
+  return key;
+}
+
+export function assertTagValue(key: string, value: string): string {
+  if (value.length > TAG_VALUE_MAX_LENGTH) {
+    throw new InvalidParameterError(
+      `Tag '${key}' has a value of ${value.length} characters; the limit is ${TAG_VALUE_MAX_LENGTH}.`,
+    );
+  }
+  return value;
+}
+
+export function assertTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_TAGS_PER_ENTITY) {
+    throw new LimitExceededError(
+      `${keys.length} tags given; a model or version has at most ${MAX_TAGS_PER_ENTITY}.`,
+    );
+  }
+  for (const key of keys) {
+    assertTagKey(key);
+    assertTagValue(key, tags[key]!);
+  }
+  return { ...tags };
+}
+
+export function assertDescription(description: string): string {
+  if (description.length > DESCRIPTION_MAX_LENGTH) {
+    throw new InvalidParameterError(
+      `The description has ${description.length} characters; the limit is ${DESCRIPTION_MAX_LENGTH}.`,
+    );
+  }
+  return description;
+}
+
+/** Parses a version number given as a number or a decimal string ("3"). */
+export function parseVersionNumber(value: string | number, field = 'version'): number {
+  const text = String(value).trim();
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > MAX_VERSION_NUMBER) {
+    throw new InvalidParameterError(
+      `Parameter '${field}' must be an integer, got ${describeValue(String(value))}. Versions are numbered from 1.`,
+    );
+  }
+  return Number(text);
+}
+
+/**
+ * External sources: a URI with a scheme (s3://, runs:/, models:/, gs://, https://, dbfs:/,
+ * mlflow-artifacts:/, file://…). Relative paths and `..` segments are refused: a source must say
+ * unambiguously where the model lives.
+ */
+const SOURCE_PATTERN = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\S*$/;
+export function assertSource(source: string): string {
+  if (source.length === 0 || source.length > SOURCE_MAX_LENGTH || !SOURCE_PATTERN.test(source)) {
+    throw new InvalidParameterError(
+      `Invalid source ${describeValue(source)}: give the model's location as a URI such as s3://bucket/path, runs:/<run_id>/model or models:/<name>/<version> (at most ${SOURCE_MAX_LENGTH} characters).`,
+    );
+  }
+  if (source.split('/').some((segment) => segment === '..')) {
+    throw new InvalidParameterError(
+      `Invalid source ${describeValue(source)}: '..' path segments are not allowed.`,
+    );
+  }
+  return source;
+}
+
+/** Checks a version's lineage fields: run id, run link, parameters, metrics, data set. */
+export function assertLineage(lineage: {
+  runId?: string | undefined;
+  runLink?: string | undefined;
+  parameters?: Readonly<Record<string, string>> | undefined;
+  metrics?: Readonly<Record<string, number>> | undefined;
+  dataset?: { name?: string | undefined; digest?: string | undefined; uri?: string | undefined } | undefined;
+  clientToken?: string | undefined;
+}): void {
+  if (lineage.runId !== undefined && !RUN_ID_PATTERN.test(lineage.runId)) {
+    throw new InvalidParameterError(
+      `Invalid run_id ${describeValue(lineage.runId)}: a run id is 1-256 characters of letters, digits, '_' and '-'.`,
+    );
+  }
+  if (lineage.runLink !== undefined && lineage.runLink.length > RUN_LINK_MAX_LENGTH) {
+    throw new InvalidParameterError(
+      `run_link has ${lineage.runLink.length} characters; the limit is ${RUN_LINK_MAX_LENGTH}.`,
+    );
+  }
+  const parameters = Object.entries(lineage.parameters ?? {});
+  if (parameters.length > MAX_PARAMETERS) {
+    throw new LimitExceededError(
+      `${parameters.length} parameters given; a version has at most ${MAX_PARAMETERS}.`,
+    );
+  }
+  for (const [key, value] of parameters) {
+    if (!PARAMETER_KEY_PATTERN.test(key)) {
+      throw new InvalidParameterError(
+        `Invalid parameter name ${describeValue(key)}: 1-250 characters of letters, digits, '_', '-', '.', ' ', '/' and ':'.`,
+      );
+    }
+    if (value.length > PARAMETER_VALUE_MAX_LENGTH) {
+      throw new InvalidParameterError(
+        `Parameter '${key}' has a value of ${value.length} characters; the limit is ${PARAMETER_VALUE_MAX_LENGTH}.`,
+      );
+    }
+  }
+  const metrics = Object.entries(lineage.metrics ?? {});
+  if (metrics.length > MAX_METRICS) {
+    throw new LimitExceededError(`${metrics.length} metrics given; a version has at most ${MAX_METRICS}.`);
+  }
+  for (const [key, value] of metrics) {
+    if (!PARAMETER_KEY_PATTERN.test(key)) {
+      throw new InvalidParameterError(
+        `Invalid metric name ${describeValue(key)}: 1-250 characters of letters, digits, '_', '-', '.', ' ', '/' and ':'.`,
+      );
+    }
+    if (!Number.isFinite(value)) {
+      throw new InvalidParameterError(`Metric '${key}' must be a finite number.`);
+    }
+  }
+  for (const [field, value] of Object.entries(lineage.dataset ?? {})) {
+    if (value !== undefined && value.length > DATASET_FIELD_MAX_LENGTH) {
+      throw new InvalidParameterError(
+        `dataset.${field} has ${value.length} characters; the limit is ${DATASET_FIELD_MAX_LENGTH}.`,
+      );
+    }
+  }
+  if (lineage.clientToken !== undefined && !CLIENT_TOKEN_PATTERN.test(lineage.clientToken)) {
+    throw new InvalidParameterError(
+      `Invalid client_token ${describeValue(lineage.clientToken)}: 1-64 characters of letters, digits, '_' and '-'.`,
+    );
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Builds the Lambda handler of one function group: finds the operation API Gateway routed the
+ * request to (by resource template and method, from the contract), validates the input, runs it
+ * and maps every error in one place.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { OperationSpec } from '../../api/contract';
+import { IMPLEMENTATIONS, type OperationContext } from '../../api/operations';
+import { EndpointNotFoundError } from '../../domain/errors';
+import { errorResponse, MethodNotAllowedError } from './errors';
+import { readInput } from './request';
+
+const JSON_HEADERS = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+export function json(status: number, body: unknown, requestId?: string): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { ...JSON_HEADERS, ...(requestId ? { 'X-Request-Id': requestId } : {}) },
+    body: JSON.stringify(body),
+  };
+}
+
+export function createApiHandler(
+  operations: readonly OperationSpec[],
+  context: () => OperationContext,
+  logger: Logger,
+): (event: APIGatewayProxyEvent, lambdaContext: Context) => Promise<APIGatewayProxyResult> {
+  const byRoute = new Map(operations.map((o) => [`${o.method} ${o.path}`, o]));
+  const paths = new Set(operations.map((o) => o.path));
+
+  return async (event, lambdaContext) => {
+    const requestId = event.requestContext?.requestId ?? lambdaContext.awsRequestId;
+    try {
+      const spec = byRoute.get(`${event.httpMethod} ${event.resource}`);
+      if (!spec) {
+        if (paths.has(event.resource)) {
+          throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}.`);
+        }
+        throw new EndpointNotFoundError(`No route for ${event.httpMethod} ${event.path}.`);
+      }
+      const input = readInput(event, spec);
+      logger.appendKeys({ operation: spec.operationId, caller: input.caller });
+      const result = await IMPLEMENTATIONS[spec.operationId as keyof typeof IMPLEMENTATIONS](
+        context(),
+        input,
+      );
+      return json(spec.successStatus, result, requestId);
+    } catch (err) {
+      const mapped = errorResponse(err, requestId);
+      if (mapped.internal) logger.error('Request failed', { error: err as Error });
+      else logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
+      return json(mapped.status, mapped.body, requestId);
+    } finally {
+      logger.removeKeys(['operation', 'caller']);
+    }
+  };
+}

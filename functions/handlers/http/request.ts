@@ -1,0 +1,105 @@
+/**
+ * Reads an API Gateway REST API proxy event (payload format 1.0) into validated operation input.
+ * Every rejection here is a 4xx that changes nothing.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import type { OperationSpec } from '../../api/contract';
+import type { OperationInput } from '../../api/operations';
+import { InvalidParameterError, MalformedRequestError, PayloadTooLargeError } from '../../domain/errors';
+import { UnsupportedMediaTypeError } from './errors';
+
+/** The largest JSON body the API accepts (metadata only: artifacts go to S3 directly). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** The principal API Gateway authenticated with SigV4; locally, the runtime fills the same fields. */
+export function callerOf(event: APIGatewayProxyEvent): string {
+  const id = event.requestContext?.identity;
+  const caller = id?.userArn || id?.caller || id?.accessKey;
+  if (!caller) {
+    // Every deployed route uses AWS_IAM authorization, so API Gateway always sets the identity.
+    throw new MalformedRequestError('The request carries no authenticated identity.');
+  }
+  return caller;
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const want = name.toLowerCase();
+  for (const [k, v] of Object.entries(event.headers ?? {}))
+    if (k.toLowerCase() === want) return v ?? undefined;
+  return undefined;
+}
+
+function parseBody(event: APIGatewayProxyEvent, spec: OperationSpec): Record<string, unknown> {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+  if (!spec.body) {
+    // DELETE requests may carry an (ignored) empty JSON object, as MLflow clients send.
+    if (text.trim() !== '' && text.trim() !== '{}') {
+      throw new InvalidParameterError(`${spec.method} ${spec.path} takes no request body.`);
+    }
+    return {};
+  }
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError(
+      `Send the request body as JSON with 'Content-Type: application/json' (got '${contentType.slice(0, 100)}').`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MalformedRequestError('The request body is not valid JSON.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new MalformedRequestError('The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function parseQuery(event: APIGatewayProxyEvent, spec: OperationSpec): Record<string, unknown> {
+  const multi = event.multiValueQueryStringParameters ?? {};
+  const single = event.queryStringParameters ?? {};
+  const keys = new Set([...Object.keys(multi), ...Object.keys(single)]);
+  const lists = new Set(spec.queryLists ?? []);
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const values = (multi[key] ?? (single[key] !== undefined ? [single[key]] : [])).filter(
+      (x): x is string => x !== undefined,
+    );
+    if (lists.has(key)) out[key] = values;
+    else if (values.length > 1)
+      throw new InvalidParameterError(`Query parameter '${key}' was given more than once.`);
+    else out[key] = values[0];
+  }
+  return out;
+}
+
+function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return {} as T;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 5).map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : where;
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${where}`;
+    }
+    return `${where === 'body' || where === 'query' ? `${where}.` : ''}${field}: ${issue.message}`;
+  });
+  throw new InvalidParameterError(`Invalid request: ${issues.join('; ')}.`);
+}
+
+export function readInput(event: APIGatewayProxyEvent, spec: OperationSpec): OperationInput {
+  const rawPath: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) rawPath[k] = v;
+  return {
+    path: validate(spec.pathParams, rawPath, 'path') as Record<string, string>,
+    query: validate(spec.query, parseQuery(event, spec), 'query') as Record<string, unknown>,
+    body: validate(spec.body, parseBody(event, spec), 'body') as Record<string, unknown>,
+    caller: callerOf(event),
+  };
+}

@@ -1,0 +1,443 @@
+/**
+ * The registry's use cases. Each method validates its input against the domain rules, reads what
+ * it needs through the repository port and applies one atomic change. No AWS SDK here.
+ */
+import {
+  ConcurrentModificationError,
+  InvalidParameterError,
+  InvalidStateError,
+  ResourceNotFoundError,
+} from '../domain/errors';
+import {
+  aliasesOf,
+  type Dataset,
+  isActiveStage,
+  type ModelVersion,
+  type RegisteredModel,
+  STAGES,
+  type Stage,
+  type StageTransition,
+} from '../domain/model';
+import {
+  assertAlias,
+  assertDescription,
+  assertLineage,
+  assertModelName,
+  assertSource,
+  assertTagKey,
+  assertTags,
+  assertTagValue,
+} from '../domain/rules';
+import { effectiveOrder, parseFilter, parseOrderBy, type SearchKind } from '../domain/search-filter';
+import { type Clock, type Page, type RegistryRepository, systemClock } from './ports';
+
+/** A registered model as the API shows it. */
+export interface ModelView {
+  readonly model: RegisteredModel;
+  readonly latestVersions: readonly VersionView[];
+}
+
+/** A model version as the API shows it: with the aliases that point at it. */
+export interface VersionView {
+  readonly version: ModelVersion;
+  readonly aliases: readonly string[];
+}
+
+export interface CreateModelInput {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly tags?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface CreateVersionInput {
+  readonly source: string;
+  readonly runId?: string | undefined;
+  readonly runLink?: string | undefined;
+  readonly dataset?: Dataset | undefined;
+  readonly parameters?: Readonly<Record<string, string>> | undefined;
+  readonly metrics?: Readonly<Record<string, number>> | undefined;
+  readonly description?: string | undefined;
+  readonly tags?: Readonly<Record<string, string>> | undefined;
+  /** Makes the create idempotent: a retry with the same token returns the same version. */
+  readonly clientToken?: string | undefined;
+}
+
+export interface TransitionInput {
+  readonly stage: Stage;
+  readonly archiveExistingVersions: boolean;
+  readonly comment?: string | undefined;
+}
+
+export interface SearchInput {
+  readonly filter?: string | undefined;
+  readonly orderBy?: readonly string[] | undefined;
+  readonly maxResults: number;
+  readonly pageToken?: string | undefined;
+}
+
+/** What a transition policy decided about a requested stage change. */
+export type TransitionDecision =
+  | { readonly kind: 'apply' }
+  /** The change needs approval first: nothing is applied now; `pending` describes the request. */
+  | { readonly kind: 'defer'; readonly pending: unknown };
+
+/**
+ * The policy step before a stage change applies. The registry core applies every transition at
+ * once; governance (approval gates) plugs in here without changing the transition itself.
+ */
+export interface TransitionPolicy {
+  evaluate(request: {
+    model: RegisteredModel;
+    version: ModelVersion;
+    input: TransitionInput;
+    caller: string;
+  }): Promise<TransitionDecision>;
+}
+
+export const applyAtOnce: TransitionPolicy = { evaluate: async () => ({ kind: 'apply' }) };
+
+export type TransitionOutcome =
+  | { readonly kind: 'applied'; readonly version: VersionView }
+  | { readonly kind: 'pending'; readonly pending: unknown };
+
+const RETRIES_ON_CONFLICT = 8;
+
+export class RegistryService {
+  constructor(
+    private readonly repo: RegistryRepository,
+    private readonly policy: TransitionPolicy = applyAtOnce,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Reads a model or throws the not-found error MLflow clients match on. */
+  async requireModel(name: string): Promise<RegisteredModel> {
+    assertModelName(name);
+    const model = await this.repo.getModel(name);
+    if (!model || model.deleting) {
+      throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
+    }
+    if (model.pendingRename) await this.repo.completeRename(model);
+    return model;
+  }
+
+  async requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
+    const found = await this.repo.getVersion(model, version);
+    if (!found)
+      throw new ResourceNotFoundError(`Model Version (name=${model.name}, version=${version}) not found`);
+    return found;
+  }
+
+  /** Runs a write that is conditioned on the model's revision again on a fresh read if it lost a race. */
+  private async withFreshModel<T>(name: string, write: (model: RegisteredModel) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const model = await this.requireModel(name);
+      try {
+        return await write(model);
+      } catch (err) {
+        if (!(err instanceof ConcurrentModificationError) || attempt >= RETRIES_ON_CONFLICT) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private view(model: RegisteredModel, version: ModelVersion): VersionView {
+    return { version: { ...version, name: model.name }, aliases: aliasesOf(model, version.version) };
+  }
+
+  private async modelView(model: RegisteredModel): Promise<ModelView> {
+    const latest = await this.repo.latestVersions(model, STAGES);
+    return { model, latestVersions: latest.map((v) => this.view(model, v)) };
+  }
+
+  // ---------------------------------------------------------------- registered models
+
+  async createRegisteredModel(input: CreateModelInput, caller: string): Promise<ModelView> {
+    assertModelName(input.name);
+    const now = this.clock.now();
+    const model: RegisteredModel = {
+      name: input.name,
+      id: crypto.randomUUID(),
+      description: assertDescription(input.description ?? ''),
+      tags: assertTags(input.tags ?? {}),
+      aliases: {},
+      creationTimestamp: now,
+      lastUpdatedTimestamp: now,
+      createdBy: caller,
+      lastVersion: 0,
+      stageMembers: { Staging: [], Production: [] },
+      revision: 0,
+    };
+    await this.repo.createModel(model);
+    return { model, latestVersions: [] };
+  }
+
+  async getRegisteredModel(name: string): Promise<ModelView> {
+    return this.modelView(await this.requireModel(name));
+  }
+
+  async updateRegisteredModel(name: string, description: string, _caller: string): Promise<ModelView> {
+    assertDescription(description);
+    const model = await this.requireModel(name);
+    return this.modelView(await this.repo.updateModelDescription(model, description, this.clock.now()));
+  }
+
+  async renameRegisteredModel(name: string, newName: string, _caller: string): Promise<ModelView> {
+    assertModelName(newName, 'new_name');
+    const renamed = await this.withFreshModel(name, (model) =>
+      newName === model.name
+        ? Promise.resolve(model)
+        : this.repo.renameModel(model, newName, this.clock.now()),
+    );
+    return this.modelView(renamed);
+  }
+
+  async deleteRegisteredModel(name: string, _caller: string): Promise<void> {
+    assertModelName(name);
+    const model = await this.repo.getModel(name);
+    if (!model) throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
+    await this.repo.deleteModel(model);
+  }
+
+  async setRegisteredModelTag(name: string, key: string, value: string, _caller: string): Promise<void> {
+    assertTagKey(key);
+    assertTagValue(key, value);
+    const model = await this.requireModel(name);
+    await this.repo.setModelTag(model, key, value, this.clock.now());
+  }
+
+  async deleteRegisteredModelTag(name: string, key: string, _caller: string): Promise<void> {
+    assertTagKey(key);
+    const model = await this.requireModel(name);
+    await this.repo.deleteModelTag(model, key, this.clock.now());
+  }
+
+  async searchRegisteredModels(input: SearchInput): Promise<Page<ModelView>> {
+    const page = await this.repo.searchModels(this.searchQuery('models', input));
+    const items = await Promise.all(page.items.map((m) => this.modelView(m)));
+    return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  }
+
+  private searchQuery(kind: SearchKind, input: SearchInput) {
+    const clauses = parseFilter(kind, input.filter);
+    const order = effectiveOrder(kind, parseOrderBy(kind, input.orderBy));
+    return {
+      clauses,
+      order,
+      maxResults: input.maxResults,
+      ...(input.pageToken ? { pageToken: input.pageToken } : {}),
+    };
+  }
+
+  // ---------------------------------------------------------------- model versions
+
+  async createModelVersion(
+    name: string,
+    input: CreateVersionInput,
+    caller: string,
+  ): Promise<{ version: VersionView; created: boolean }> {
+    assertSource(input.source);
+    assertLineage(input);
+    const model = await this.requireModel(name);
+    const { version, created } = await this.repo.createVersion(
+      model,
+      {
+        source: input.source,
+        ...(input.runId ? { runId: input.runId } : {}),
+        ...(input.runLink ? { runLink: input.runLink } : {}),
+        ...(input.dataset && Object.keys(input.dataset).length ? { dataset: input.dataset } : {}),
+        parameters: input.parameters ?? {},
+        metrics: input.metrics ?? {},
+        description: assertDescription(input.description ?? ''),
+        tags: assertTags(input.tags ?? {}),
+        // External sources are READY at once; registry-managed artifacts start PENDING_REGISTRATION.
+        status: 'READY',
+        createdBy: caller,
+      },
+      this.clock.now(),
+      input.clientToken,
+    );
+    return { version: this.view(model, version), created };
+  }
+
+  async getModelVersion(name: string, version: number): Promise<VersionView> {
+    const model = await this.requireModel(name);
+    return this.view(model, await this.requireVersion(model, version));
+  }
+
+  async updateModelVersion(
+    name: string,
+    version: number,
+    description: string,
+    _caller: string,
+  ): Promise<VersionView> {
+    assertDescription(description);
+    const model = await this.requireModel(name);
+    const current = await this.requireVersion(model, version);
+    return this.view(
+      model,
+      await this.repo.updateVersionDescription(model, current, description, this.clock.now()),
+    );
+  }
+
+  async setModelVersionTag(name: string, version: number, key: string, value: string, _caller: string) {
+    assertTagKey(key);
+    assertTagValue(key, value);
+    const model = await this.requireModel(name);
+    await this.repo.setVersionTag(
+      model,
+      await this.requireVersion(model, version),
+      key,
+      value,
+      this.clock.now(),
+    );
+  }
+
+  async deleteModelVersionTag(name: string, version: number, key: string, _caller: string) {
+    assertTagKey(key);
+    const model = await this.requireModel(name);
+    await this.repo.deleteVersionTag(model, await this.requireVersion(model, version), key, this.clock.now());
+  }
+
+  async deleteModelVersion(name: string, version: number, _caller: string): Promise<void> {
+    await this.withFreshModel(name, async (model) => {
+      const current = await this.requireVersion(model, version);
+      await this.repo.deleteVersion(model, current, this.clock.now());
+    });
+  }
+
+  /**
+   * Requests a stage change. The policy decides whether it applies now or waits for approval;
+   * when it applies, the version moves and (if asked) the other versions in the target stage are
+   * archived in the same write.
+   */
+  async transitionModelVersionStage(
+    name: string,
+    version: number,
+    input: TransitionInput,
+    caller: string,
+  ): Promise<TransitionOutcome> {
+    if (input.archiveExistingVersions && !isActiveStage(input.stage)) {
+      throw new InvalidParameterError(
+        `archive_existing_versions can only be used when transitioning to Staging or Production, not ${input.stage}.`,
+      );
+    }
+    const model = await this.requireModel(name);
+    const current = await this.requireVersion(model, version);
+    this.assertTransitionable(model, current);
+    const decision = await this.policy.evaluate({ model, version: current, input, caller });
+    if (decision.kind === 'defer') return { kind: 'pending', pending: decision.pending };
+    return { kind: 'applied', version: await this.applyTransition(name, version, input, caller) };
+  }
+
+  private assertTransitionable(model: RegisteredModel, version: ModelVersion): void {
+    if (version.status !== 'READY') {
+      throw new InvalidStateError(
+        `Model Version (name=${model.name}, version=${version.version}) is ${version.status}, not READY; only READY versions can change stage.`,
+      );
+    }
+  }
+
+  /** Applies a stage change now (used directly, and by governance once a request is approved). */
+  async applyTransition(
+    name: string,
+    version: number,
+    input: TransitionInput,
+    caller: string,
+  ): Promise<VersionView> {
+    return this.withFreshModel(name, async (model) => {
+      const current = await this.requireVersion(model, version);
+      this.assertTransitionable(model, current);
+      const archive =
+        input.archiveExistingVersions && isActiveStage(input.stage)
+          ? this.repo.stageMembers(model, input.stage).filter((v) => v !== version)
+          : [];
+      const moved = await this.repo.transitionStage({
+        model,
+        version: current,
+        toStage: input.stage,
+        archive,
+        actor: caller,
+        ...(input.comment ? { comment: input.comment } : {}),
+        now: this.clock.now(),
+      });
+      return this.view(model, moved);
+    });
+  }
+
+  async getLatestVersions(name: string, stages: readonly Stage[]): Promise<VersionView[]> {
+    const model = await this.requireModel(name);
+    const wanted = stages.length ? [...new Set(stages)] : STAGES;
+    const latest = await this.repo.latestVersions(model, wanted);
+    return latest.map((v) => this.view(model, v));
+  }
+
+  async searchModelVersions(input: SearchInput): Promise<Page<VersionView>> {
+    const page = await this.repo.searchVersions(this.searchQuery('versions', input));
+    // Aliases live on the model item: read each distinct model once.
+    const names = [...new Set(page.items.map((v) => v.name))];
+    const models = new Map(
+      (await Promise.all(names.map((n) => this.repo.getModel(n)))).filter(Boolean).map((m) => [m!.id, m!]),
+    );
+    const items = page.items.map((v) => {
+      const model = models.get(v.modelId);
+      return {
+        version: model ? { ...v, name: model.name } : v,
+        aliases: model ? aliasesOf(model, v.version) : [],
+      };
+    });
+    return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  }
+
+  async listTransitions(
+    name: string,
+    options: { version?: number | undefined; maxResults: number; pageToken?: string | undefined },
+  ): Promise<Page<StageTransition>> {
+    const model = await this.requireModel(name);
+    if (options.version !== undefined) await this.requireVersion(model, options.version);
+    return this.repo.listTransitions(model, {
+      maxResults: options.maxResults,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      ...(options.pageToken ? { pageToken: options.pageToken } : {}),
+    });
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  async setRegisteredModelAlias(
+    name: string,
+    alias: string,
+    version: number,
+    _caller: string,
+  ): Promise<void> {
+    assertAlias(alias);
+    const model = await this.requireModel(name);
+    await this.repo.setAlias(model, alias, version, this.clock.now());
+  }
+
+  async deleteRegisteredModelAlias(name: string, alias: string, _caller: string): Promise<void> {
+    assertAlias(alias);
+    const model = await this.requireModel(name);
+    await this.repo.deleteAlias(model, alias, this.clock.now());
+  }
+
+  /** Resolves an alias; `latest` is the highest existing version. */
+  async getModelVersionByAlias(name: string, alias: string): Promise<VersionView> {
+    const model = await this.requireModel(name);
+    if (alias.toLowerCase() === 'latest') {
+      const page = await this.repo.searchVersions({
+        clauses: [{ key: { type: 'attribute', name: 'name' }, comparator: '=', value: model.name }],
+        order: [{ key: 'version_number', direction: 'DESC' }],
+        maxResults: 1,
+      });
+      const latest = page.items[0];
+      if (!latest) throw new InvalidParameterError(`Registered model alias ${alias} not found.`);
+      return this.view(model, latest);
+    }
+    assertAlias(alias);
+    const version = model.aliases[alias];
+    if (version === undefined) throw new InvalidParameterError(`Registered model alias ${alias} not found.`);
+    return this.view(model, await this.requireVersion(model, version));
+  }
+}

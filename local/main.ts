@@ -1,0 +1,34 @@
+/**
+ * `npm start`: runs the registry locally. Data lives in ./.data (MREG_DATA_DIR) unless
+ * MREG_IN_MEMORY=1 or --in-memory is given; the API listens on 127.0.0.1:$PORT (default 5000).
+ */
+import { resolve } from 'node:path';
+import { startLocalRegistry } from './registry';
+
+async function main(): Promise<void> {
+  const inMemory = process.argv.includes('--in-memory') || process.env.MREG_IN_MEMORY === '1';
+  const port = Number(process.env.PORT ?? 5000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
+  const dataDir = resolve(process.env.MREG_DATA_DIR ?? '.data');
+  const registry = await startLocalRegistry({ port, ...(inMemory ? { inMemory: true } : { dataDir }) });
+  console.log(`Model registry running at ${registry.url}`);
+  console.log(inMemory ? 'Data: in memory (lost on exit)' : `Data: ${dataDir}`);
+  console.log('Local mode: requests are not authenticated; the SigV4 access key id names the caller.');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await registry.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
