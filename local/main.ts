@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const registry = await startLocalRegistry({ port, ...(inMemory ? { inMemory: true } : { dataDir }) });
   console.log(`Model registry running at ${registry.url}`);
   console.log(inMemory ? 'Data: in memory (lost on exit)' : `Data: ${dataDir}`);
+  console.log(`DynamoDB Local: ${registry.dynamoEndpoint} (pid ${registry.dynamoPid})`);
   console.log('Local mode: requests are not authenticated; the SigV4 access key id names the caller.');
 
   let stopping = false;

@@ -30,6 +30,8 @@ export interface LocalRegistry {
   readonly dynamoEndpoint: string;
   readonly tableName: string;
   readonly env: Environment;
+  /** PID of the DynamoDB Local process this registry started (none when it reuses one). */
+  readonly dynamoPid?: number;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       dynamoEndpoint,
       tableName,
       env,
+      ...(dynamo ? { dynamoPid: dynamo.pid } : {}),
       async stop() {
         ready = false;
         server.closeAllConnections();
