@@ -12,7 +12,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * The Lambda function serving a route. Functions are split by the permissions they need, so each
  * role holds only what its code calls: `read` can only read the table.
  */
-export type FunctionGroup = 'read' | 'write';
+export type FunctionGroup = 'read' | 'write' | 'upload' | 'download';
 
 export interface OperationSpec {
   readonly operationId: string;
@@ -21,7 +21,14 @@ export interface OperationSpec {
   readonly path: string;
   readonly group: FunctionGroup;
   readonly summary: string;
-  readonly tag: 'Registered models' | 'Model versions' | 'Aliases' | 'Stages' | 'Search' | 'Meta';
+  readonly tag:
+    | 'Registered models'
+    | 'Model versions'
+    | 'Artifacts'
+    | 'Aliases'
+    | 'Stages'
+    | 'Search'
+    | 'Meta';
   readonly pathParams?: z.ZodType;
   readonly query?: z.ZodType;
   /** Query parameters that may repeat (`stages=A&stages=B`). */
@@ -178,13 +185,64 @@ export const OPERATIONS = [
     operationId: 'createModelVersion',
     method: 'POST',
     path: '/models/{name}/versions',
-    group: 'write',
+    group: 'upload',
     tag: 'Model versions',
-    summary: 'Register a new version; the registry assigns its number.',
+    summary:
+      'Register a new version; the registry assigns its number. With `files`, the version waits (PENDING_REGISTRATION) for the upload and answers with presigned upload instructions.',
     pathParams: s.nameParam,
     body: s.createVersionBody,
-    response: s.versionResponse,
+    response: s.createVersionResponse,
     successStatus: 201,
+  }),
+  op({
+    operationId: 'getUploadUrls',
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/upload-urls',
+    group: 'upload',
+    tag: 'Artifacts',
+    summary:
+      'Fresh presigned upload instructions for a pending version, with the parts S3 already has (to resume an interrupted upload).',
+    pathParams: s.versionParams,
+    body: s.uploadUrlsBody,
+    response: s.uploadResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'finalizeModelVersion',
+    method: 'POST',
+    path: '/models/{name}/versions/{version}/finalize',
+    group: 'upload',
+    tag: 'Artifacts',
+    summary:
+      'Complete the uploads and start verifying every declared file (size and SHA-256). The version becomes READY, or FAILED_REGISTRATION with the reason; poll the version.',
+    pathParams: s.versionParams,
+    body: s.finalizeBody,
+    response: s.versionResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getModelVersionDownload',
+    method: 'GET',
+    path: '/models/{name}/versions/{version}/download',
+    group: 'download',
+    tag: 'Artifacts',
+    summary:
+      'Presigned download URLs for every file of a READY version, with the manifest (paths, sizes, SHA-256).',
+    pathParams: s.versionParams,
+    response: s.downloadResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'resolveModelUri',
+    method: 'GET',
+    path: '/resolve',
+    group: 'download',
+    tag: 'Artifacts',
+    summary:
+      'Resolve models:/name/<version>, models:/name/<Stage>, models:/name@alias or models:/name/latest to a version and its download.',
+    query: s.resolveQuery,
+    response: s.downloadResponse,
+    successStatus: 200,
   }),
   op({
     operationId: 'listModelVersions',

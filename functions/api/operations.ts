@@ -5,9 +5,10 @@
 import type { z } from 'zod';
 import { parseStage } from '../domain/model';
 import { parseVersionNumber } from '../domain/rules';
-import type { RegistryService } from '../use-cases/registry';
+import type { ArtifactService } from '../use-cases/artifacts';
+import type { CreateVersionInput, RegistryService } from '../use-cases/registry';
 import type { OperationId } from './contract';
-import { modelJson, transitionJson, versionJson } from './presenters';
+import { downloadJson, modelJson, transitionJson, uploadJson, versionJson } from './presenters';
 import type * as s from './schemas';
 
 export interface OperationInput {
@@ -20,6 +21,8 @@ export interface OperationInput {
 
 export interface OperationContext {
   readonly registry: RegistryService;
+  /** Present in the functions that handle registry-managed artifacts. */
+  readonly artifacts?: ArtifactService;
   /** The OpenAPI document, loaded lazily by the one route that serves it. */
   readonly openApiDocument: () => Promise<unknown>;
 }
@@ -27,6 +30,11 @@ export interface OperationContext {
 type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
 
 const v = (input: OperationInput) => parseVersionNumber(input.path.version!);
+
+function artifactsOf(ctx: OperationContext): ArtifactService {
+  if (!ctx.artifacts) throw new Error('This function is not configured for artifacts (ARTIFACT_BUCKET).');
+  return ctx.artifacts;
+}
 
 export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
   async createRegisteredModel({ registry }, { body, caller }) {
@@ -90,24 +98,54 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
   async getModelVersionByAlias({ registry }, { path }) {
     return { model_version: versionJson(await registry.getModelVersionByAlias(path.name!, path.alias!)) };
   },
-  async createModelVersion({ registry }, { path, body, caller }) {
+  async createModelVersion(ctx, { path, body, caller }) {
     const b = body as z.infer<typeof s.createVersionBody>;
-    const { version } = await registry.createModelVersion(
-      path.name!,
-      {
-        source: b.source,
-        runId: b.run_id,
-        runLink: b.run_link,
-        dataset: b.dataset,
-        parameters: b.parameters,
-        metrics: b.metrics,
-        description: b.description,
-        tags: b.tags,
-        clientToken: b.client_token,
-      },
-      caller,
-    );
+    const input: CreateVersionInput = {
+      source: b.source,
+      runId: b.run_id,
+      runLink: b.run_link,
+      dataset: b.dataset,
+      parameters: b.parameters,
+      metrics: b.metrics,
+      description: b.description,
+      tags: b.tags,
+      clientToken: b.client_token,
+    };
+    if (b.files) {
+      const { version, upload } = await artifactsOf(ctx).createVersion(path.name!, input, b.files, caller);
+      return { model_version: versionJson(version), upload: uploadJson(upload) };
+    }
+    const { version } = await ctx.registry.createModelVersion(path.name!, input, caller);
     return { model_version: versionJson(version) };
+  },
+  async getUploadUrls(ctx, input) {
+    const b = input.body as z.infer<typeof s.uploadUrlsBody>;
+    const { version, upload } = await artifactsOf(ctx).uploadUrls(
+      input.path.name!,
+      v(input),
+      b.files?.map((f) => ({ path: f.path, partNumbers: f.part_numbers })),
+    );
+    return { model_version: versionJson(version), upload: uploadJson(upload) };
+  },
+  async finalizeModelVersion(ctx, input) {
+    const b = input.body as z.infer<typeof s.finalizeBody>;
+    const parts = Object.fromEntries(
+      Object.entries(b.parts ?? {}).map(([path, list]) => [
+        path,
+        list.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
+      ]),
+    );
+    return { model_version: versionJson(await artifactsOf(ctx).finalize(input.path.name!, v(input), parts)) };
+  },
+  async getModelVersionDownload(ctx, input) {
+    const { version, download } = await artifactsOf(ctx).download(input.path.name!, v(input));
+    return { model_version: versionJson(version), download: downloadJson(download) };
+  },
+  async resolveModelUri(ctx, { query }) {
+    const { version, download } = await artifactsOf(ctx).resolve(
+      (query as z.infer<typeof s.resolveQuery>).uri,
+    );
+    return { model_version: versionJson(version), download: downloadJson(download) };
   },
   async listModelVersions({ registry }, { path, query }) {
     const q = query as z.infer<typeof s.listVersionsQuery>;

@@ -1,5 +1,6 @@
 /** Domain objects to the API's wire shapes (snake_case, epoch ms). */
 import type { StageTransition } from '../domain/model';
+import type { Download, UploadInstructions } from '../use-cases/artifacts';
 import type { ModelView, VersionView } from '../use-cases/registry';
 
 export function versionJson({ version: v, aliases }: VersionView) {
@@ -16,6 +17,7 @@ export function versionJson({ version: v, aliases }: VersionView) {
     tags: v.tags,
     status: v.status,
     ...(v.statusMessage ? { status_message: v.statusMessage } : {}),
+    ...(v.files ? { files: v.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })) } : {}),
     current_stage: v.stage,
     aliases: [...aliases],
     created_by: v.createdBy,
@@ -47,5 +49,32 @@ export function transitionJson(t: StageTransition) {
     timestamp: t.timestamp,
     ...(t.comment ? { comment: t.comment } : {}),
     ...(t.causedBy ? { caused_by: { version: t.causedBy.version, to_stage: t.causedBy.toStage } } : {}),
+  };
+}
+
+export function uploadJson(u: UploadInstructions) {
+  return {
+    expires_at: u.expiresAt,
+    files: u.files.map((f) => ({
+      path: f.path,
+      size: f.size,
+      method: f.method,
+      ...(f.url ? { url: f.url } : {}),
+      headers: f.headers,
+      ...(f.uploadId ? { upload_id: f.uploadId } : {}),
+      ...(f.partSize ? { part_size: f.partSize } : {}),
+      ...(f.partCount ? { part_count: f.partCount } : {}),
+      ...(f.parts ? { parts: f.parts.map((p) => ({ part_number: p.partNumber, url: p.url })) } : {}),
+    })),
+  };
+}
+
+export function downloadJson(d: Download) {
+  return {
+    name: d.name,
+    version: d.version,
+    source: d.source,
+    expires_at: d.expiresAt,
+    files: d.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, url: f.url })),
   };
 }

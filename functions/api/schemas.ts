@@ -18,6 +18,41 @@ export const datasetSchema = z
   })
   .strict();
 
+export const artifactFileSchema = z.object({
+  path: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+});
+
+export const presignedPartSchema = z.object({ part_number: z.number().int(), url: z.string() });
+
+/** How to upload one declared file: one presigned PUT, or presigned multipart parts. */
+export const uploadInstructionSchema = z.object({
+  path: z.string(),
+  size: z.number().int(),
+  method: z.enum(['PUT', 'MULTIPART']),
+  url: z.string().optional().describe('PUT: the presigned URL.'),
+  headers: z
+    .record(z.string(), z.string())
+    .describe('PUT: headers to send exactly as given (they are signed: write-once, size, SHA-256).'),
+  upload_id: z.string().optional(),
+  part_size: z
+    .number()
+    .int()
+    .optional()
+    .describe('MULTIPART: bytes per part (the last part may be smaller).'),
+  part_count: z.number().int().optional(),
+  parts: z
+    .array(presignedPartSchema)
+    .optional()
+    .describe('MULTIPART: presigned URLs of some parts; ask the upload-urls route for the others.'),
+});
+
+export const uploadSchema = z.object({
+  expires_at: z.number().int().describe('Epoch ms when these URLs stop working.'),
+  files: z.array(uploadInstructionSchema),
+});
+
 export const modelVersionSchema = z.object({
   name: z.string(),
   version: z.number().int(),
@@ -31,6 +66,7 @@ export const modelVersionSchema = z.object({
   tags: stringMap('Tags.'),
   status: z.enum(['PENDING_REGISTRATION', 'READY', 'FAILED_REGISTRATION']),
   status_message: z.string().optional(),
+  files: z.array(artifactFileSchema).optional().describe('Registry-managed files (manifest).'),
   current_stage: z.enum(STAGES),
   aliases: z.array(z.string()),
   created_by: z.string(),
@@ -91,9 +127,31 @@ export const setTagBody = z.object({ key: z.string(), value: z.string() }).stric
 export const tagKeyQuery = z.object({ key: z.string() }).strict();
 export const setAliasBody = z.object({ version: z.union([z.number().int(), z.string()]) }).strict();
 
+export const declaredFileSchema = z
+  .object({
+    path: z.string().describe("Relative path inside the model, e.g. 'model.pkl' or 'weights/part-0.bin'."),
+    size: z.number().int().nonnegative().describe('Size in bytes.'),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters')
+      .describe('SHA-256 of the content, lowercase hex.'),
+  })
+  .strict();
+
 export const createVersionBody = z
   .object({
-    source: z.string().describe('Where the model lives: s3://…, runs:/…, models:/name/3, …'),
+    source: z
+      .string()
+      .optional()
+      .describe('Where the model lives: s3://…, runs:/…, models:/name/3, … Omit when uploading files.'),
+    files: z
+      .array(declaredFileSchema)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'Files to upload into registry-managed storage; the response carries presigned upload instructions.',
+      ),
     run_id: z.string().max(256).optional(),
     run_link: z.string().max(2048).optional(),
     dataset: datasetSchema.optional(),
@@ -153,6 +211,61 @@ export const transitionsQuery = z
 
 export const modelResponse = z.object({ registered_model: registeredModelSchema });
 export const versionResponse = z.object({ model_version: modelVersionSchema });
+export const createVersionResponse = z.object({
+  model_version: modelVersionSchema,
+  upload: uploadSchema.optional().describe('Present when files were declared.'),
+});
+export const uploadUrlsBody = z
+  .object({
+    files: z
+      .array(
+        z
+          .object({
+            path: z.string(),
+            part_numbers: z.array(z.number().int()).max(1000).optional().describe('MULTIPART: which parts.'),
+          })
+          .strict(),
+      )
+      .max(1000)
+      .optional()
+      .describe(
+        'Files (and parts) to presign; default: every file, and the first parts of each multipart file.',
+      ),
+  })
+  .strict();
+export const uploadResponse = z.object({ model_version: modelVersionSchema, upload: uploadSchema });
+export const finalizeBody = z
+  .object({
+    parts: z
+      .record(
+        z.string(),
+        z
+          .array(
+            z
+              .object({ part_number: z.number().int().min(1).max(10_000), etag: z.string().max(256) })
+              .strict(),
+          )
+          .max(10_000),
+      )
+      .optional()
+      .describe('MULTIPART files: path → the ETag S3 returned for each part.'),
+  })
+  .strict();
+export const downloadSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  source: z.string(),
+  expires_at: z.number().int(),
+  files: z.array(artifactFileSchema.extend({ url: z.string() })),
+});
+export const downloadResponse = z.object({ model_version: modelVersionSchema, download: downloadSchema });
+export const resolveQuery = z
+  .object({
+    uri: z
+      .string()
+      .describe('models:/name/3, models:/name/Production, models:/name@alias, models:/name/latest'),
+  })
+  .strict();
 export const modelsPage = z.object({
   registered_models: z.array(registeredModelSchema),
   next_page_token: z.string().optional(),

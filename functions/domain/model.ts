@@ -1,6 +1,7 @@
 /**
  * The registry's entities. Plain data: no AWS SDK, no persistence concerns.
  */
+import type { ArtifactFile } from './artifacts';
 import { InvalidParameterError } from './errors';
 import { describeValue } from './rules';
 
@@ -61,6 +62,12 @@ export interface RegisteredModel {
 }
 
 export interface ModelVersion {
+  /** Registry-managed files (absent for versions with an external source). */
+  readonly files?: readonly ArtifactFile[];
+  /** Multipart upload ids of files still being uploaded (path -> upload id). */
+  readonly uploads?: Readonly<Record<string, string>>;
+  /** A pending version not finalized by then (epoch ms) is expired. */
+  readonly pendingExpiresAt?: number;
   readonly name: string;
   readonly modelId: string;
   readonly version: number;

@@ -123,7 +123,12 @@ export function parseVersionNumber(value: string | number, field = 'version'): n
  * unambiguously where the model lives.
  */
 const SOURCE_PATTERN = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\S*$/;
-export function assertSource(source: string): string {
+export function assertSource(source: string | undefined): string {
+  if (source === undefined) {
+    throw new InvalidParameterError(
+      "A model version needs a 'source' (where the model lives, e.g. s3://bucket/path or runs:/<run_id>/model) or 'files' to upload into the registry.",
+    );
+  }
   if (source.length === 0 || source.length > SOURCE_MAX_LENGTH || !SOURCE_PATTERN.test(source)) {
     throw new InvalidParameterError(
       `Invalid source ${describeValue(source)}: give the model's location as a URI such as s3://bucket/path, runs:/<run_id>/model or models:/<name>/<version> (at most ${SOURCE_MAX_LENGTH} characters).`,

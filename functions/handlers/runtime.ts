@@ -1,6 +1,6 @@
 /**
  * Module-scope singletons shared by the handlers: configuration read and validated once per cold
- * start, one SDK client per process, Powertools logger.
+ * start, SDK clients, Powertools logger.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -8,24 +8,59 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
+import { S3ArtifactStore, s3Client } from '../adapters/s3/artifact-store';
+import { ArtifactService, DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
+import type { VerificationQueue } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
 import { TABLE_NAME_ENV } from '../wiring/table';
 
 export const logger = new Logger({ serviceName: 'model-registry' });
 
+const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
 const envSchema = z.object({
   [TABLE_NAME_ENV]: z.string().min(1),
   /** Only set by the local runtime and tests: the DynamoDB Local endpoint. */
   DYNAMODB_ENDPOINT: z.string().url().optional(),
+  /** The artifact bucket (functions that handle registry-managed files). */
+  ARTIFACT_BUCKET: z.string().min(1).optional(),
+  /** Only set by the local runtime and tests: the local S3 endpoint. */
+  S3_ENDPOINT: z.string().url().optional(),
+  /** The function that verifies uploaded files (invoked asynchronously by finalize). */
+  VERIFY_FUNCTION_NAME: z.string().min(1).optional(),
+  UPLOAD_URL_TTL_SECONDS: seconds(DEFAULT_ARTIFACT_SETTINGS.uploadUrlTtlSeconds, 3600),
+  DOWNLOAD_URL_TTL_SECONDS: seconds(DEFAULT_ARTIFACT_SETTINGS.downloadUrlTtlSeconds, 12 * 3600),
+  MULTIPART_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 ** 2)
+    .max(5 * 1024 ** 3)
+    .default(DEFAULT_ARTIFACT_SETTINGS.multipartThresholdBytes),
+  MULTIPART_PART_SIZE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 ** 2)
+    .max(5 * 1024 ** 3)
+    .default(DEFAULT_ARTIFACT_SETTINGS.partSizeBytes),
+  PENDING_VERSION_TTL_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
 });
 
-export type Environment = z.infer<typeof envSchema>;
+export type Environment = z.input<typeof envSchema>;
+type Settings = z.output<typeof envSchema>;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  return parseEnvironment(env);
+}
+
+function parseEnvironment(env: Environment | NodeJS.ProcessEnv): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new Error(
-      `Invalid function configuration: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      `Invalid function configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,
     );
   }
   return parsed.data;
@@ -34,25 +69,60 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
 /** Sees every AWS SDK command a function sends (local runtime, tests and benchmarks only). */
 export type SdkCallObserver = (call: { readonly command: string; readonly input: unknown }) => void;
 
-export function documentClient(env: Environment, observe?: SdkCallObserver): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
-    maxAttempts: 4,
-  });
+// biome-ignore lint/suspicious/noExplicitAny: any SDK v3 client (their middleware stacks differ in types only)
+type ObservableClient = { middlewareStack: { add(middleware: any, options: any): void } };
+
+export function observeCalls<C extends ObservableClient>(client: C, observe?: SdkCallObserver): C {
   if (observe) {
     client.middlewareStack.add(
-      (next, context) => async (args) => {
+      // biome-ignore lint/suspicious/noExplicitAny: see ObservableClient
+      (next: any, context: any) => async (args: any) => {
         observe({ command: String(context.commandName ?? 'unknown'), input: args.input });
         return next(args);
       },
       { step: 'initialize', name: 'observeSdkCalls' },
     );
   }
-  return DynamoDBDocumentClient.from(client, {
+  return client;
+}
+
+export function documentClient(env: Environment, observe?: SdkCallObserver): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
+    maxAttempts: 4,
+  });
+  return DynamoDBDocumentClient.from(observeCalls(client, observe), {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   });
 }
 
 export function registryService(env: Environment, db = documentClient(env)): RegistryService {
   return new RegistryService(new DynamoDbRegistryRepository(db, env[TABLE_NAME_ENV]));
+}
+
+export function artifactService(
+  env: Environment,
+  db: DynamoDBDocumentClient,
+  queue: VerificationQueue,
+  observe?: SdkCallObserver,
+): ArtifactService {
+  const settings = parseEnvironment(env);
+  if (!settings.ARTIFACT_BUCKET)
+    throw new Error('Invalid function configuration: ARTIFACT_BUCKET is not set');
+  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV]);
+  const s3 = observeCalls(s3Client({ endpoint: settings.S3_ENDPOINT }), observe);
+  return new ArtifactService(
+    new RegistryService(repo),
+    repo,
+    new S3ArtifactStore(s3, settings.ARTIFACT_BUCKET),
+    queue,
+    {
+      ...DEFAULT_ARTIFACT_SETTINGS,
+      uploadUrlTtlSeconds: settings.UPLOAD_URL_TTL_SECONDS,
+      downloadUrlTtlSeconds: settings.DOWNLOAD_URL_TTL_SECONDS,
+      multipartThresholdBytes: settings.MULTIPART_THRESHOLD_BYTES,
+      partSizeBytes: settings.MULTIPART_PART_SIZE_BYTES,
+      pendingTtlMs: settings.PENDING_VERSION_TTL_HOURS * 3600_000,
+    },
+  );
 }

@@ -3,6 +3,7 @@
  * RegistryRepository; tests and the local runtime use the same adapter against DynamoDB Local.
  */
 
+import type { ArtifactFile } from '../domain/artifacts';
 import type {
   ActiveStage,
   Dataset,
@@ -15,7 +16,8 @@ import type {
 import type { FilterClause, OrderTerm } from '../domain/search-filter';
 
 export interface NewModelVersion {
-  readonly source: string;
+  /** A location, or (registry-managed files) a function of the number the repository assigns. */
+  readonly source: string | ((version: number) => string);
   readonly runId?: string;
   readonly runLink?: string;
   readonly dataset?: Dataset;
@@ -24,7 +26,12 @@ export interface NewModelVersion {
   readonly description: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly status: VersionStatus;
+  readonly statusMessage?: string;
   readonly createdBy: string;
+  readonly files?: readonly ArtifactFile[];
+  /** Multipart upload ids by path; an empty map for a version that will receive files. */
+  readonly uploads?: Readonly<Record<string, string>>;
+  readonly pendingExpiresAt?: number;
 }
 
 export interface StageChange {
@@ -98,6 +105,23 @@ export interface RegistryRepository {
   /** Versions currently in an active stage, as tracked on the model item. */
   stageMembers(model: RegisteredModel, stage: ActiveStage): readonly number[];
 
+  /**
+   * Records the multipart upload id of one file of a pending version. False when the version is
+   * no longer pending or another request recorded an upload for that file first.
+   */
+  addUpload(model: RegisteredModel, version: number, path: string, uploadId: string): Promise<boolean>;
+  /**
+   * Moves a version out of PENDING_REGISTRATION (or updates its message while pending).
+   * Returns false if the version was no longer pending.
+   */
+  setRegistrationStatus(
+    model: RegisteredModel,
+    version: number,
+    status: VersionStatus,
+    message: string,
+    now: number,
+  ): Promise<boolean>;
+
   setAlias(model: RegisteredModel, alias: string, version: number, now: number): Promise<void>;
   deleteAlias(model: RegisteredModel, alias: string, now: number): Promise<void>;
 
@@ -115,3 +139,42 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Registry-managed artifact storage (S3). Keys are built by the registry. */
+export interface ArtifactStore {
+  readonly bucket: string;
+  /**
+   * A presigned write-once PUT of exactly `size` bytes with the given SHA-256 (S3 checks it): the
+   * returned headers are signed and must be sent as given.
+   */
+  presignPut(
+    key: string,
+    size: number,
+    sha256: string,
+    ttlSeconds: number,
+  ): Promise<{ url: string; headers: Record<string, string> }>;
+  createMultipartUpload(key: string): Promise<string>;
+  presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+  /** Completes write-once; 'exists' when the key was already written (a retried completion). */
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<'completed' | 'exists' | 'no-such-upload'>;
+  head(key: string): Promise<{ size: number } | undefined>;
+  /** Reads the object and returns its SHA-256 (lowercase hex). */
+  sha256(key: string): Promise<string>;
+  presignGet(key: string, ttlSeconds: number, fileName: string): Promise<string>;
+}
+
+/** Runs artifact verification after the request that asked for it has returned. */
+export interface VerificationQueue {
+  enqueue(job: VerificationJob): Promise<void>;
+}
+
+export interface VerificationJob {
+  readonly name: string;
+  readonly modelId: string;
+  readonly version: number;
+}

@@ -2,6 +2,7 @@
  * The registry's use cases. Each method validates its input against the domain rules, reads what
  * it needs through the repository port and applies one atomic change. No AWS SDK here.
  */
+import type { ArtifactFile } from '../domain/artifacts';
 import {
   ConcurrentModificationError,
   InvalidParameterError,
@@ -50,7 +51,7 @@ export interface CreateModelInput {
 }
 
 export interface CreateVersionInput {
-  readonly source: string;
+  readonly source?: string | undefined;
   readonly runId?: string | undefined;
   readonly runLink?: string | undefined;
   readonly dataset?: Dataset | undefined;
@@ -60,6 +61,15 @@ export interface CreateVersionInput {
   readonly tags?: Readonly<Record<string, string>> | undefined;
   /** Makes the create idempotent: a retry with the same token returns the same version. */
   readonly clientToken?: string | undefined;
+  /** Registry-managed files: the version waits in PENDING_REGISTRATION until they are verified. */
+  readonly pending?:
+    | {
+        readonly files: readonly ArtifactFile[];
+        readonly expiresAt: number;
+        /** The storage location of the version's files, known once its number is. */
+        readonly source: (modelId: string, version: number) => string;
+      }
+    | undefined;
 }
 
 export interface TransitionInput {
@@ -142,8 +152,20 @@ export class RegistryService {
     }
   }
 
-  private view(model: RegisteredModel, version: ModelVersion): VersionView {
-    return { version: { ...version, name: model.name }, aliases: aliasesOf(model, version.version) };
+  /** A version as callers see it; a pending upload past its deadline shows as failed. */
+  view(model: RegisteredModel, version: ModelVersion): VersionView {
+    const expired =
+      version.status === 'PENDING_REGISTRATION' &&
+      version.pendingExpiresAt !== undefined &&
+      version.pendingExpiresAt <= this.clock.now();
+    const shown: ModelVersion = expired
+      ? {
+          ...version,
+          status: 'FAILED_REGISTRATION',
+          statusMessage: `The upload was not finalized before ${new Date(version.pendingExpiresAt!).toISOString()}; register a new version.`,
+        }
+      : version;
+    return { version: { ...shown, name: model.name }, aliases: aliasesOf(model, version.version) };
   }
 
   private async modelView(model: RegisteredModel): Promise<ModelView> {
@@ -237,13 +259,20 @@ export class RegistryService {
     input: CreateVersionInput,
     caller: string,
   ): Promise<{ version: VersionView; created: boolean }> {
-    assertSource(input.source);
+    if (input.pending) {
+      if (input.source !== undefined) {
+        throw new InvalidParameterError('Give either a source or files to upload, not both.');
+      }
+    } else {
+      assertSource(input.source);
+    }
     assertLineage(input);
     const model = await this.requireModel(name);
+    const pending = input.pending;
     const { version, created } = await this.repo.createVersion(
       model,
       {
-        source: input.source,
+        source: pending ? (n) => pending.source(model.id, n) : input.source!,
         ...(input.runId ? { runId: input.runId } : {}),
         ...(input.runLink ? { runLink: input.runLink } : {}),
         ...(input.dataset && Object.keys(input.dataset).length ? { dataset: input.dataset } : {}),
@@ -252,7 +281,15 @@ export class RegistryService {
         description: assertDescription(input.description ?? ''),
         tags: assertTags(input.tags ?? {}),
         // External sources are READY at once; registry-managed artifacts start PENDING_REGISTRATION.
-        status: 'READY',
+        status: input.pending ? 'PENDING_REGISTRATION' : 'READY',
+        ...(input.pending
+          ? {
+              files: input.pending.files,
+              uploads: {},
+              pendingExpiresAt: input.pending.expiresAt,
+              statusMessage: 'Waiting for the upload',
+            }
+          : {}),
         createdBy: caller,
       },
       this.clock.now(),

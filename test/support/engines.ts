@@ -7,7 +7,7 @@ import { DynamoDbRegistryRepository } from '../../functions/adapters/dynamodb/re
 import type { Clock } from '../../functions/use-cases/ports';
 import { applyAtOnce, RegistryService, type TransitionPolicy } from '../../functions/use-cases/registry';
 import { ensureTable, LOCAL_AWS } from '../../local/dynamodb';
-import { type LocalRegistry, startLocalRegistry } from '../../local/registry';
+import { type LocalRegistry, type LocalRegistryOptions, startLocalRegistry } from '../../local/registry';
 
 export function dynamoEndpoint(): string {
   return inject('dynamoEndpoint');
@@ -62,8 +62,14 @@ export async function tableSnapshot(db: DynamoDBDocumentClient, tableName: strin
 }
 
 /** A whole local registry (HTTP front + handlers) on a fresh table of the shared engine. */
-export async function localRegistry(): Promise<LocalRegistry> {
-  return startLocalRegistry({ dynamoEndpoint: dynamoEndpoint(), tableName: `test-${randomUUID()}`, port: 0 });
+export async function localRegistry(options: Partial<LocalRegistryOptions> = {}): Promise<LocalRegistry> {
+  return startLocalRegistry({
+    dynamoEndpoint: dynamoEndpoint(),
+    s3Endpoint: inject('s3Endpoint'),
+    tableName: `test-${randomUUID()}`,
+    port: 0,
+    ...options,
+  });
 }
 
 /** A small JSON HTTP client for API tests. */

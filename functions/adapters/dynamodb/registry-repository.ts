@@ -16,6 +16,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ArtifactFile } from '../../domain/artifacts';
 import {
   ConcurrentModificationError,
   InvalidStateError,
@@ -46,7 +47,7 @@ import type {
   SearchQuery,
   StageChange,
 } from '../../use-cases/ports';
-import { INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../../wiring/table';
+import { INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from '../../wiring/table';
 import {
   clientTokenKey,
   MODELS_PARTITION,
@@ -127,6 +128,10 @@ export function versionItem(v: ModelVersion, clientToken?: string): Item {
     tags: v.tags,
     status: v.status,
     statusMessage: v.statusMessage,
+    files: v.files,
+    uploads: v.uploads,
+    // DynamoDB TTL (epoch seconds) removes a pending version nobody finalized.
+    [TTL_ATTRIBUTE]: v.pendingExpiresAt === undefined ? undefined : Math.ceil(v.pendingExpiresAt / 1000),
     stage: v.stage,
     createdBy: v.createdBy,
     createdAt: v.creationTimestamp,
@@ -198,6 +203,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       tags: (item.tags as Record<string, string> | undefined) ?? {},
       status: item.status as ModelVersion['status'],
       ...(item.statusMessage ? { statusMessage: item.statusMessage as string } : {}),
+      ...(item.files ? { files: item.files as ArtifactFile[] } : {}),
+      ...(item.uploads ? { uploads: item.uploads as Record<string, string> } : {}),
+      ...(item.expiresAt ? { pendingExpiresAt: (item.expiresAt as number) * 1000 } : {}),
       stage: item.stage as Stage,
       createdBy: item.createdBy as string,
       creationTimestamp: item.createdAt as number,
@@ -479,6 +487,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       const number = lastVersion + 1;
       const version: ModelVersion = {
         ...draft,
+        source: typeof draft.source === 'function' ? draft.source(number) : draft.source,
         name: model.name,
         modelId: model.id,
         version: number,
@@ -823,6 +832,59 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       }),
     );
     return found.filter((v): v is ModelVersion => v !== undefined);
+  }
+
+  async addUpload(model: RegisteredModel, version: number, path: string, uploadId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: versionKey.primary(model.id, version),
+          UpdateExpression: 'SET uploads.#p = :u',
+          ConditionExpression: 'attribute_exists(pk) AND #st = :pending AND attribute_not_exists(uploads.#p)',
+          ExpressionAttributeNames: { '#st': 'status', '#p': path },
+          ExpressionAttributeValues: { ':u': uploadId, ':pending': 'PENDING_REGISTRATION' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async setRegistrationStatus(
+    model: RegisteredModel,
+    version: number,
+    status: ModelVersion['status'],
+    message: string,
+    now: number,
+  ): Promise<boolean> {
+    const settled = status !== 'PENDING_REGISTRATION';
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: versionKey.primary(model.id, version),
+          UpdateExpression:
+            'SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :u' +
+            (settled ? ` REMOVE uploads, ${TTL_ATTRIBUTE}` : ''),
+          ConditionExpression: 'attribute_exists(pk) AND #st = :pending',
+          ExpressionAttributeNames: { '#st': 'status' },
+          ExpressionAttributeValues: {
+            ':s': status,
+            ':m': message,
+            ':now': now,
+            ':u': versionKey.updatedIndex(model.name, version, now),
+            ':pending': 'PENDING_REGISTRATION',
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- aliases

@@ -1,0 +1,140 @@
+/**
+ * ArtifactStore on S3. Uploads are presigned and write-once (`If-None-Match: *` is a signed header
+ * of every PUT, and multipart completion is conditional too), so not even a leaked URL can
+ * overwrite a registered artifact. Checksum settings follow docs/decisions/002-artifacts.md: the
+ * SDK must not add CRC32 checksums of an empty body to presigned PUTs.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ArtifactStore } from '../../use-cases/ports';
+
+export function s3Client(options: { endpoint?: string | undefined } = {}): S3Client {
+  return new S3Client({
+    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+const statusOf = (err: unknown) =>
+  err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+const nameOf = (err: unknown) => (err as { name?: string })?.name;
+
+export class S3ArtifactStore implements ArtifactStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async presignPut(key: string, size: number, sha256: string, ttlSeconds: number) {
+    const checksum = Buffer.from(sha256, 'hex').toString('base64');
+    const url = await getSignedUrl(
+      this.s3,
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentLength: size,
+        IfNoneMatch: '*',
+        ChecksumSHA256: checksum,
+      }),
+      {
+        expiresIn: ttlSeconds,
+        // Signed as headers, so the URL is useless without them: no overwrite (If-None-Match),
+        // no other size, and real S3 refuses a body whose SHA-256 differs from the declared one.
+        signableHeaders: new Set(['content-length', 'if-none-match', 'x-amz-checksum-sha256']),
+        unhoistableHeaders: new Set(['if-none-match', 'x-amz-checksum-sha256']),
+      },
+    );
+    return {
+      url,
+      headers: { 'if-none-match': '*', 'content-length': String(size), 'x-amz-checksum-sha256': checksum },
+    };
+  }
+
+  async createMultipartUpload(key: string): Promise<string> {
+    const out = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+    return out.UploadId!;
+  }
+
+  presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
+      { expiresIn: ttlSeconds },
+    );
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    // Best effort: an upload left behind is removed by the bucket's lifecycle rule for
+    // incomplete multipart uploads (and the local S3 server has no abort).
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
+  }
+
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: readonly { partNumber: number; etag: string }[],
+  ): Promise<'completed' | 'exists' | 'no-such-upload'> {
+    try {
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          IfNoneMatch: '*',
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+      return 'completed';
+    } catch (err) {
+      if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') return 'exists';
+      if (nameOf(err) === 'NoSuchUpload' || statusOf(err) === 404) return 'no-such-upload';
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<{ size: number } | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { size: out.ContentLength ?? 0 };
+    } catch (err) {
+      if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchKey')
+        return undefined;
+      throw err;
+    }
+  }
+
+  async sha256(key: string): Promise<string> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const hash = createHash('sha256');
+    for await (const chunk of out.Body as Readable) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  presignGet(key: string, ttlSeconds: number, fileName: string): Promise<string> {
+    const safeName = fileName.replace(/[^\w.-]/g, '_');
+    return getSignedUrl(
+      this.s3,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ResponseContentDisposition: `attachment; filename="${safeName}"`,
+      }),
+      { expiresIn: ttlSeconds },
+    );
+  }
+}
