@@ -10,7 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type FunctionGroup, OPERATIONS } from '../functions/api/contract';
+import type { FunctionGroup } from '../functions/api/contract';
+import { isMlflowPath } from '../functions/api/mlflow/contract';
+import { ALL_OPERATIONS } from '../functions/api/routes';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const DEFAULT_LOCAL_PRINCIPAL = `arn:aws:iam::${LOCAL_ACCOUNT}:user/local-user`;
@@ -26,7 +28,7 @@ interface Route {
   readonly group: FunctionGroup;
 }
 
-const ROUTES: readonly Route[] = OPERATIONS.map((o) => ({
+const ROUTES: readonly Route[] = ALL_OPERATIONS.map((o) => ({
   method: o.method,
   template: o.path,
   segments: o.path.split('/').filter(Boolean),
@@ -116,6 +118,14 @@ export function createLocalFront(options: LocalFrontOptions): Server {
         });
       }
       const route = found?.routes.find((r) => r.method === req.method);
+      if (!route && isMlflowPath(url.pathname)) {
+        // MLflow clients treat an endpoint as method + path and fall back (POST to GET
+        // get-latest-versions) only on ENDPOINT_NOT_FOUND, as functions/api/mlflow/errors.ts maps it.
+        return send(res, 404, {
+          error_code: 'ENDPOINT_NOT_FOUND',
+          message: `No route for ${req.method} ${url.pathname}.`,
+        });
+      }
       if (!found || !route) {
         // What API Gateway answers for a route it does not have.
         return send(res, found ? 405 : 404, {
@@ -132,6 +142,9 @@ export function createLocalFront(options: LocalFrontOptions): Server {
           message: 'The request is larger than 10 MB.',
         });
       }
+      // Form decoding, as API Gateway fills multiValueQueryStringParameters: '+' is a space
+      // (python-requests, hence MLflow clients, encode spaces so) and %2B is a '+'. The handlers
+      // never decode query values again.
       const multiQuery: Record<string, string[]> = {};
       for (const [k, v] of url.searchParams) {
         const list = multiQuery[k] ?? [];

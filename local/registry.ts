@@ -5,19 +5,27 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { FunctionGroup } from '../functions/api/contract';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
+import { buildRelayHandler } from '../functions/handlers/relay-factory';
 import type { Environment, SdkCallObserver } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
+import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { VerificationJob } from '../functions/use-cases/ports';
+import { RULES } from '../functions/wiring/event-rules';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
+import { LocalEventBus } from './events';
 import { createLocalFront } from './http-front';
+import { startLocalOutbox } from './outbox';
 import { LOCAL_BUCKET, type LocalS3, startLocalS3 } from './s3';
+import { LocalApprovalWorkflow } from './workflow';
 
 export const DEFAULT_TABLE_NAME = 'model-registry';
 
 /** The deployed functions, each with its own SDK clients as on Lambda. */
-export type LocalFunction = FunctionGroup | 'verify';
+export type LocalFunction = FunctionGroup | 'verify' | 'workflow' | 'relay';
 
 export interface LocalRegistryOptions {
   /** Port of the API on 127.0.0.1; 0 picks a free one. */
@@ -32,6 +40,8 @@ export interface LocalRegistryOptions {
   readonly tableName?: string;
   /** Function settings to override (e.g. UPLOAD_URL_TTL_SECONDS). */
   readonly env?: Partial<Environment>;
+  /** Start with the outbox relay off (tests of a crash between a write and its publication). */
+  readonly outboxPaused?: boolean;
   /** Sees every AWS SDK command each function sends (tests and benchmarks). */
   readonly observeSdkCalls?: (fn: LocalFunction, call: Parameters<SdkCallObserver>[0]) => void;
 }
@@ -44,7 +54,12 @@ export interface LocalRegistry {
   readonly env: Environment;
   /** PID of the DynamoDB Local process this registry started (none when it reuses one). */
   readonly dynamoPid?: number;
-  /** Resolves once every verification queued so far has finished. */
+  /** The local event bus: every published event, and the local rules. */
+  readonly events: LocalEventBus;
+  /**
+   * Resolves once the background work caused so far has finished: verifications, the relay of
+   * recorded events, the rules they trigger, and workflow steps (up to waiting for a decision).
+   */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -65,6 +80,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   const persistent = !options.inMemory && options.dataDir ? options.dataDir : undefined;
   let dynamo: LocalDynamoDb | undefined;
   let s3: LocalS3 | undefined;
+  let stopBackground = async () => {};
   const stopEngines = async () => {
     await s3?.stop();
     await dynamo?.stop();
@@ -100,11 +116,36 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         .finally(() => running.delete(run));
       running.add(run);
     };
+
+    // Governance: the approval workflow, the event bus with the deployed rules' patterns, and the
+    // outbox relay on the table's stream.
+    const workflow = new LocalApprovalWorkflow(buildWorkflowHandler(env, observer('workflow')));
+    const events = new LocalEventBus(persistent ? join(persistent, 'events.jsonl') : undefined);
+    events.addRule({
+      name: 'start-approval',
+      pattern: RULES.startApproval,
+      target: (e) => void workflow.start(e.detail),
+    });
+    const relay = buildRelayHandler(env, events);
+    const outbox = options.outboxPaused
+      ? undefined
+      : await startLocalOutbox({
+          endpoint: dynamoEndpoint,
+          tableName,
+          relay,
+          ...(persistent ? { checkpointFile: join(persistent, 'outbox-checkpoint.json') } : {}),
+        });
+    stopBackground = async () => {
+      await outbox?.stop();
+      workflow.stop();
+    };
+
     const build = (group: FunctionGroup): ApiHandler => {
       const fnObserver = observer(group);
       return buildApiHandler(group, env, {
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
+        approvalTasks: () => workflow,
       });
     };
     const handlers: Record<FunctionGroup, ApiHandler> = {
@@ -112,9 +153,23 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       write: build('write'),
       upload: build('upload'),
       download: build('download'),
+      approve: build('approve'),
     };
+    // Requests that were waiting when the registry last stopped wait again (a fresh execution).
+    await resumePendingRequests(dynamoEndpoint, tableName, workflow);
     let ready = false;
-    const server = createLocalFront({ handlers, ready: () => ready });
+    const server = createLocalFront({
+      handlers,
+      ready: () => ready,
+      extra: async (req, res, url) => {
+        if (url.pathname !== '/local/events' || req.method !== 'GET') return false;
+        const type = url.searchParams.get('type');
+        const list = events.events().filter((e) => !type || e['detail-type'] === type);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ events: list }));
+        return true;
+      },
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -122,7 +177,13 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     const { port } = server.address() as AddressInfo;
     ready = true;
     const settled = async () => {
-      while (running.size) await Promise.allSettled([...running]);
+      for (let quiet = 0; quiet < 2; ) {
+        const busy = running.size > 0 || !events.idle() || !workflow.idle();
+        while (running.size) await Promise.allSettled([...running]);
+        await outbox?.drain();
+        await new Promise((r) => setTimeout(r, 15));
+        quiet = busy || running.size > 0 || !events.idle() || !workflow.idle() ? 0 : quiet + 1;
+      }
     };
     return {
       url: `http://127.0.0.1:${port}`,
@@ -131,19 +192,51 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       tableName,
       env,
       ...(dynamo ? { dynamoPid: dynamo.pid } : {}),
+      events,
       settled,
       async stop() {
         ready = false;
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await settled();
+        while (running.size) await Promise.allSettled([...running]);
+        await stopBackground();
         await stopEngines();
       },
     };
   } catch (err) {
+    await stopBackground();
     await stopEngines();
     throw err;
   }
+}
+
+async function resumePendingRequests(endpoint: string, tableName: string, workflow: LocalApprovalWorkflow) {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, ...LOCAL_AWS }));
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'entity = :e AND #st = :pending',
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: { ':e': 'TransitionRequest', ':pending': 'PENDING' },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const r of page.Items ?? []) {
+      const remaining = Math.max(1, Math.round(((r.expiresAt as number) - Date.now()) / 1000));
+      void workflow.start({
+        schema_version: '1',
+        event_id: `resume-${r.id}`,
+        occurred_at: Date.now(),
+        actor: 'model-registry',
+        model: { id: r.modelId as string, name: r.name as string },
+        version: r.version as number,
+        data: { request_id: r.id, approval_timeout_seconds: remaining },
+      });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
 }
 
 function localContext(functionName: string) {

@@ -12,7 +12,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * The Lambda function serving a route. Functions are split by the permissions they need, so each
  * role holds only what its code calls: `read` can only read the table.
  */
-export type FunctionGroup = 'read' | 'write' | 'upload' | 'download';
+export type FunctionGroup = 'read' | 'write' | 'upload' | 'download' | 'approve';
 
 export interface OperationSpec {
   readonly operationId: string;
@@ -28,7 +28,9 @@ export interface OperationSpec {
     | 'Aliases'
     | 'Stages'
     | 'Search'
-    | 'Meta';
+    | 'Governance'
+    | 'Meta'
+    | 'MLflow';
   readonly pathParams?: z.ZodType;
   readonly query?: z.ZodType;
   /** Query parameters that may repeat (`stages=A&stages=B`). */
@@ -36,6 +38,11 @@ export interface OperationSpec {
   readonly body?: z.ZodType;
   readonly response: z.ZodType;
   readonly successStatus: 200 | 201;
+  /**
+   * The wire protocol the route speaks. Absent: this registry's own API. `mlflow`: MLflow's
+   * Model Registry REST API (functions/api/mlflow), with MLflow's error codes and statuses.
+   */
+  readonly protocol?: 'mlflow';
 }
 
 const op = <T extends OperationSpec>(spec: T) => spec;
@@ -324,7 +331,7 @@ export const OPERATIONS = [
     summary: 'Move a version to another stage, optionally archiving the versions already there.',
     pathParams: s.versionParams,
     body: s.transitionBody,
-    response: s.versionResponse,
+    response: s.transitionOutcomeResponse,
     successStatus: 200,
   }),
   op({
@@ -337,6 +344,128 @@ export const OPERATIONS = [
     pathParams: s.nameParam,
     query: s.transitionsQuery,
     response: s.transitionsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'listTransitionRequests',
+    method: 'GET',
+    path: '/models/{name}/transition-requests',
+    group: 'read',
+    tag: 'Governance',
+    summary: 'Transition requests of a model, newest first (filter by status or version).',
+    pathParams: s.nameParam,
+    query: s.requestsQuery,
+    response: s.requestsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getTransitionRequest',
+    method: 'GET',
+    path: '/models/{name}/transition-requests/{request_id}',
+    group: 'read',
+    tag: 'Governance',
+    summary: 'One transition request: status, approvals, reason.',
+    pathParams: s.requestParams,
+    response: s.transitionRequestResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'approveTransitionRequest',
+    method: 'POST',
+    path: '/models/{name}/transition-requests/{request_id}/approve',
+    group: 'approve',
+    tag: 'Governance',
+    summary:
+      'Approve a pending request (never by its requester unless the policy allows; each approver counts once). The last required approval resumes the workflow, which applies the transition.',
+    pathParams: s.requestParams,
+    body: s.approveBody,
+    response: s.transitionRequestResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'rejectTransitionRequest',
+    method: 'POST',
+    path: '/models/{name}/transition-requests/{request_id}/reject',
+    group: 'approve',
+    tag: 'Governance',
+    summary: 'Reject a pending request, with a reason.',
+    pathParams: s.requestParams,
+    body: s.rejectBody,
+    response: s.transitionRequestResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'cancelTransitionRequest',
+    method: 'POST',
+    path: '/models/{name}/transition-requests/{request_id}/cancel',
+    group: 'approve',
+    tag: 'Governance',
+    summary: 'Withdraw your own pending request.',
+    pathParams: s.requestParams,
+    body: s.cancelBody,
+    response: s.transitionRequestResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'rollbackProduction',
+    method: 'POST',
+    path: '/models/{name}/rollback',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      'Re-promote the version that was in Production before the current one and archive the current one, at once (grant this route separately).',
+    pathParams: s.nameParam,
+    body: s.rollbackBody,
+    response: s.versionResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getGovernancePolicy',
+    method: 'GET',
+    path: '/models/{name}/policy',
+    group: 'read',
+    tag: 'Governance',
+    summary: "The model's effective governance policy and its overrides of the deployment's.",
+    pathParams: s.nameParam,
+    response: s.policyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'setGovernancePolicy',
+    method: 'PUT',
+    path: '/models/{name}/policy',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      "Override the deployment's governance policy for this model (guarded stages, approvals, quality gates…).",
+    pathParams: s.nameParam,
+    body: s.setPolicyBody,
+    response: s.policyResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getAuditLog',
+    method: 'GET',
+    path: '/models/{name}/audit',
+    group: 'read',
+    tag: 'Governance',
+    summary:
+      'The append-only audit log of a model (optionally one version), newest first: who did what, when and why.',
+    pathParams: s.nameParam,
+    query: s.auditQuery,
+    response: s.auditPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getStageHistory',
+    method: 'GET',
+    path: '/models/{name}/stage-history',
+    group: 'read',
+    tag: 'Governance',
+    summary: 'Which versions were in a stage at a given time.',
+    pathParams: s.nameParam,
+    query: s.stageHistoryQuery,
+    response: s.stageHistoryResponse,
     successStatus: 200,
   }),
   op({

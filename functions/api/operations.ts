@@ -3,12 +3,23 @@
  * the result into the response body. Kept free of HTTP and AWS details.
  */
 import type { z } from 'zod';
+import type { TransitionRequest } from '../domain/governance';
 import { parseStage } from '../domain/model';
 import { parseVersionNumber } from '../domain/rules';
 import type { ArtifactService } from '../use-cases/artifacts';
+import type { GovernanceService } from '../use-cases/governance';
 import type { CreateVersionInput, RegistryService } from '../use-cases/registry';
 import type { OperationId } from './contract';
-import { downloadJson, modelJson, transitionJson, uploadJson, versionJson } from './presenters';
+import {
+  auditJson,
+  downloadJson,
+  modelJson,
+  policyResponseJson,
+  requestJson,
+  transitionJson,
+  uploadJson,
+  versionJson,
+} from './presenters';
 import type * as s from './schemas';
 
 export interface OperationInput {
@@ -19,8 +30,14 @@ export interface OperationInput {
   readonly caller: string;
 }
 
+/** A result answered with 202 Accepted (the change waits for approval). */
+export class Accepted {
+  constructor(readonly body: unknown) {}
+}
+
 export interface OperationContext {
   readonly registry: RegistryService;
+  readonly governance: GovernanceService;
   /** Present in the functions that handle registry-managed artifacts. */
   readonly artifacts?: ArtifactService;
   /** The OpenAPI document, loaded lazily by the one route that serves it. */
@@ -198,7 +215,9 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
       },
       input.caller,
     );
-    if (outcome.kind === 'pending') return { transition_request: outcome.pending };
+    if (outcome.kind === 'pending') {
+      return new Accepted({ transition_request: requestJson(outcome.pending as TransitionRequest) });
+    }
     return { model_version: versionJson(outcome.version) };
   },
   async listTransitions({ registry }, { path, query }) {
@@ -225,6 +244,74 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
       model_versions: page.items.map(versionJson),
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
+  },
+  async listTransitionRequests({ governance }, { path, query }) {
+    const q = query as z.infer<typeof s.requestsQuery>;
+    const page = await governance.listRequests(path.name!, {
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.version !== undefined ? { version: parseVersionNumber(q.version) } : {}),
+      maxResults: q.max_results,
+      ...(q.page_token ? { pageToken: q.page_token } : {}),
+    });
+    return {
+      transition_requests: page.items.map(requestJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getTransitionRequest({ governance }, { path }) {
+    return { transition_request: requestJson(await governance.getRequest(path.name!, path.request_id!)) };
+  },
+  async approveTransitionRequest({ governance }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.approveBody>;
+    return {
+      transition_request: requestJson(
+        await governance.approve(path.name!, path.request_id!, caller, b.comment),
+      ),
+    };
+  },
+  async rejectTransitionRequest({ governance }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.rejectBody>;
+    return {
+      transition_request: requestJson(
+        await governance.reject(path.name!, path.request_id!, caller, b.reason),
+      ),
+    };
+  },
+  async cancelTransitionRequest({ governance }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.cancelBody>;
+    return {
+      transition_request: requestJson(
+        await governance.cancel(path.name!, path.request_id!, caller, b.reason),
+      ),
+    };
+  },
+  async rollbackProduction({ governance }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.rollbackBody>;
+    return { model_version: versionJson(await governance.rollback(path.name!, caller, b.comment)) };
+  },
+  async getGovernancePolicy({ governance }, { path }) {
+    return policyResponseJson(await governance.getPolicy(path.name!));
+  },
+  async setGovernancePolicy({ governance }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.setPolicyBody>;
+    return policyResponseJson(await governance.setPolicy(path.name!, b.policy, caller));
+  },
+  async getAuditLog({ governance }, { path, query }) {
+    const q = query as z.infer<typeof s.auditQuery>;
+    const page = await governance.auditLog(path.name!, {
+      ...(q.version !== undefined ? { version: parseVersionNumber(q.version) } : {}),
+      maxResults: q.max_results,
+      ...(q.page_token ? { pageToken: q.page_token } : {}),
+    });
+    return {
+      entries: page.items.map(auditJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getStageHistory({ governance }, { path, query }) {
+    const q = query as z.infer<typeof s.stageHistoryQuery>;
+    const stage = parseStage(q.stage);
+    return { stage, at: q.at, versions: await governance.versionsInStageAt(path.name!, stage, q.at) };
   },
   async getOpenApiDocument({ openApiDocument }) {
     return openApiDocument();

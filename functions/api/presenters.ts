@@ -1,4 +1,11 @@
 /** Domain objects to the API's wire shapes (snake_case, epoch ms). */
+import type { RegistryEventDetail } from '../domain/events';
+import {
+  formatGate,
+  type GovernancePolicy,
+  type PolicyOverride,
+  type TransitionRequest,
+} from '../domain/governance';
 import type { StageTransition } from '../domain/model';
 import type { Download, UploadInstructions } from '../use-cases/artifacts';
 import type { ModelView, VersionView } from '../use-cases/registry';
@@ -76,5 +83,58 @@ export function downloadJson(d: Download) {
     source: d.source,
     expires_at: d.expiresAt,
     files: d.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, url: f.url })),
+  };
+}
+
+export function requestJson(r: TransitionRequest) {
+  return {
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    from_stage: r.fromStage,
+    to_stage: r.toStage,
+    archive_existing_versions: r.archiveExistingVersions,
+    requester: r.requester,
+    ...(r.comment ? { comment: r.comment } : {}),
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    approvals: r.approvals.map((a) => ({
+      principal: a.principal,
+      timestamp: a.timestamp,
+      ...(a.comment ? { comment: a.comment } : {}),
+    })),
+    required_approvals: r.requiredApprovals,
+    awaiting_approval: r.awaitingApproval,
+    creation_timestamp: r.createdAt,
+    last_updated_timestamp: r.updatedAt,
+    expiration_timestamp: r.expiresAt,
+  };
+}
+
+export function policyJson(p: PolicyOverride) {
+  return {
+    ...(p.guardedStages ? { guarded_stages: [...p.guardedStages] } : {}),
+    ...(p.requiredApprovals !== undefined ? { required_approvals: p.requiredApprovals } : {}),
+    ...(p.requesterMayApprove !== undefined ? { requester_may_approve: p.requesterMayApprove } : {}),
+    ...(p.requestTtlHours !== undefined ? { request_ttl_hours: p.requestTtlHours } : {}),
+    ...(p.protectLiveVersions !== undefined ? { protect_live_versions: p.protectLiveVersions } : {}),
+    ...(p.qualityGates ? { quality_gates: p.qualityGates.map(formatGate) } : {}),
+  };
+}
+
+export function policyResponseJson(p: { effective: GovernancePolicy; override?: PolicyOverride }) {
+  return { effective: policyJson(p.effective), ...(p.override ? { override: policyJson(p.override) } : {}) };
+}
+
+export function auditJson(e: { type: string; detail: RegistryEventDetail }) {
+  return {
+    event_type: e.type,
+    event_id: e.detail.event_id,
+    timestamp: e.detail.occurred_at,
+    actor: e.detail.actor,
+    ...(e.detail.reason ? { reason: e.detail.reason } : {}),
+    model: e.detail.model,
+    ...(e.detail.version !== undefined ? { version: e.detail.version } : {}),
+    data: e.detail.data,
   };
 }

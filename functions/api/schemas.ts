@@ -280,3 +280,118 @@ export const transitionsPage = z.object({
   next_page_token: z.string().optional(),
 });
 export const emptyResponse = z.object({});
+
+// ------------------------------------------------------------------ governance
+
+export const requestStatusSchema = z.enum([
+  'PENDING',
+  'APPROVED',
+  'REJECTED',
+  'EXPIRED',
+  'CANCELLED',
+  'APPLIED',
+  'FAILED',
+]);
+
+export const transitionRequestSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number().int(),
+  from_stage: z.enum(STAGES),
+  to_stage: z.enum(STAGES),
+  archive_existing_versions: z.boolean(),
+  requester: z.string(),
+  comment: z.string().optional(),
+  status: requestStatusSchema,
+  reason: z.string().optional(),
+  approvals: z.array(
+    z.object({ principal: z.string(), timestamp: z.number().int(), comment: z.string().optional() }),
+  ),
+  required_approvals: z.number().int(),
+  awaiting_approval: z.boolean().describe('The quality gates passed and the approval task is waiting.'),
+  creation_timestamp: z.number().int(),
+  last_updated_timestamp: z.number().int(),
+  expiration_timestamp: z.number().int(),
+});
+export const transitionRequestResponse = z.object({ transition_request: transitionRequestSchema });
+export const transitionOutcomeResponse = z.object({
+  model_version: modelVersionSchema.optional().describe('Present when the transition applied at once.'),
+  transition_request: transitionRequestSchema
+    .optional()
+    .describe('Present (with HTTP 202) when the target stage is guarded: the transition waits for approval.'),
+});
+export const requestParams = z.object({ name: z.string(), request_id: z.string() }).strict();
+export const requestsQuery = z
+  .object({
+    status: requestStatusSchema.optional(),
+    version: versionParam.optional(),
+    max_results: maxResults(1000, 100),
+    page_token: z.string().optional(),
+  })
+  .strict();
+export const requestsPage = z.object({
+  transition_requests: z.array(transitionRequestSchema),
+  next_page_token: z.string().optional(),
+});
+export const approveBody = z.object({ comment: z.string().optional() }).strict();
+export const rejectBody = z.object({ reason: z.string().min(1) }).strict();
+export const cancelBody = z.object({ reason: z.string().optional() }).strict();
+export const rollbackBody = z.object({ comment: z.string().optional() }).strict();
+
+export const policySchema = z.object({
+  guarded_stages: z.array(z.enum(STAGES)),
+  required_approvals: z.number().int(),
+  requester_may_approve: z.boolean(),
+  request_ttl_hours: z.number(),
+  protect_live_versions: z.boolean(),
+  quality_gates: z.array(z.string()).describe("Metric thresholds such as 'accuracy >= 0.9'."),
+});
+export const policyResponse = z.object({
+  effective: policySchema.describe("The deployment's policy with this model's overrides applied."),
+  override: policySchema.partial().optional().describe("This model's overrides."),
+});
+export const setPolicyBody = z
+  .object({
+    policy: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'Fields of the policy to override for this model (snake_case as in the response); null removes the overrides.',
+      ),
+  })
+  .strict();
+
+export const auditEntrySchema = z.object({
+  event_type: z.string(),
+  event_id: z.string(),
+  timestamp: z.number().int(),
+  actor: z.string(),
+  reason: z.string().optional(),
+  model: z.object({ id: z.string(), name: z.string() }),
+  version: z.number().int().optional(),
+  data: z
+    .record(z.string(), z.unknown())
+    .describe('What changed: before/after values and the details of the event.'),
+});
+export const auditQuery = z
+  .object({
+    version: versionParam.optional(),
+    max_results: maxResults(1000, 100),
+    page_token: z.string().optional(),
+  })
+  .strict();
+export const auditPage = z.object({
+  entries: z.array(auditEntrySchema),
+  next_page_token: z.string().optional(),
+});
+export const stageHistoryQuery = z
+  .object({
+    stage: stageSchema,
+    at: z.coerce.number().int().nonnegative().describe('Epoch ms.'),
+  })
+  .strict();
+export const stageHistoryResponse = z.object({
+  stage: z.enum(STAGES),
+  at: z.number().int(),
+  versions: z.array(z.number().int()).describe('The versions that were in the stage at that moment.'),
+});

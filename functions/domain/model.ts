@@ -3,6 +3,7 @@
  */
 import type { ArtifactFile } from './artifacts';
 import { InvalidParameterError } from './errors';
+import type { PolicyOverride } from './governance';
 import { describeValue } from './rules';
 
 export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
@@ -59,6 +60,8 @@ export interface RegisteredModel {
   readonly pendingRename?: boolean;
   /** A delete started and did not finish: the model is invisible; deleting it again finishes. */
   readonly deleting?: boolean;
+  /** This model's overrides of the deployment's governance policy. */
+  readonly policy?: PolicyOverride;
 }
 
 export interface ModelVersion {

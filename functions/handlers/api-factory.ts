@@ -7,8 +7,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type FunctionGroup, operationsOf } from '../api/contract';
+import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/operations';
+import { routesOf } from '../api/routes';
+import type { ApprovalTasks } from '../use-cases/governance';
 import type { VerificationQueue } from '../use-cases/ports';
 import { createApiHandler } from './http/api-handler';
 import {
@@ -16,7 +18,7 @@ import {
   documentClient,
   type Environment,
   logger,
-  registryService,
+  registryServices,
   type SdkCallObserver,
 } from './runtime';
 
@@ -27,6 +29,8 @@ export interface BuildOptions {
   readonly observe?: SdkCallObserver;
   /** Where finalize queues verification (the upload function needs one). */
   readonly verificationQueue?: () => VerificationQueue;
+  /** How decisions resume the approval workflow (the approve function needs it). */
+  readonly approvalTasks?: () => ApprovalTasks;
 }
 
 /** The groups whose operations handle registry-managed files. */
@@ -41,8 +45,14 @@ export function buildApiHandler(
   const noQueue: VerificationQueue = {
     enqueue: () => Promise.reject(new Error('This function does not queue verifications.')),
   };
+  const { registry, governance } = registryServices(
+    env,
+    db,
+    group === 'approve' && options.approvalTasks ? options.approvalTasks() : undefined,
+  );
   const context: OperationContext = {
-    registry: registryService(env, db),
+    registry,
+    governance,
     ...(ARTIFACT_GROUPS.has(group)
       ? {
           artifacts: artifactService(
@@ -57,5 +67,5 @@ export function buildApiHandler(
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
-    .handler(createApiHandler(operationsOf(group), () => context, logger));
+    .handler(createApiHandler(routesOf(group), () => context, logger));
 }

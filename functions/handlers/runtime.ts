@@ -9,7 +9,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
 import { S3ArtifactStore, s3Client } from '../adapters/s3/artifact-store';
+import {
+  DEFAULT_POLICY,
+  effectivePolicy,
+  type GovernancePolicy,
+  parsePolicyOverride,
+} from '../domain/governance';
 import { ArtifactService, DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
+import { type ApprovalTasks, GovernanceService } from '../use-cases/governance';
 import type { VerificationQueue } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
 import { TABLE_NAME_ENV } from '../wiring/table';
@@ -47,6 +54,12 @@ const envSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(24),
+  /**
+   * The deployment's governance policy: JSON with any of guarded_stages, required_approvals,
+   * requester_may_approve, request_ttl_hours, protect_live_versions, quality_gates (defaults:
+   * Production guarded, 1 approver other than the requester, 7 days, live versions protected).
+   */
+  GOVERNANCE_POLICY: z.string().optional(),
 });
 
 export type Environment = z.input<typeof envSchema>;
@@ -96,8 +109,35 @@ export function documentClient(env: Environment, observe?: SdkCallObserver): Dyn
   });
 }
 
+export function deploymentPolicy(env: Environment): GovernancePolicy {
+  if (!env.GOVERNANCE_POLICY) return DEFAULT_POLICY;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(env.GOVERNANCE_POLICY);
+  } catch {
+    throw new Error('Invalid function configuration: GOVERNANCE_POLICY is not JSON');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('Invalid function configuration: GOVERNANCE_POLICY must be a JSON object');
+  }
+  return effectivePolicy(DEFAULT_POLICY, parsePolicyOverride(parsed as Record<string, unknown>));
+}
+
+/** The registry and its governance, wired together (the registry asks governance before a transition). */
+export function registryServices(
+  env: Environment,
+  db = documentClient(env),
+  tasks?: ApprovalTasks,
+): { registry: RegistryService; governance: GovernanceService; repo: DynamoDbRegistryRepository } {
+  const repo = new DynamoDbRegistryRepository(db, env[TABLE_NAME_ENV]);
+  const governance = new GovernanceService(repo, deploymentPolicy(env), tasks);
+  const registry = new RegistryService(repo, governance.transitionPolicy);
+  governance.attach(registry);
+  return { registry, governance, repo };
+}
+
 export function registryService(env: Environment, db = documentClient(env)): RegistryService {
-  return new RegistryService(new DynamoDbRegistryRepository(db, env[TABLE_NAME_ENV]));
+  return registryServices(env, db).registry;
 }
 
 export function artifactService(

@@ -15,6 +15,7 @@ import {
   planUpload,
 } from '../domain/artifacts';
 import { InvalidParameterError, InvalidStateError, LimitExceededError } from '../domain/errors';
+import { REGISTRY_ACTOR, registryEvent } from '../domain/events';
 import { type ModelVersion, parseStage, type RegisteredModel } from '../domain/model';
 import type { ArtifactStore, Clock, RegistryRepository, VerificationJob, VerificationQueue } from './ports';
 import { systemClock } from './ports';
@@ -233,7 +234,16 @@ export class ArtifactService {
     if (!current?.files || current.status !== 'PENDING_REGISTRATION') return 'skipped';
     const problem = await this.firstProblem(model, current);
     const status = problem ? 'FAILED_REGISTRATION' : 'READY';
-    await this.repo.setRegistrationStatus(model, job.version, status, problem ?? '', this.clock.now());
+    const event = registryEvent('ModelVersionRegistrationSettled', {
+      now: this.clock.now(),
+      actor: REGISTRY_ACTOR,
+      model,
+      version: job.version,
+      data: { status, message: problem ?? '' },
+    });
+    await this.repo
+      .recording(event)
+      .setRegistrationStatus(model, job.version, status, problem ?? '', this.clock.now());
     return status;
   }
 

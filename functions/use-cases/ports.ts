@@ -4,6 +4,8 @@
  */
 
 import type { ArtifactFile } from '../domain/artifacts';
+import type { RegistryEvent, RegistryEventDetail } from '../domain/events';
+import type { PolicyOverride, RequestStatus, TransitionRequest } from '../domain/governance';
 import type {
   ActiveStage,
   Dataset,
@@ -43,6 +45,8 @@ export interface StageChange {
   readonly actor: string;
   readonly comment?: string;
   readonly now: number;
+  /** The approved transition request this change applies (marked APPLIED in the same write). */
+  readonly requestId?: string;
 }
 
 export interface Page<T> {
@@ -59,6 +63,14 @@ export interface SearchQuery {
 }
 
 export interface RegistryRepository {
+  /**
+   * This repository, recording the given events (audit entries, published by the outbox relay)
+   * in the same transaction as its next write. A factory receives the version the write creates.
+   */
+  recording(
+    ...events: readonly (RegistryEvent | ((created: ModelVersion) => RegistryEvent))[]
+  ): RegistryRepository;
+
   getModel(name: string): Promise<RegisteredModel | undefined>;
   /** Throws ResourceAlreadyExistsError when the name is taken. */
   createModel(model: RegisteredModel): Promise<void>;
@@ -124,6 +136,36 @@ export interface RegistryRepository {
 
   setAlias(model: RegisteredModel, alias: string, version: number, now: number): Promise<void>;
   deleteAlias(model: RegisteredModel, alias: string, now: number): Promise<void>;
+
+  setPolicy(
+    model: RegisteredModel,
+    policy: PolicyOverride | undefined,
+    now: number,
+  ): Promise<RegisteredModel>;
+  createRequest(request: TransitionRequest): Promise<void>;
+  getRequest(model: RegisteredModel, id: string): Promise<TransitionRequest | undefined>;
+  getTaskToken(model: RegisteredModel, id: string): Promise<string | undefined>;
+  /** Updates a request if it is still as `current` says (status and approvals), else conflict. */
+  updateRequest(
+    model: RegisteredModel,
+    current: TransitionRequest,
+    changes: {
+      status?: RequestStatus;
+      reason?: string;
+      approvals?: TransitionRequest['approvals'];
+      taskToken?: string | null;
+    },
+    now: number,
+  ): Promise<TransitionRequest>;
+  listRequests(
+    model: RegisteredModel,
+    options: { status?: RequestStatus; version?: number; maxResults: number; pageToken?: string },
+  ): Promise<Page<TransitionRequest>>;
+  /** The audit log of a model (by id: it outlives the model), newest first. */
+  listAudit(
+    modelId: string,
+    options: { version?: number; maxResults: number; pageToken?: string },
+  ): Promise<Page<{ type: string; detail: RegistryEventDetail }>>;
 
   searchModels(query: SearchQuery): Promise<Page<RegisteredModel>>;
   searchVersions(query: SearchQuery): Promise<Page<ModelVersion>>;

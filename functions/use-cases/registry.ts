@@ -9,6 +9,7 @@ import {
   InvalidStateError,
   ResourceNotFoundError,
 } from '../domain/errors';
+import { type EventType, type RegistryEvent, registryEvent } from '../domain/events';
 import {
   aliasesOf,
   type Dataset,
@@ -102,6 +103,8 @@ export interface TransitionPolicy {
     input: TransitionInput;
     caller: string;
   }): Promise<TransitionDecision>;
+  /** Refuses deleting a model (or one of its versions) the policy protects. */
+  assertDeletable?(model: RegisteredModel, version?: ModelVersion): Promise<void>;
 }
 
 export const applyAtOnce: TransitionPolicy = { evaluate: async () => ({ kind: 'apply' }) };
@@ -191,7 +194,14 @@ export class RegistryService {
       stageMembers: { Staging: [], Production: [] },
       revision: 0,
     };
-    await this.repo.createModel(model);
+    await this.repo
+      .recording(
+        this.event('RegisteredModelCreated', model, caller, {
+          description: model.description,
+          tags: model.tags,
+        }),
+      )
+      .createModel(model);
     return { model, latestVersions: [] };
   }
 
@@ -199,40 +209,67 @@ export class RegistryService {
     return this.modelView(await this.requireModel(name));
   }
 
-  async updateRegisteredModel(name: string, description: string, _caller: string): Promise<ModelView> {
+  async updateRegisteredModel(name: string, description: string, caller: string): Promise<ModelView> {
     assertDescription(description);
     const model = await this.requireModel(name);
-    return this.modelView(await this.repo.updateModelDescription(model, description, this.clock.now()));
+    const event = this.event('RegisteredModelUpdated', model, caller, {
+      before: { description: model.description },
+      after: { description },
+    });
+    return this.modelView(
+      await this.repo.recording(event).updateModelDescription(model, description, this.clock.now()),
+    );
   }
 
-  async renameRegisteredModel(name: string, newName: string, _caller: string): Promise<ModelView> {
+  async renameRegisteredModel(name: string, newName: string, caller: string): Promise<ModelView> {
     assertModelName(newName, 'new_name');
     const renamed = await this.withFreshModel(name, (model) =>
       newName === model.name
         ? Promise.resolve(model)
-        : this.repo.renameModel(model, newName, this.clock.now()),
+        : this.repo
+            .recording(
+              this.event('RegisteredModelRenamed', { id: model.id, name: newName }, caller, {
+                before: { name: model.name },
+                after: { name: newName },
+              }),
+            )
+            .renameModel(model, newName, this.clock.now()),
     );
     return this.modelView(renamed);
   }
 
-  async deleteRegisteredModel(name: string, _caller: string): Promise<void> {
+  async deleteRegisteredModel(name: string, caller: string): Promise<void> {
     assertModelName(name);
     const model = await this.repo.getModel(name);
     if (!model) throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
-    await this.repo.deleteModel(model);
+    // A delete that was interrupted is finished without asking again.
+    if (!model.deleting) await this.policy.assertDeletable?.(model);
+    await this.repo.recording(this.event('RegisteredModelDeleted', model, caller, {})).deleteModel(model);
   }
 
-  async setRegisteredModelTag(name: string, key: string, value: string, _caller: string): Promise<void> {
+  async setRegisteredModelTag(name: string, key: string, value: string, caller: string): Promise<void> {
     assertTagKey(key);
     assertTagValue(key, value);
     const model = await this.requireModel(name);
-    await this.repo.setModelTag(model, key, value, this.clock.now());
+    await this.repo
+      .recording(
+        this.event('RegisteredModelTagSet', model, caller, {
+          key,
+          before: model.tags[key] ?? null,
+          after: value,
+        }),
+      )
+      .setModelTag(model, key, value, this.clock.now());
   }
 
-  async deleteRegisteredModelTag(name: string, key: string, _caller: string): Promise<void> {
+  async deleteRegisteredModelTag(name: string, key: string, caller: string): Promise<void> {
     assertTagKey(key);
     const model = await this.requireModel(name);
-    await this.repo.deleteModelTag(model, key, this.clock.now());
+    await this.repo
+      .recording(
+        this.event('RegisteredModelTagDeleted', model, caller, { key, before: model.tags[key] ?? null }),
+      )
+      .deleteModelTag(model, key, this.clock.now());
   }
 
   async searchRegisteredModels(input: SearchInput): Promise<Page<ModelView>> {
@@ -269,32 +306,50 @@ export class RegistryService {
     assertLineage(input);
     const model = await this.requireModel(name);
     const pending = input.pending;
-    const { version, created } = await this.repo.createVersion(
-      model,
-      {
-        source: pending ? (n) => pending.source(model.id, n) : input.source!,
-        ...(input.runId ? { runId: input.runId } : {}),
-        ...(input.runLink ? { runLink: input.runLink } : {}),
-        ...(input.dataset && Object.keys(input.dataset).length ? { dataset: input.dataset } : {}),
-        parameters: input.parameters ?? {},
-        metrics: input.metrics ?? {},
-        description: assertDescription(input.description ?? ''),
-        tags: assertTags(input.tags ?? {}),
-        // External sources are READY at once; registry-managed artifacts start PENDING_REGISTRATION.
-        status: input.pending ? 'PENDING_REGISTRATION' : 'READY',
-        ...(input.pending
-          ? {
-              files: input.pending.files,
-              uploads: {},
-              pendingExpiresAt: input.pending.expiresAt,
-              statusMessage: 'Waiting for the upload',
-            }
-          : {}),
-        createdBy: caller,
-      },
-      this.clock.now(),
-      input.clientToken,
-    );
+    const { version, created } = await this.repo
+      .recording((v) =>
+        this.event(
+          'ModelVersionCreated',
+          model,
+          caller,
+          {
+            version: v.version,
+            stage: v.stage,
+            status: v.status,
+            source: v.source,
+            ...(v.runId ? { run_id: v.runId } : {}),
+            metrics: v.metrics,
+            managed_files: v.files?.length ?? 0,
+          },
+          v.version,
+        ),
+      )
+      .createVersion(
+        model,
+        {
+          source: pending ? (n) => pending.source(model.id, n) : input.source!,
+          ...(input.runId ? { runId: input.runId } : {}),
+          ...(input.runLink ? { runLink: input.runLink } : {}),
+          ...(input.dataset && Object.keys(input.dataset).length ? { dataset: input.dataset } : {}),
+          parameters: input.parameters ?? {},
+          metrics: input.metrics ?? {},
+          description: assertDescription(input.description ?? ''),
+          tags: assertTags(input.tags ?? {}),
+          // External sources are READY at once; registry-managed artifacts start PENDING_REGISTRATION.
+          status: input.pending ? 'PENDING_REGISTRATION' : 'READY',
+          ...(input.pending
+            ? {
+                files: input.pending.files,
+                uploads: {},
+                pendingExpiresAt: input.pending.expiresAt,
+                statusMessage: 'Waiting for the upload',
+              }
+            : {}),
+          createdBy: caller,
+        },
+        this.clock.now(),
+        input.clientToken,
+      );
     return { version: this.view(model, version), created };
   }
 
@@ -307,40 +362,70 @@ export class RegistryService {
     name: string,
     version: number,
     description: string,
-    _caller: string,
+    caller: string,
   ): Promise<VersionView> {
     assertDescription(description);
     const model = await this.requireModel(name);
     const current = await this.requireVersion(model, version);
+    const event = this.event(
+      'ModelVersionUpdated',
+      model,
+      caller,
+      { before: { description: current.description }, after: { description } },
+      version,
+    );
     return this.view(
       model,
-      await this.repo.updateVersionDescription(model, current, description, this.clock.now()),
+      await this.repo
+        .recording(event)
+        .updateVersionDescription(model, current, description, this.clock.now()),
     );
   }
 
-  async setModelVersionTag(name: string, version: number, key: string, value: string, _caller: string) {
+  async setModelVersionTag(name: string, version: number, key: string, value: string, caller: string) {
     assertTagKey(key);
     assertTagValue(key, value);
     const model = await this.requireModel(name);
-    await this.repo.setVersionTag(
+    const current = await this.requireVersion(model, version);
+    const event = this.event(
+      'ModelVersionTagSet',
       model,
-      await this.requireVersion(model, version),
-      key,
-      value,
-      this.clock.now(),
+      caller,
+      { key, before: current.tags[key] ?? null, after: value },
+      version,
     );
+    await this.repo.recording(event).setVersionTag(model, current, key, value, this.clock.now());
   }
 
-  async deleteModelVersionTag(name: string, version: number, key: string, _caller: string) {
+  async deleteModelVersionTag(name: string, version: number, key: string, caller: string) {
     assertTagKey(key);
     const model = await this.requireModel(name);
-    await this.repo.deleteVersionTag(model, await this.requireVersion(model, version), key, this.clock.now());
+    const current = await this.requireVersion(model, version);
+    await this.repo
+      .recording(
+        this.event(
+          'ModelVersionTagDeleted',
+          model,
+          caller,
+          { key, before: current.tags[key] ?? null },
+          version,
+        ),
+      )
+      .deleteVersionTag(model, current, key, this.clock.now());
   }
 
-  async deleteModelVersion(name: string, version: number, _caller: string): Promise<void> {
+  async deleteModelVersion(name: string, version: number, caller: string): Promise<void> {
     await this.withFreshModel(name, async (model) => {
       const current = await this.requireVersion(model, version);
-      await this.repo.deleteVersion(model, current, this.clock.now());
+      await this.policy.assertDeletable?.(model, current);
+      const event = this.event(
+        'ModelVersionDeleted',
+        model,
+        caller,
+        { stage: current.stage, aliases: [...aliasesOf(model, version)] },
+        version,
+      );
+      await this.repo.recording(event).deleteVersion(model, current, this.clock.now());
     });
   }
 
@@ -382,6 +467,11 @@ export class RegistryService {
     version: number,
     input: TransitionInput,
     caller: string,
+    governed: {
+      readonly requestId?: string;
+      readonly approvedBy?: readonly string[];
+      readonly rollback?: boolean;
+    } = {},
   ): Promise<VersionView> {
     return this.withFreshModel(name, async (model) => {
       const current = await this.requireVersion(model, version);
@@ -390,7 +480,40 @@ export class RegistryService {
         input.archiveExistingVersions && isActiveStage(input.stage)
           ? this.repo.stageMembers(model, input.stage).filter((v) => v !== version)
           : [];
-      const moved = await this.repo.transitionStage({
+      const events = [
+        this.event(
+          'ModelVersionStageChanged',
+          model,
+          caller,
+          {
+            from_stage: current.stage,
+            to_stage: input.stage,
+            archived_versions: archive,
+            ...(input.comment ? { comment: input.comment } : {}),
+            ...(governed.requestId ? { request_id: governed.requestId } : {}),
+            ...(governed.approvedBy ? { approved_by: [...governed.approvedBy] } : {}),
+            ...(governed.rollback ? { rollback: true } : {}),
+          },
+          version,
+          input.comment,
+        ),
+        ...archive.map((v) =>
+          this.event(
+            'ModelVersionStageChanged',
+            model,
+            caller,
+            {
+              from_stage: input.stage,
+              to_stage: 'Archived',
+              archived_versions: [],
+              comment: `Archived by the move of version ${version} to ${input.stage}`,
+              ...(governed.requestId ? { request_id: governed.requestId } : {}),
+            },
+            v,
+          ),
+        ),
+      ];
+      const moved = await this.repo.recording(...events).transitionStage({
         model,
         version: current,
         toStage: input.stage,
@@ -398,6 +521,7 @@ export class RegistryService {
         actor: caller,
         ...(input.comment ? { comment: input.comment } : {}),
         now: this.clock.now(),
+        ...(governed.requestId ? { requestId: governed.requestId } : {}),
       });
       return this.view(model, moved);
     });
@@ -442,21 +566,43 @@ export class RegistryService {
 
   // ---------------------------------------------------------------- aliases
 
-  async setRegisteredModelAlias(
-    name: string,
-    alias: string,
-    version: number,
-    _caller: string,
-  ): Promise<void> {
+  async setRegisteredModelAlias(name: string, alias: string, version: number, caller: string): Promise<void> {
     assertAlias(alias);
     const model = await this.requireModel(name);
-    await this.repo.setAlias(model, alias, version, this.clock.now());
+    const event = this.event(
+      'AliasChanged',
+      model,
+      caller,
+      { alias, before: model.aliases[alias] ?? null, after: version },
+      version,
+    );
+    await this.repo.recording(event).setAlias(model, alias, version, this.clock.now());
   }
 
-  async deleteRegisteredModelAlias(name: string, alias: string, _caller: string): Promise<void> {
+  async deleteRegisteredModelAlias(name: string, alias: string, caller: string): Promise<void> {
     assertAlias(alias);
     const model = await this.requireModel(name);
-    await this.repo.deleteAlias(model, alias, this.clock.now());
+    const before = model.aliases[alias];
+    // Deleting an alias that does not exist succeeds (as in MLflow) and records nothing.
+    const repo =
+      before === undefined
+        ? this.repo
+        : this.repo.recording(
+            this.event('AliasChanged', model, caller, { alias, before, after: null }, before),
+          );
+    await repo.deleteAlias(model, alias, this.clock.now());
+  }
+
+  /** The event of a change made by `caller`, recorded with the write (audit log and outbox). */
+  event<T extends EventType>(
+    type: T,
+    model: { readonly id: string; readonly name: string },
+    caller: string,
+    data: Parameters<typeof registryEvent<T>>[1]['data'],
+    version?: number,
+    reason?: string,
+  ): RegistryEvent {
+    return registryEvent(type, { now: this.clock.now(), actor: caller, model, version, reason, data });
   }
 
   /** Resolves an alias; `latest` is the highest existing version. */

@@ -4,14 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRegistry } from '../../local/registry';
-import { apiClient, documentClient, localRegistry, tableSnapshot } from '../support/engines';
+import { apiClient, documentClient, localRegistry, tableSnapshot, UNGUARDED } from '../support/engines';
 
 let registry: LocalRegistry;
 let api: ReturnType<typeof apiClient>;
 let asBob: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  registry = await localRegistry();
+  // Core API behaviour with every guard off (governance.test.ts covers the guarded default).
+  registry = await localRegistry({ env: { GOVERNANCE_POLICY: UNGUARDED } });
   api = apiClient(registry.url, 'AKIAALICE');
   asBob = apiClient(registry.url, 'AKIABOB');
 });

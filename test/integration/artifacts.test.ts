@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRegistry } from '../../local/registry';
-import { apiClient, documentClient, localRegistry, tableSnapshot } from '../support/engines';
+import { apiClient, documentClient, localRegistry, tableSnapshot, UNGUARDED } from '../support/engines';
 
 const MiB = 1024 ** 2;
 let registry: LocalRegistry;
@@ -15,7 +15,11 @@ let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   // Small thresholds so a 12 MiB file goes up in three 5 MiB parts.
   registry = await localRegistry({
-    env: { MULTIPART_THRESHOLD_BYTES: String(5 * MiB), MULTIPART_PART_SIZE_BYTES: String(5 * MiB) },
+    env: {
+      MULTIPART_THRESHOLD_BYTES: String(5 * MiB),
+      MULTIPART_PART_SIZE_BYTES: String(5 * MiB),
+      GOVERNANCE_POLICY: UNGUARDED,
+    },
   });
   api = apiClient(registry.url, 'AKIAALICE');
 });

@@ -61,6 +61,9 @@ export async function tableSnapshot(db: DynamoDBDocumentClient, tableName: strin
   return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
 }
 
+/** Every governance guard off: transitions apply at once, as in MLflow. */
+export const UNGUARDED = JSON.stringify({ guarded_stages: [], protect_live_versions: false });
+
 /** A whole local registry (HTTP front + handlers) on a fresh table of the shared engine. */
 export async function localRegistry(options: Partial<LocalRegistryOptions> = {}): Promise<LocalRegistry> {
   return startLocalRegistry({

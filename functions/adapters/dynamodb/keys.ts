@@ -83,3 +83,18 @@ export const transitionKey = {
   }),
   prefix: 'H#',
 };
+
+/** The append-only audit log of a model (kept after the model is deleted), in time order. */
+export const auditKey = {
+  primary: (modelId: string, timestamp: number, eventId: string) => ({
+    pk: modelPartition(modelId),
+    sk: `A#${padTime(timestamp)}#${eventId}`,
+  }),
+  prefix: 'A#',
+};
+
+/** Transition requests of a model (governed promotions). */
+export const requestKey = {
+  primary: (modelId: string, requestId: string) => ({ pk: modelPartition(modelId), sk: `R#${requestId}` }),
+  prefix: 'R#',
+};

@@ -24,6 +24,8 @@ import {
   ResourceAlreadyExistsError,
   ResourceNotFoundError,
 } from '../../domain/errors';
+import type { RegistryEvent, RegistryEventDetail } from '../../domain/events';
+import type { PolicyOverride, RequestStatus, TransitionRequest } from '../../domain/governance';
 import {
   type ActiveStage,
   isActiveStage,
@@ -49,10 +51,12 @@ import type {
 } from '../../use-cases/ports';
 import { INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from '../../wiring/table';
 import {
+  auditKey,
   clientTokenKey,
   MODELS_PARTITION,
   modelKey,
   modelPartition,
+  requestKey,
   transitionKey,
   VERSIONS_PARTITION,
   versionKey,
@@ -70,7 +74,9 @@ type Item = Record<string, unknown>;
 /** How many items one search request may examine before it returns a (possibly short) page. */
 const SCAN_BUDGET = 2000;
 /** DynamoDB's transaction limit, less room for the model item and history records. */
-const MAX_ARCHIVED_PER_TRANSITION = 45;
+// Per transaction (100 items): two items per moved version, the model, the transition request
+// and one event per moved version.
+const MAX_ARCHIVED_PER_TRANSITION = 30;
 const CREATE_VERSION_ATTEMPTS = 500;
 
 const notFoundModel = (name: string) =>
@@ -142,11 +148,106 @@ export function versionItem(v: ModelVersion, clientToken?: string): Item {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Events (or event factories, given the version a write created) to record with the next write. */
+type Journal = readonly (RegistryEvent | ((created: ModelVersion) => RegistryEvent))[];
+
+/** The append-only audit entry of an event; its insertion is also the outbox record. */
+export function auditItem(event: RegistryEvent): Item {
+  const d = event.detail;
+  return {
+    ...auditKey.primary(d.model.id, d.occurred_at, d.event_id),
+    entity: 'AuditEntry',
+    type: event.type,
+    detail: d,
+    version: d.version,
+    // The event as published, for the relay (a string survives any stream decoder unchanged).
+    event: JSON.stringify({ type: event.type, detail: d }),
+  };
+}
+
+/** What a failed single-item write reports, rebuilt from a cancelled transaction. */
+class ConditionalCheckFailed extends Error {
+  override readonly name = 'ConditionalCheckFailedException';
+  constructor(readonly Item: Record<string, AttributeValue> | undefined) {
+    super('The conditional request failed');
+  }
+}
+
 export class DynamoDbRegistryRepository implements RegistryRepository {
+  /** Own property of the view `recording()` returns; consumed by the next write. */
+  private journal: Journal | undefined;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /**
+   * This repository, recording the given events with its next write: the audit entries are put
+   * in the same transaction as the change, so a change is never committed without its event (the
+   * stream of audit inserts is the outbox the relay publishes from).
+   */
+  recording(...events: Journal): this {
+    const view = Object.create(this) as this;
+    view.journal = events;
+    return view;
+  }
+
+  /** Sends a write, with the pending journal (if any) in the same transaction. */
+  private async write(
+    command: PutCommand | UpdateCommand | DeleteCommand | TransactWriteCommand,
+    created?: ModelVersion,
+  ): Promise<{ Attributes?: Item }> {
+    const journal = this.journal;
+    if (!journal?.length) return this.db.send(command as UpdateCommand);
+    const audits = journal.map((entry) => {
+      const event = typeof entry === 'function' ? entry(created!) : entry;
+      return {
+        Put: {
+          TableName: this.tableName,
+          Item: auditItem(event),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      };
+    });
+    if (command instanceof TransactWriteCommand) {
+      await this.db.send(
+        new TransactWriteCommand({
+          ...command.input,
+          TransactItems: [...(command.input.TransactItems ?? []), ...audits],
+        }),
+      );
+      this.journal = undefined;
+      return {};
+    }
+    const { ReturnValues, ...input } = command.input as typeof command.input & { ReturnValues?: string };
+    const item =
+      command instanceof PutCommand
+        ? { Put: input as PutCommand['input'] }
+        : command instanceof UpdateCommand
+          ? { Update: input as NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update'] }
+          : { Delete: input as DeleteCommand['input'] };
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: [item as never, ...audits] }));
+    } catch (err) {
+      if (
+        err instanceof TransactionCanceledException &&
+        err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        throw new ConditionalCheckFailed(err.CancellationReasons[0].Item);
+      }
+      throw err;
+    }
+    this.journal = undefined;
+    if (ReturnValues === 'ALL_NEW') {
+      const key = (command.input as { Key: Item }).Key;
+      const { Item: fresh } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return { Attributes: fresh! };
+    }
+    return {};
+  }
 
   // ---------------------------------------------------------------- mapping
 
@@ -166,6 +267,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       revision: (item.revision as number | undefined) ?? 0,
       ...(item.pendingRename ? { pendingRename: true } : {}),
       ...(item.deleting ? { deleting: true } : {}),
+      ...(item.policy ? { policy: item.policy as PolicyOverride } : {}),
     };
   }
 
@@ -185,6 +287,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       lastVersion: model.lastVersion,
       stageMembers: model.stageMembers,
       revision: model.revision,
+      policy: model.policy,
     };
   }
 
@@ -224,7 +327,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 
   async createModel(model: RegisteredModel): Promise<void> {
     try {
-      await this.db.send(
+      await this.write(
         new PutCommand({
           TableName: this.tableName,
           Item: this.modelItem(model),
@@ -254,7 +357,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     extraCondition?: string,
   ): Promise<Item> {
     try {
-      const { Attributes } = await this.db.send(
+      const { Attributes } = await this.write(
         new UpdateCommand({
           TableName: this.tableName,
           Key: modelKey.primary(model.name),
@@ -317,7 +420,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     };
     const hasVersions = model.lastVersion > 0;
     try {
-      await this.db.send(
+      await this.write(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -412,7 +515,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     // Mark first, so that no version can be created while the versions are being deleted, and a
     // crash half-way leaves a model that says it is being deleted (delete again to finish).
     try {
-      await this.db.send(
+      await this.write(
         new UpdateCommand({
           TableName: this.tableName,
           Key: modelKey.primary(model.name),
@@ -534,13 +637,14 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
         });
       }
       try {
-        await this.db.send(
+        await this.write(
           new TransactWriteCommand({
             TransactItems: items,
             ...(clientToken
               ? { ClientRequestToken: queryFingerprint([model.id, clientToken, number, now]) }
               : {}),
           }),
+          version,
         );
         return { version, created: true };
       } catch (err) {
@@ -595,7 +699,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     extraCondition?: string,
   ): Promise<Item> {
     try {
-      const { Attributes } = await this.db.send(
+      const { Attributes } = await this.write(
         new UpdateCommand({
           TableName: this.tableName,
           Key: versionKey.primary(model.id, version.version),
@@ -746,8 +850,20 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
         },
       },
     });
+    if (change.requestId) {
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: requestKey.primary(model.id, change.requestId),
+          UpdateExpression: 'SET #st = :applied, updatedAt = :now REMOVE taskToken',
+          ConditionExpression: '#st = :approved',
+          ExpressionAttributeNames: { '#st': 'status' },
+          ExpressionAttributeValues: { ':applied': 'APPLIED', ':approved': 'APPROVED', ':now': now },
+        },
+      });
+    }
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.write(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
       if (cancellationReasons(err)) {
         throw new ConcurrentModificationError(
@@ -768,7 +884,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       Production: model.stageMembers.Production.filter((v) => v !== version.version),
     };
     try {
-      await this.db.send(
+      await this.write(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -862,7 +978,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   ): Promise<boolean> {
     const settled = status !== 'PENDING_REGISTRATION';
     try {
-      await this.db.send(
+      await this.write(
         new UpdateCommand({
           TableName: this.tableName,
           Key: versionKey.primary(model.id, version),
@@ -891,7 +1007,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 
   async setAlias(model: RegisteredModel, alias: string, version: number, _now: number): Promise<void> {
     try {
-      await this.db.send(
+      await this.write(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -1150,6 +1266,159 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 
   // ---------------------------------------------------------------- history
 
+  // ---------------------------------------------------------------- governance
+
+  async setPolicy(
+    model: RegisteredModel,
+    policy: PolicyOverride | undefined,
+    now: number,
+  ): Promise<RegisteredModel> {
+    const item = await this.updateModelItem(
+      model,
+      policy
+        ? 'SET policy = :p, updatedAt = :now, gsi3sk = :u'
+        : 'REMOVE policy SET updatedAt = :now, gsi3sk = :u',
+      { ...(policy ? { ':p': policy } : {}), ':now': now, ':u': modelKey.updatedIndex(model.name, now) },
+    );
+    return this.toModel(item);
+  }
+
+  async createRequest(request: TransitionRequest): Promise<void> {
+    await this.write(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...requestKey.primary(request.modelId, request.id), entity: 'TransitionRequest', ...request },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getRequest(model: RegisteredModel, id: string): Promise<TransitionRequest | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: requestKey.primary(model.id, id),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toRequest(Item) : undefined;
+  }
+
+  async getTaskToken(model: RegisteredModel, id: string): Promise<string | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: requestKey.primary(model.id, id),
+        ConsistentRead: true,
+        ProjectionExpression: 'taskToken',
+      }),
+    );
+    return Item?.taskToken as string | undefined;
+  }
+
+  async updateRequest(
+    model: RegisteredModel,
+    current: TransitionRequest,
+    changes: {
+      status?: RequestStatus;
+      reason?: string;
+      approvals?: TransitionRequest['approvals'];
+      taskToken?: string | null;
+    },
+    now: number,
+  ): Promise<TransitionRequest> {
+    const sets = ['updatedAt = :now'];
+    const removes: string[] = [];
+    const values: Item = { ':now': now, ':expected': current.status, ':count': current.approvals.length };
+    if (changes.status) {
+      sets.push('#st = :status');
+      values[':status'] = changes.status;
+    }
+    if (changes.reason !== undefined) {
+      sets.push('reason = :reason');
+      values[':reason'] = changes.reason;
+    }
+    if (changes.approvals) {
+      sets.push('approvals = :approvals');
+      values[':approvals'] = changes.approvals;
+    }
+    if (changes.taskToken === null) removes.push('taskToken');
+    else if (changes.taskToken !== undefined) {
+      sets.push('taskToken = :token, awaitingApproval = :true');
+      values[':token'] = changes.taskToken;
+      values[':true'] = true;
+    }
+    try {
+      await this.write(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: requestKey.primary(model.id, current.id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          // Optimistic: the request is still as the caller read it.
+          ConditionExpression: 'attribute_exists(pk) AND #st = :expected AND size(approvals) = :count',
+          ExpressionAttributeNames: { '#st': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new ConcurrentModificationError(
+          `Transition request ${current.id} changed while it was being updated; read it again and retry.`,
+        );
+      }
+      throw err;
+    }
+    const fresh = await this.getRequest(model, current.id);
+    return fresh!;
+  }
+
+  async listRequests(
+    model: RegisteredModel,
+    options: { status?: RequestStatus; version?: number; maxResults: number; pageToken?: string },
+  ): Promise<Page<TransitionRequest>> {
+    const fingerprint = queryFingerprint([
+      'requests',
+      model.id,
+      options.status ?? null,
+      options.version ?? null,
+    ]);
+    const cursor = decodePageToken(options.pageToken, fingerprint);
+    return this.streamIndex({
+      fingerprint,
+      cursor,
+      partition: modelPartition(model.id),
+      sortKeyPrefix: requestKey.prefix,
+      ascending: false,
+      maxResults: options.maxResults,
+      convert: (item) => {
+        const request = toRequest(item);
+        if (options.status && request.status !== options.status) return undefined;
+        if (options.version !== undefined && request.version !== options.version) return undefined;
+        return request;
+      },
+    });
+  }
+
+  async listAudit(
+    modelId: string,
+    options: { version?: number; maxResults: number; pageToken?: string },
+  ): Promise<Page<{ type: string; detail: RegistryEventDetail }>> {
+    const fingerprint = queryFingerprint(['audit', modelId, options.version ?? null]);
+    const cursor = decodePageToken(options.pageToken, fingerprint);
+    return this.streamIndex({
+      fingerprint,
+      cursor,
+      partition: modelPartition(modelId),
+      sortKeyPrefix: auditKey.prefix,
+      ascending: false,
+      maxResults: options.maxResults,
+      convert: (item) =>
+        options.version !== undefined && item.version !== options.version
+          ? undefined
+          : { type: item.type as string, detail: item.detail as RegistryEventDetail },
+    });
+  }
+
   async listTransitions(
     model: RegisteredModel,
     options: { version?: number; maxResults: number; pageToken?: string },
@@ -1181,6 +1450,29 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 }
 
 const decodeMismatch = invalidPageToken;
+
+function toRequest(item: Item): TransitionRequest {
+  return {
+    id: item.id as string,
+    modelId: item.modelId as string,
+    name: item.name as string,
+    version: item.version as number,
+    fromStage: item.fromStage as Stage,
+    toStage: item.toStage as Stage,
+    archiveExistingVersions: item.archiveExistingVersions === true,
+    requester: item.requester as string,
+    ...(item.comment ? { comment: item.comment as string } : {}),
+    status: item.status as RequestStatus,
+    ...(item.reason ? { reason: item.reason as string } : {}),
+    approvals: (item.approvals as TransitionRequest['approvals'] | undefined) ?? [],
+    requiredApprovals: item.requiredApprovals as number,
+    requesterMayApprove: item.requesterMayApprove === true,
+    createdAt: item.createdAt as number,
+    updatedAt: item.updatedAt as number,
+    expiresAt: item.expiresAt as number,
+    awaitingApproval: item.awaitingApproval === true,
+  };
+}
 
 function isHidden(model: RegisteredModel): boolean {
   return model.deleting === true;

@@ -6,7 +6,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { OperationSpec } from '../../api/contract';
-import { IMPLEMENTATIONS, type OperationContext } from '../../api/operations';
+import { isMlflowPath } from '../../api/mlflow/contract';
+import { mlflowErrorResponse } from '../../api/mlflow/errors';
+import { MLFLOW_IMPLEMENTATIONS } from '../../api/mlflow/operations';
+import { Accepted, IMPLEMENTATIONS, type OperationContext } from '../../api/operations';
 import { EndpointNotFoundError } from '../../domain/errors';
 import { errorResponse, MethodNotAllowedError } from './errors';
 import { readInput } from './request';
@@ -35,8 +38,10 @@ export function createApiHandler(
 
   return async (event, lambdaContext) => {
     const requestId = event.requestContext?.requestId ?? lambdaContext.awsRequestId;
+    const spec = byRoute.get(`${event.httpMethod} ${event.resource}`);
+    // MLflow routes answer in MLflow's error taxonomy (functions/api/mlflow/errors.ts).
+    const mlflow = spec ? spec.protocol === 'mlflow' : isMlflowPath(event.resource ?? event.path);
     try {
-      const spec = byRoute.get(`${event.httpMethod} ${event.resource}`);
       if (!spec) {
         if (paths.has(event.resource)) {
           throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}.`);
@@ -45,13 +50,13 @@ export function createApiHandler(
       }
       const input = readInput(event, spec);
       logger.appendKeys({ operation: spec.operationId, caller: input.caller });
-      const result = await IMPLEMENTATIONS[spec.operationId as keyof typeof IMPLEMENTATIONS](
-        context(),
-        input,
-      );
+      const result = await (spec.protocol === 'mlflow'
+        ? MLFLOW_IMPLEMENTATIONS[spec.operationId as keyof typeof MLFLOW_IMPLEMENTATIONS]
+        : IMPLEMENTATIONS[spec.operationId as keyof typeof IMPLEMENTATIONS])(context(), input);
+      if (result instanceof Accepted) return json(202, result.body, requestId);
       return json(spec.successStatus, result, requestId);
     } catch (err) {
-      const mapped = errorResponse(err, requestId);
+      const mapped = mlflow ? mlflowErrorResponse(err, requestId) : errorResponse(err, requestId);
       if (mapped.internal) logger.error('Request failed', { error: err as Error });
       else logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
       return json(mapped.status, mapped.body, requestId);

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OperationSpec } from '../../api/contract';
+import { mlflowValidationMessage } from '../../api/mlflow/errors';
 import type { OperationInput } from '../../api/operations';
 import { InvalidParameterError, MalformedRequestError, PayloadTooLargeError } from '../../domain/errors';
 import { UnsupportedMediaTypeError } from './errors';
@@ -79,10 +80,18 @@ function parseQuery(event: APIGatewayProxyEvent, spec: OperationSpec): Record<st
   return out;
 }
 
-function validate<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+function validate<T>(
+  schema: z.ZodType<T> | undefined,
+  value: unknown,
+  where: string,
+  protocol?: OperationSpec['protocol'],
+): T {
   if (!schema) return {} as T;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
+  if (protocol === 'mlflow') {
+    throw new InvalidParameterError(mlflowValidationMessage(result.error.issues, where));
+  }
   const issues = result.error.issues.slice(0, 5).map((issue) => {
     const field = issue.path.length ? issue.path.join('.') : where;
     if (issue.code === 'unrecognized_keys') {
@@ -98,8 +107,8 @@ export function readInput(event: APIGatewayProxyEvent, spec: OperationSpec): Ope
   for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) rawPath[k] = v;
   return {
     path: validate(spec.pathParams, rawPath, 'path') as Record<string, string>,
-    query: validate(spec.query, parseQuery(event, spec), 'query') as Record<string, unknown>,
-    body: validate(spec.body, parseBody(event, spec), 'body') as Record<string, unknown>,
+    query: validate(spec.query, parseQuery(event, spec), 'query', spec.protocol) as Record<string, unknown>,
+    body: validate(spec.body, parseBody(event, spec), 'body', spec.protocol) as Record<string, unknown>,
     caller: callerOf(event),
   };
 }

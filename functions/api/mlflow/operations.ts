@@ -1,0 +1,289 @@
+/**
+ * MLflow's Model Registry operations as thin translations over the registry's use cases: the
+ * validated MLflow request becomes a RegistryService call and the result MLflow's wire shape.
+ * There is no second registry: a model created through MLflow is the same item the registry's
+ * own API, events and governance see.
+ */
+import type { z } from 'zod';
+import { InvalidParameterError, InvalidStateError, RegistryError } from '../../domain/errors';
+import { parseStage } from '../../domain/model';
+import { parseVersionNumber } from '../../domain/rules';
+import type { RegistryService } from '../../use-cases/registry';
+import { OPERATIONS, type OperationSpec } from '../contract';
+import type { OperationContext, OperationInput } from '../operations';
+import type { MlflowOperationId } from './contract';
+import { TransitionPendingApprovalError } from './errors';
+import { mlflowModelVersion, mlflowRegisteredModel, tagMap } from './presenters';
+import type * as s from './schemas';
+
+type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
+
+/** MLflow's search limits (mlflow/store/model_registry). */
+export const REGISTERED_MODELS_MAX_RESULTS = { default: 100, max: 1000 } as const;
+export const MODEL_VERSIONS_MAX_RESULTS = { default: 200_000, max: 200_000 } as const;
+/**
+ * The most model versions one response carries, whatever max_results asks for: a Lambda response
+ * is at most 6 MB. MLflow allows the server to return fewer results than asked with a
+ * next_page_token (mlflow.search_model_versions follows it).
+ */
+export const MODEL_VERSIONS_PAGE_CAP = 1000;
+
+/** How many `models:/name/N` sources are followed to find a copy's artifacts. */
+const MAX_COPY_DEPTH = 16;
+
+function maxResults(value: number | undefined, limits: { default: number; max: number }): number {
+  if (value === undefined) return limits.default;
+  if (value < 1) {
+    throw new InvalidParameterError(
+      `Invalid value for request parameter max_results. It must be a positive integer, but got value ${value}`,
+    );
+  }
+  if (value > limits.max) {
+    throw new InvalidParameterError(
+      `Invalid value for request parameter max_results. It must be at most ${limits.max}, but got value ${value}`,
+    );
+  }
+  return value;
+}
+
+const version = (value: string) => parseVersionNumber(value);
+
+/** `models:/<name>/<number>`: the source MLflow's copy_model_version registers. */
+function copiedFrom(source: string): { name: string; version: number } | undefined {
+  const m = /^models:\/([^/@]+)\/(\d{1,10})\/?$/.exec(source);
+  return m ? { name: m[1]!, version: parseVersionNumber(m[2]!) } : undefined;
+}
+
+/** `models:/m-<id>`: an MLflow 3 logged model, which the client resolves through its tracking server. */
+const isLoggedModel = (source: string) => /^models:\/m-[^/@]+\/?$/.test(source);
+
+/**
+ * Where a version's artifacts are, as MLflow's get-download-uri answers it: the version's source,
+ * except that a copy (`models:/name/N`) resolves to the artifacts of the version it copies, and a
+ * registry-managed version's source is already the s3:// prefix of its verified files.
+ */
+async function downloadUri(registry: RegistryService, name: string, number: number): Promise<string> {
+  let current = { name, version: number };
+  for (let depth = 0; depth <= MAX_COPY_DEPTH; depth++) {
+    const { version: v } = await registry.getModelVersion(current.name, current.version);
+    if (v.status !== 'READY') {
+      throw new InvalidStateError(
+        `Model Version (name=${v.name}, version=${v.version}) is ${v.status}${v.statusMessage ? ` (${v.statusMessage})` : ''}; its artifacts can be downloaded once it is READY.`,
+      );
+    }
+    const next = copiedFrom(v.source);
+    if (!next) return v.source;
+    current = next;
+  }
+  throw new InvalidStateError(
+    `Model Version (name=${name}, version=${number}) is a copy of a copy more than ${MAX_COPY_DEPTH} levels deep; its artifacts cannot be located.`,
+  );
+}
+
+/** MLflow checks a `models:/` source when the version is created, as its server does. */
+async function checkModelsSource(registry: RegistryService, source: string): Promise<void> {
+  if (!/^models:/i.test(source) || isLoggedModel(source)) return;
+  const unable = (why: string) =>
+    new InvalidParameterError(
+      `Unable to fetch model from model URI source artifact location '${source}'. Error: ${why}`,
+    );
+  const ref = copiedFrom(source);
+  if (!ref) throw unable('a version source must name a version number: models:/<name>/<version>.');
+  try {
+    await downloadUri(registry, ref.name, ref.version);
+  } catch (err) {
+    if (err instanceof RegistryError) throw unable(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The answer to a transition that a governance policy holds: it names the transition request that
+ * was created and the registry route that approves it (looked up in the contract, so the hint
+ * follows the route).
+ */
+function pendingApproval(name: string, version: number, stage: string, pending: unknown) {
+  const p = pending && typeof pending === 'object' ? (pending as Record<string, unknown>) : {};
+  const rawId = p.id ?? p.requestId ?? p.request_id;
+  const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : undefined;
+  const approve = (OPERATIONS as readonly OperationSpec[]).find(
+    (o) => o.operationId === 'approveTransitionRequest',
+  );
+  const how =
+    approve && id
+      ? `An approver approves it with ${approve.method} ${approve.path.replace('{name}', name).replace('{request_id}', id)} on the registry API`
+      : 'An approver approves it through the registry API';
+  return new TransitionPendingApprovalError(
+    `Model Version (name=${name}, version=${version}) was not moved to ${stage}: a governance policy guards ${stage}, so transition request ${id ?? '(pending)'} was created and waits for approval. ${how} (see docs/mlflow.md, "Governed stages"); the version moves to ${stage} once it is approved.`,
+  );
+}
+
+function page<T>(key: string, items: T[], nextPageToken: string | undefined) {
+  return { [key]: items, ...(nextPageToken ? { next_page_token: nextPageToken } : {}) };
+}
+
+export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
+  // ---------------------------------------------------------------- registered models
+
+  async mlflowCreateRegisteredModel({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.createRegisteredModel>;
+    const view = await registry.createRegisteredModel(
+      { name: b.name, description: b.description, tags: tagMap(b.tags) },
+      caller,
+    );
+    return { registered_model: mlflowRegisteredModel(view) };
+  },
+  async mlflowGetRegisteredModel({ registry }, { query }) {
+    const q = query as z.infer<typeof s.nameOnly>;
+    return { registered_model: mlflowRegisteredModel(await registry.getRegisteredModel(q.name)) };
+  },
+  async mlflowUpdateRegisteredModel({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.updateRegisteredModel>;
+    // Without a description (newer clients may update other fields), keep the current one.
+    const description = b.description ?? (await registry.getRegisteredModel(b.name)).model.description;
+    return {
+      registered_model: mlflowRegisteredModel(
+        await registry.updateRegisteredModel(b.name, description, caller),
+      ),
+    };
+  },
+  async mlflowRenameRegisteredModel({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.renameRegisteredModel>;
+    return {
+      registered_model: mlflowRegisteredModel(
+        await registry.renameRegisteredModel(b.name, b.new_name, caller),
+      ),
+    };
+  },
+  async mlflowDeleteRegisteredModel({ registry }, { body, caller }) {
+    await registry.deleteRegisteredModel((body as z.infer<typeof s.nameOnly>).name, caller);
+    return {};
+  },
+  async mlflowSearchRegisteredModels({ registry }, { query }) {
+    const q = query as z.infer<typeof s.searchRegisteredModels>;
+    const result = await registry.searchRegisteredModels({
+      filter: q.filter,
+      orderBy: q.order_by,
+      maxResults: maxResults(q.max_results, REGISTERED_MODELS_MAX_RESULTS),
+      pageToken: q.page_token || undefined,
+    });
+    return page('registered_models', result.items.map(mlflowRegisteredModel), result.nextPageToken);
+  },
+  async mlflowGetLatestVersions(ctx, input) {
+    return latestVersions(ctx.registry, input.body as z.infer<typeof s.getLatestVersions>);
+  },
+  async mlflowGetLatestVersionsGet(ctx, input) {
+    return latestVersions(ctx.registry, input.query as z.infer<typeof s.getLatestVersions>);
+  },
+  async mlflowSetRegisteredModelTag({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.setRegisteredModelTag>;
+    await registry.setRegisteredModelTag(b.name, b.key, b.value ?? '', caller);
+    return {};
+  },
+  async mlflowDeleteRegisteredModelTag({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.deleteRegisteredModelTag>;
+    await registry.deleteRegisteredModelTag(b.name, b.key, caller);
+    return {};
+  },
+  async mlflowSetRegisteredModelAlias({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.setAlias>;
+    await registry.setRegisteredModelAlias(b.name, b.alias, version(b.version), caller);
+    return {};
+  },
+  async mlflowDeleteRegisteredModelAlias({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.aliasOnly>;
+    await registry.deleteRegisteredModelAlias(b.name, b.alias, caller);
+    return {};
+  },
+  async mlflowGetModelVersionByAlias({ registry }, { query }) {
+    const q = query as z.infer<typeof s.aliasOnly>;
+    return { model_version: mlflowModelVersion(await registry.getModelVersionByAlias(q.name, q.alias)) };
+  },
+
+  // ---------------------------------------------------------------- model versions
+
+  async mlflowCreateModelVersion({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.createModelVersion>;
+    if (/^models:/i.test(b.source)) {
+      await registry.requireModel(b.name);
+      await checkModelsSource(registry, b.source);
+    }
+    // model_id (an MLflow 3 logged model) is not stored: its source, models:/m-<id>, already
+    // names it, and the client resolves it through its tracking server.
+    const { version: view } = await registry.createModelVersion(
+      b.name,
+      {
+        source: b.source,
+        runId: b.run_id || undefined,
+        runLink: b.run_link || undefined,
+        description: b.description,
+        tags: tagMap(b.tags),
+      },
+      caller,
+    );
+    return { model_version: mlflowModelVersion(view) };
+  },
+  async mlflowGetModelVersion({ registry }, { query }) {
+    const q = query as z.infer<typeof s.versionOnly>;
+    return { model_version: mlflowModelVersion(await registry.getModelVersion(q.name, version(q.version))) };
+  },
+  async mlflowUpdateModelVersion({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.updateModelVersion>;
+    const n = version(b.version);
+    const description = b.description ?? (await registry.getModelVersion(b.name, n)).version.description;
+    return {
+      model_version: mlflowModelVersion(await registry.updateModelVersion(b.name, n, description, caller)),
+    };
+  },
+  async mlflowTransitionModelVersionStage({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.transitionStage>;
+    const n = version(b.version);
+    const stage = parseStage(b.stage);
+    const outcome = await registry.transitionModelVersionStage(
+      b.name,
+      n,
+      { stage, archiveExistingVersions: b.archive_existing_versions ?? false },
+      caller,
+    );
+    if (outcome.kind === 'pending') throw pendingApproval(b.name, n, stage, outcome.pending);
+    return { model_version: mlflowModelVersion(outcome.version) };
+  },
+  async mlflowDeleteModelVersion({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.versionOnly>;
+    await registry.deleteModelVersion(b.name, version(b.version), caller);
+    return {};
+  },
+  async mlflowGetModelVersionDownloadUri({ registry }, { query }) {
+    const q = query as z.infer<typeof s.versionOnly>;
+    return { artifact_uri: await downloadUri(registry, q.name, version(q.version)) };
+  },
+  async mlflowSearchModelVersions({ registry }, { query }) {
+    const q = query as z.infer<typeof s.searchModelVersions>;
+    const wanted = maxResults(q.max_results, MODEL_VERSIONS_MAX_RESULTS);
+    const result = await registry.searchModelVersions({
+      filter: q.filter,
+      orderBy: q.order_by,
+      maxResults: Math.min(wanted, MODEL_VERSIONS_PAGE_CAP),
+      pageToken: q.page_token || undefined,
+    });
+    return page('model_versions', result.items.map(mlflowModelVersion), result.nextPageToken);
+  },
+  async mlflowSetModelVersionTag({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.setModelVersionTag>;
+    await registry.setModelVersionTag(b.name, version(b.version), b.key, b.value ?? '', caller);
+    return {};
+  },
+  async mlflowDeleteModelVersionTag({ registry }, { body, caller }) {
+    const b = body as z.infer<typeof s.deleteModelVersionTag>;
+    await registry.deleteModelVersionTag(b.name, version(b.version), b.key, caller);
+    return {};
+  },
+};
+
+async function latestVersions(
+  registry: RegistryService,
+  request: { name: string; stages?: string[] | undefined },
+) {
+  const stages = (request.stages ?? []).filter((x) => x !== '').map(parseStage);
+  return { model_versions: (await registry.getLatestVersions(request.name, stages)).map(mlflowModelVersion) };
+}

@@ -1,0 +1,158 @@
+/**
+ * The registry's events: one versioned detail schema per detail-type. This module is the single
+ * source of truth used by the publisher (every write records its event in the same DynamoDB
+ * transaction, see docs/events.md), the deployed and local rules (functions/wiring/event-rules.ts)
+ * and the documentation (scripts/generate-event-docs.ts).
+ *
+ * Envelope on EventBridge: `source` = EVENT_SOURCE, `detail-type` = the type below, `detail` =
+ * RegistryEventDetail. `detail.event_id` is unique per event and stable across redeliveries:
+ * consumers dedupe on it (delivery is at least once).
+ */
+import { z } from 'zod';
+import { STAGES } from './model';
+
+export const EVENT_SOURCE = 'model-registry';
+export const EVENT_SCHEMA_VERSION = '1';
+
+const stage = z.enum(STAGES);
+const versionRef = z.object({ version: z.number().int(), stage, status: z.string() });
+
+/** Type-specific fields of each event (`detail.data`). */
+export const EVENT_DATA = {
+  RegisteredModelCreated: z.object({ description: z.string(), tags: z.record(z.string(), z.string()) }),
+  RegisteredModelUpdated: z.object({
+    before: z.object({ description: z.string() }),
+    after: z.object({ description: z.string() }),
+  }),
+  RegisteredModelRenamed: z.object({
+    before: z.object({ name: z.string() }),
+    after: z.object({ name: z.string() }),
+  }),
+  RegisteredModelDeleted: z.object({}),
+  RegisteredModelTagSet: z.object({ key: z.string(), before: z.string().nullable(), after: z.string() }),
+  RegisteredModelTagDeleted: z.object({ key: z.string(), before: z.string().nullable() }),
+  GovernancePolicyChanged: z.object({ before: z.unknown().nullable(), after: z.unknown().nullable() }),
+  ModelVersionCreated: versionRef.extend({
+    source: z.string(),
+    run_id: z.string().optional(),
+    metrics: z.record(z.string(), z.number()),
+    managed_files: z.number().int(),
+  }),
+  ModelVersionUpdated: z.object({
+    before: z.object({ description: z.string() }),
+    after: z.object({ description: z.string() }),
+  }),
+  ModelVersionRegistrationSettled: z.object({
+    status: z.enum(['READY', 'FAILED_REGISTRATION']),
+    message: z.string(),
+  }),
+  ModelVersionTagSet: z.object({ key: z.string(), before: z.string().nullable(), after: z.string() }),
+  ModelVersionTagDeleted: z.object({ key: z.string(), before: z.string().nullable() }),
+  ModelVersionStageChanged: z.object({
+    from_stage: stage,
+    to_stage: stage,
+    archived_versions: z.array(z.number().int()),
+    comment: z.string().optional(),
+    request_id: z.string().optional(),
+    approved_by: z.array(z.string()).optional(),
+    rollback: z.boolean().optional(),
+  }),
+  ModelVersionDeleted: z.object({ stage, aliases: z.array(z.string()) }),
+  AliasChanged: z.object({
+    alias: z.string(),
+    before: z.number().int().nullable(),
+    after: z.number().int().nullable(),
+  }),
+  TransitionRequested: z.object({
+    request_id: z.string(),
+    to_stage: stage,
+    from_stage: stage,
+    archive_existing_versions: z.boolean(),
+    comment: z.string().optional(),
+    expires_at: z.number().int(),
+    approval_timeout_seconds: z.number().int().describe('How long the approval task waits.'),
+    required_approvals: z.number().int(),
+  }),
+  ApprovalRequested: z.object({
+    request_id: z.string(),
+    to_stage: stage,
+    requester: z.string(),
+    required_approvals: z.number().int(),
+    expires_at: z.number().int(),
+  }),
+  TransitionApproved: z.object({
+    request_id: z.string(),
+    to_stage: stage,
+    approvals: z.number().int(),
+    required_approvals: z.number().int(),
+    comment: z.string().optional(),
+  }),
+  TransitionRejected: z.object({
+    request_id: z.string(),
+    to_stage: stage,
+    reason: z.string(),
+    quality_gate_failures: z.array(z.string()).optional(),
+  }),
+  TransitionCancelled: z.object({ request_id: z.string(), to_stage: stage, reason: z.string().optional() }),
+  TransitionExpired: z.object({ request_id: z.string(), to_stage: stage }),
+  TransitionFailed: z.object({ request_id: z.string(), to_stage: stage, reason: z.string() }),
+} as const;
+
+export type EventType = keyof typeof EVENT_DATA;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+
+/** The `detail` of every event. */
+export const eventDetailSchema = z.object({
+  schema_version: z.literal(EVENT_SCHEMA_VERSION),
+  event_id: z.string(),
+  occurred_at: z.number().int().describe('Epoch ms.'),
+  actor: z.string().describe('The IAM principal (or the registry itself) that made the change.'),
+  reason: z.string().optional(),
+  model: z.object({ id: z.string(), name: z.string() }),
+  version: z.number().int().optional(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export type RegistryEventDetail = z.infer<typeof eventDetailSchema>;
+
+export interface RegistryEvent {
+  readonly type: EventType;
+  readonly detail: RegistryEventDetail;
+}
+
+export const REGISTRY_ACTOR = 'model-registry';
+
+let counter = 0;
+/** Time-ordered, unique ids: epoch ms in base 36, a counter and randomness. */
+export function newEventId(now: number): string {
+  counter = (counter + 1) % 1_679_616;
+  const random = Array.from({ length: 8 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
+  return `${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${random}`;
+}
+
+export function registryEvent<T extends EventType>(
+  type: T,
+  fields: {
+    readonly now: number;
+    readonly actor: string;
+    readonly model: { readonly id: string; readonly name: string };
+    readonly version?: number | undefined;
+    readonly reason?: string | undefined;
+    readonly data: z.input<(typeof EVENT_DATA)[T]>;
+  },
+): RegistryEvent {
+  const data = EVENT_DATA[type].parse(fields.data) as Record<string, unknown>;
+  return {
+    type,
+    detail: {
+      schema_version: EVENT_SCHEMA_VERSION,
+      event_id: newEventId(fields.now),
+      occurred_at: fields.now,
+      actor: fields.actor,
+      ...(fields.reason ? { reason: fields.reason } : {}),
+      model: { id: fields.model.id, name: fields.model.name },
+      ...(fields.version !== undefined ? { version: fields.version } : {}),
+      data,
+    },
+  };
+}
