@@ -11,9 +11,21 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
   const dataDir = resolve(process.env.MREG_DATA_DIR ?? '.data');
-  const registry = await startLocalRegistry({ port, ...(inMemory ? { inMemory: true } : { dataDir }) });
+  // MREG_OUTBOX_PAUSED=1 holds recorded events back (to show that a crash loses none of them).
+  const outboxPaused = process.env.MREG_OUTBOX_PAUSED === '1';
+  const registry = await startLocalRegistry({
+    port,
+    ...(inMemory ? { inMemory: true } : { dataDir }),
+    ...(outboxPaused ? { outboxPaused } : {}),
+  });
   console.log(`Model registry running at ${registry.url}`);
   console.log(inMemory ? 'Data: in memory (lost on exit)' : `Data: ${dataDir}`);
+  console.log(
+    `S3 (local): ${registry.s3Endpoint} (bucket model-registry-artifacts, credentials local/local)`,
+  );
+  console.log(`Events: GET ${registry.url}/local/events${inMemory ? '' : ` and ${dataDir}/events.jsonl`}`);
+  if (outboxPaused)
+    console.log('Outbox relay paused (MREG_OUTBOX_PAUSED=1): events are recorded, not published.');
   console.log(`DynamoDB Local: ${registry.dynamoEndpoint} (pid ${registry.dynamoPid})`);
   console.log('Local mode: requests are not authenticated; the SigV4 access key id names the caller.');
 

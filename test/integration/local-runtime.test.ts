@@ -99,4 +99,50 @@ describe('npm start', () => {
     await stopWith(run, 'SIGTERM');
     expect(alive(run.javaPid)).toBe(false);
   }, 60_000);
+
+  it('delivers an event recorded just before a crash, after the restart (transactional outbox)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mreg-crash-'));
+    const delivered = async (url: string) => {
+      const res = await fetch(`${url}/local/events?type=RegisteredModelCreated`);
+      const body = (await res.json()) as {
+        events: { detail: { model: { name: string }; event_id: string } }[];
+      };
+      return body.events.filter((e) => e.detail.model.name === 'crash-survivor');
+    };
+    try {
+      // The write commits (with its event, in one transaction), then the process dies before the
+      // relay publishes anything: the relay is held back, and the process is killed with SIGKILL.
+      const first = await npmStart({ MREG_DATA_DIR: dataDir, MREG_OUTBOX_PAUSED: '1' });
+      const created = await fetch(`${first.url}/models`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'crash-survivor' }),
+      });
+      expect(created.status).toBe(201);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await delivered(first.url)).toEqual([]);
+      const exited = new Promise((r) => first.child.once('exit', r));
+      first.child.kill('SIGKILL');
+      await exited;
+      process.kill(first.javaPid, 'SIGKILL'); // a SIGKILLed parent cannot stop its DynamoDB Local
+      for (let i = 0; i < 50 && alive(first.javaPid); i++) await new Promise((r) => setTimeout(r, 100));
+
+      const second = await npmStart({ MREG_DATA_DIR: dataDir });
+      let events: Awaited<ReturnType<typeof delivered>> = [];
+      for (let i = 0; i < 100 && events.length === 0; i++) {
+        events = await delivered(second.url);
+        if (events.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(events).toHaveLength(1);
+      // A second restart does not publish it again: the relay resumes from its checkpoint.
+      await stopWith(second, 'SIGTERM');
+      const third = await npmStart({ MREG_DATA_DIR: dataDir });
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await delivered(third.url)).toEqual([]);
+      await stopWith(third, 'SIGTERM');
+      expect(alive(third.javaPid)).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

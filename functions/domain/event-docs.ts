@@ -1,0 +1,98 @@
+/**
+ * docs/events.md, generated from the event schemas (functions/domain/events.ts) so the
+ * documentation cannot drift from what the publisher sends (`npm run docs:events`; a test checks
+ * the committed file is fresh).
+ */
+import { z } from 'zod';
+import { EVENT_DATA, EVENT_SCHEMA_VERSION, EVENT_SOURCE, EVENT_TYPES, eventDetailSchema } from './events';
+
+const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
+  RegisteredModelCreated: 'A registered model was created.',
+  RegisteredModelUpdated: "A model's description changed.",
+  RegisteredModelRenamed: 'A model was renamed (its versions, tags and aliases follow).',
+  RegisteredModelDeleted: 'A model was deleted, with its versions, tags and aliases (its audit log stays).',
+  RegisteredModelTagSet: 'A model tag was set (before is null when it is new).',
+  RegisteredModelTagDeleted: 'A model tag was deleted.',
+  GovernancePolicyChanged: "A model's governance policy overrides changed.",
+  ModelVersionCreated:
+    'A version was registered (READY at once for an external source, PENDING_REGISTRATION while files upload).',
+  ModelVersionUpdated: "A version's description changed.",
+  ModelVersionRegistrationSettled:
+    'The uploaded files of a version were verified: READY, or FAILED_REGISTRATION with the reason.',
+  ModelVersionTagSet: 'A version tag was set (the registry sets `quality_gate` when gates fail).',
+  ModelVersionTagDeleted: 'A version tag was deleted.',
+  ModelVersionStageChanged:
+    'A version moved to another stage. One event per moved version: the versions archived by archive-existing get their own. `request_id` and `approved_by` are set for governed transitions, `rollback` for rollbacks. Route promotions to deployments with this event.',
+  ModelVersionDeleted: 'A version was deleted (its number is never reused).',
+  AliasChanged: 'An alias was set, moved (before → after) or deleted (after is null).',
+  TransitionRequested:
+    'A transition into a guarded stage was requested; the approval workflow starts on this event.',
+  ApprovalRequested:
+    'The quality gates passed and the request waits for approval: route this to Slack or e-mail.',
+  TransitionApproved:
+    'An approver approved (one event per approval; the transition applies once `approvals` reaches `required_approvals`).',
+  TransitionRejected:
+    'A request was rejected by an approver, or by the quality gates (`quality_gate_failures`).',
+  TransitionCancelled: 'The requester withdrew a request.',
+  TransitionExpired: 'Nobody decided before the request expired.',
+  TransitionFailed: 'An approved transition could not be applied; the reason says why. Request it again.',
+};
+
+const json = (schema: z.ZodType) => JSON.stringify(z.toJSONSchema(schema, { io: 'input' }), null, 2);
+
+export function eventDocs(): string {
+  const lines = [
+    '# Events',
+    '',
+    '<!-- Generated from functions/domain/events.ts by `npm run docs:events`. Do not edit. -->',
+    '',
+    `Every change to the registry is published to its EventBridge bus with \`source\` = \`${EVENT_SOURCE}\`,`,
+    '`detail-type` = the event type below, and a `detail` of the shape below. The event is written to the',
+    'audit log in the same DynamoDB transaction as the change (the transactional outbox); a relay reads',
+    "the table's stream and publishes it, so a committed change is never without its event. Delivery is",
+    'at least once: dedupe on `detail.event_id`, which stays the same across redeliveries.',
+    '',
+    `## Envelope (\`detail\`, schema version ${EVENT_SCHEMA_VERSION})`,
+    '',
+    '```json',
+    json(eventDetailSchema),
+    '```',
+    '',
+    '`detail.schema_version` changes only for incompatible changes; new optional fields may appear in any',
+    'version. `detail.data` holds the type-specific fields below.',
+    '',
+    '## Subscribing a deployment to promotions',
+    '',
+    'An EventBridge rule on the registry bus (or `registry.onPromotion(target)` in the CDK construct):',
+    '',
+    '```json',
+    JSON.stringify(
+      {
+        source: [EVENT_SOURCE],
+        'detail-type': ['ModelVersionStageChanged'],
+        detail: { model: { name: ['churn-model'] }, data: { to_stage: ['Production'] } },
+      },
+      null,
+      2,
+    ),
+    '```',
+    '',
+    '## Event types',
+    '',
+  ];
+  for (const type of EVENT_TYPES) {
+    lines.push(
+      `### ${type}`,
+      '',
+      DESCRIPTIONS[type],
+      '',
+      '`detail.data`:',
+      '',
+      '```json',
+      json(EVENT_DATA[type]),
+      '```',
+      '',
+    );
+  }
+  return lines.join('\n');
+}
