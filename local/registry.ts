@@ -146,6 +146,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalTasks: () => workflow,
+        ...(group === 'read' ? { openApiDocument: async () => (await import('../docs/openapi.json')).default } : {}),
       });
     };
     const handlers: Record<FunctionGroup, ApiHandler> = {

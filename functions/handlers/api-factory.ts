@@ -29,6 +29,8 @@ export interface BuildOptions {
   readonly observe?: SdkCallObserver;
   /** Where finalize queues verification (the upload function needs one). */
   readonly verificationQueue?: () => VerificationQueue;
+  /** Loads the OpenAPI document (the read function serves it; other bundles leave it out). */
+  readonly openApiDocument?: () => Promise<unknown>;
   /** How decisions resume the approval workflow (the approve function needs it). */
   readonly approvalTasks?: () => ApprovalTasks;
 }
@@ -63,7 +65,9 @@ export function buildApiHandler(
           ),
         }
       : {}),
-    openApiDocument: async () => (await import('../../docs/openapi.json')).default,
+    openApiDocument:
+      options.openApiDocument ??
+      (() => Promise.reject(new Error('The OpenAPI document is served by the read function.'))),
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))

@@ -2,4 +2,6 @@
 import { buildApiHandler } from './api-factory';
 import { readEnvironment } from './runtime';
 
-export const handler = buildApiHandler('read', readEnvironment());
+export const handler = buildApiHandler('read', readEnvironment(), {
+  openApiDocument: async () => (await import('../../docs/openapi.json')).default,
+});
