@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { FunctionGroup } from '../functions/api/contract';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
+import { artifactService } from '../functions/handlers/artifact-runtime';
 import { buildRelayHandler } from '../functions/handlers/relay-factory';
 import type { Environment, SdkCallObserver } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
@@ -146,7 +147,10 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalTasks: () => workflow,
-        ...(group === 'read' ? { openApiDocument: async () => (await import('../docs/openapi.json')).default } : {}),
+        artifacts: (db, queue) => artifactService(env, db, queue, fnObserver),
+        ...(group === 'read'
+          ? { openApiDocument: async () => (await import('../docs/openapi.json')).default }
+          : {}),
       });
     };
     const handlers: Record<FunctionGroup, ApiHandler> = {

@@ -5,22 +5,17 @@
  * stack.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/operations';
 import { routesOf } from '../api/routes';
+import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalTasks } from '../use-cases/governance';
 import type { VerificationQueue } from '../use-cases/ports';
 import { createApiHandler } from './http/api-handler';
-import {
-  artifactService,
-  documentClient,
-  type Environment,
-  logger,
-  registryServices,
-  type SdkCallObserver,
-} from './runtime';
+import { documentClient, type Environment, logger, registryServices, type SdkCallObserver } from './runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -29,6 +24,8 @@ export interface BuildOptions {
   readonly observe?: SdkCallObserver;
   /** Where finalize queues verification (the upload function needs one). */
   readonly verificationQueue?: () => VerificationQueue;
+  /** Builds the artifact service (upload and download functions; keeps S3 out of the others). */
+  readonly artifacts?: (db: DynamoDBDocumentClient, queue: VerificationQueue) => ArtifactService;
   /** Loads the OpenAPI document (the read function serves it; other bundles leave it out). */
   readonly openApiDocument?: () => Promise<unknown>;
   /** How decisions resume the approval workflow (the approve function needs it). */
@@ -57,12 +54,14 @@ export function buildApiHandler(
     governance,
     ...(ARTIFACT_GROUPS.has(group)
       ? {
-          artifacts: artifactService(
-            env,
-            db,
-            group === 'upload' && options.verificationQueue ? options.verificationQueue() : noQueue,
-            options.observe,
-          ),
+          ...(options.artifacts
+            ? {
+                artifacts: options.artifacts(
+                  db,
+                  group === 'upload' && options.verificationQueue ? options.verificationQueue() : noQueue,
+                ),
+              }
+            : {}),
         }
       : {}),
     openApiDocument:

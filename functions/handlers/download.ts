@@ -1,5 +1,10 @@
 /** Lambda entry point of the `download` group: presigned GETs of READY versions, models:/ resolution. */
 import { buildApiHandler } from './api-factory';
+import { artifactService } from './artifact-runtime';
 import { readEnvironment } from './runtime';
 
-export const handler = buildApiHandler('download', readEnvironment());
+const env = readEnvironment();
+
+export const handler = buildApiHandler('download', env, {
+  artifacts: (db, queue) => artifactService(env, db, queue),
+});

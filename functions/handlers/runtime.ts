@@ -8,16 +8,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
-import { S3ArtifactStore, s3Client } from '../adapters/s3/artifact-store';
 import {
   DEFAULT_POLICY,
   effectivePolicy,
   type GovernancePolicy,
   parsePolicyOverride,
 } from '../domain/governance';
-import { ArtifactService, DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
+import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
 import { type ApprovalTasks, GovernanceService } from '../use-cases/governance';
-import type { VerificationQueue } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
 import { TABLE_NAME_ENV } from '../wiring/table';
 
@@ -69,7 +67,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   return parseEnvironment(env);
 }
 
-function parseEnvironment(env: Environment | NodeJS.ProcessEnv): Settings {
+export function parseEnvironment(env: Environment | NodeJS.ProcessEnv): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new Error(
@@ -138,31 +136,4 @@ export function registryServices(
 
 export function registryService(env: Environment, db = documentClient(env)): RegistryService {
   return registryServices(env, db).registry;
-}
-
-export function artifactService(
-  env: Environment,
-  db: DynamoDBDocumentClient,
-  queue: VerificationQueue,
-  observe?: SdkCallObserver,
-): ArtifactService {
-  const settings = parseEnvironment(env);
-  if (!settings.ARTIFACT_BUCKET)
-    throw new Error('Invalid function configuration: ARTIFACT_BUCKET is not set');
-  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV]);
-  const s3 = observeCalls(s3Client({ endpoint: settings.S3_ENDPOINT }), observe);
-  return new ArtifactService(
-    new RegistryService(repo),
-    repo,
-    new S3ArtifactStore(s3, settings.ARTIFACT_BUCKET),
-    queue,
-    {
-      ...DEFAULT_ARTIFACT_SETTINGS,
-      uploadUrlTtlSeconds: settings.UPLOAD_URL_TTL_SECONDS,
-      downloadUrlTtlSeconds: settings.DOWNLOAD_URL_TTL_SECONDS,
-      multipartThresholdBytes: settings.MULTIPART_THRESHOLD_BYTES,
-      partSizeBytes: settings.MULTIPART_PART_SIZE_BYTES,
-      pendingTtlMs: settings.PENDING_VERSION_TTL_HOURS * 3600_000,
-    },
-  );
 }

@@ -6,6 +6,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LambdaVerificationQueue } from '../adapters/lambda/verification-queue';
 import { buildApiHandler } from './api-factory';
+import { artifactService } from './artifact-runtime';
 import { readEnvironment } from './runtime';
 
 const env = readEnvironment();
@@ -14,5 +15,6 @@ if (!verifyFunction) throw new Error('Invalid function configuration: VERIFY_FUN
 const lambda = new LambdaClient({});
 
 export const handler = buildApiHandler('upload', env, {
+  artifacts: (db, queue) => artifactService(env, db, queue),
   verificationQueue: () => new LambdaVerificationQueue(lambda, verifyFunction),
 });

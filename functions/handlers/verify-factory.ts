@@ -5,7 +5,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { artifactService, documentClient, type Environment, logger, type SdkCallObserver } from './runtime';
+import { artifactService } from './artifact-runtime';
+import { documentClient, type Environment, logger, type SdkCallObserver } from './runtime';
 
 const jobSchema = z.object({
   name: z.string().min(1),
