@@ -47,6 +47,11 @@ const ENDPOINTS: [string, string, string][] = [
   ['GET', 'model-versions/search', 'read'],
   ['POST', 'model-versions/set-tag', 'write'],
   ['DELETE', 'model-versions/delete-tag', 'write'],
+  ['POST', 'transition-requests/create', 'write'],
+  ['GET', 'transition-requests/list', 'read'],
+  ['POST', 'transition-requests/approve', 'approve'],
+  ['POST', 'transition-requests/reject', 'approve'],
+  ['DELETE', 'transition-requests/delete', 'approve'],
 ];
 
 describe('MLflow routes', () => {
@@ -72,10 +77,6 @@ describe('MLflow routes', () => {
     expect(new Set(ALL_OPERATIONS.map((o) => `${o.method} ${o.path}`)).size).toBe(ALL_OPERATIONS.length);
     expect(new Set(ALL_OPERATIONS.map((o) => o.operationId)).size).toBe(ALL_OPERATIONS.length);
     expect(routesOf('download').map((o) => o.operationId)).toContain('mlflowGetModelVersionDownloadUri');
-  });
-
-  it('does not serve the transition-request endpoints yet', () => {
-    expect(MLFLOW_OPERATIONS.some((o) => o.path.includes('transition-requests'))).toBe(false);
   });
 });
 

@@ -4,7 +4,10 @@
  * method (IAM-authorizable on its own) routed to the function group holding the permissions it
  * needs. Wire rules: /work/shared/mlflow-rest.md, summarized in docs/mlflow.md.
  *
- * MLflow's transition-request endpoints (Databricks' governance extension) are not served yet.
+ * Databricks' transition-request endpoints (`transition-requests/*`) drive the registry's
+ * governance flow: create writes a request (write), list reads (read), and approve, reject and
+ * delete (cancel) are decisions, served by the approve function, the only one allowed to resume
+ * the approval workflow.
  */
 import type { OperationSpec } from '../contract';
 import * as s from './schemas';
@@ -15,6 +18,7 @@ export const MLFLOW_PREFIX = '/api/2.0/mlflow';
 const op = <T extends OperationSpec>(spec: T) => spec;
 const RM = `${MLFLOW_PREFIX}/registered-models`;
 const MV = `${MLFLOW_PREFIX}/model-versions`;
+const TR = `${MLFLOW_PREFIX}/transition-requests`;
 
 export const MLFLOW_OPERATIONS = [
   op({
@@ -281,6 +285,68 @@ export const MLFLOW_OPERATIONS = [
     tag: 'MLflow',
     summary: 'MLflow DeleteModelVersionTag.',
     body: s.deleteModelVersionTag,
+    response: s.empty,
+    successStatus: 200,
+    protocol: 'mlflow',
+  }),
+  op({
+    operationId: 'mlflowCreateTransitionRequest',
+    method: 'POST',
+    path: `${TR}/create`,
+    group: 'write',
+    tag: 'MLflow',
+    summary:
+      'Databricks CreateTransitionRequest: a governance transition request for a guarded stage (an unguarded stage is a 400: use transition-stage).',
+    body: s.createTransitionRequest,
+    response: s.transitionRequestResponse,
+    successStatus: 200,
+    protocol: 'mlflow',
+  }),
+  op({
+    operationId: 'mlflowListTransitionRequests',
+    method: 'GET',
+    path: `${TR}/list`,
+    group: 'read',
+    tag: 'MLflow',
+    summary: 'Databricks ListTransitionRequests: the open (PENDING) requests of a version.',
+    query: s.listTransitionRequests,
+    response: s.transitionRequestsList,
+    successStatus: 200,
+    protocol: 'mlflow',
+  }),
+  op({
+    operationId: 'mlflowApproveTransitionRequest',
+    method: 'POST',
+    path: `${TR}/approve`,
+    group: 'approve',
+    tag: 'MLflow',
+    summary:
+      "Databricks ApproveTransitionRequest: approves the version's open request for the stage; the last required approval resumes the workflow, which applies the transition.",
+    body: s.approveTransitionRequest,
+    response: s.activityResponse,
+    successStatus: 200,
+    protocol: 'mlflow',
+  }),
+  op({
+    operationId: 'mlflowRejectTransitionRequest',
+    method: 'POST',
+    path: `${TR}/reject`,
+    group: 'approve',
+    tag: 'MLflow',
+    summary: "Databricks RejectTransitionRequest: rejects the version's open request for the stage.",
+    body: s.rejectTransitionRequest,
+    response: s.activityResponse,
+    successStatus: 200,
+    protocol: 'mlflow',
+  }),
+  op({
+    operationId: 'mlflowDeleteTransitionRequest',
+    method: 'DELETE',
+    path: `${TR}/delete`,
+    group: 'approve',
+    tag: 'MLflow',
+    summary: 'Databricks DeleteTransitionRequest: the requester cancels their open request.',
+    body: s.deleteTransitionRequest,
     response: s.empty,
     successStatus: 200,
     protocol: 'mlflow',

@@ -5,15 +5,28 @@
  * own API, events and governance see.
  */
 import type { z } from 'zod';
-import { InvalidParameterError, InvalidStateError, RegistryError } from '../../domain/errors';
-import { parseStage } from '../../domain/model';
-import { parseVersionNumber } from '../../domain/rules';
+import {
+  InvalidParameterError,
+  InvalidStateError,
+  RegistryError,
+  ResourceNotFoundError,
+} from '../../domain/errors';
+import type { TransitionRequest } from '../../domain/governance';
+import { parseStage, type Stage } from '../../domain/model';
+import { assertDescription, parseVersionNumber } from '../../domain/rules';
+import type { GovernanceService } from '../../use-cases/governance';
 import type { RegistryService } from '../../use-cases/registry';
 import { OPERATIONS, type OperationSpec } from '../contract';
 import type { OperationContext, OperationInput } from '../operations';
 import type { MlflowOperationId } from './contract';
 import { TransitionPendingApprovalError } from './errors';
-import { mlflowModelVersion, mlflowRegisteredModel, tagMap } from './presenters';
+import {
+  mlflowActivity,
+  mlflowModelVersion,
+  mlflowRegisteredModel,
+  mlflowTransitionRequest,
+  tagMap,
+} from './presenters';
 import type * as s from './schemas';
 
 type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
@@ -116,6 +129,33 @@ function pendingApproval(name: string, version: number, stage: string, pending: 
   return new TransitionPendingApprovalError(
     `Model Version (name=${name}, version=${version}) was not moved to ${stage}: a governance policy guards ${stage}, so transition request ${id ?? '(pending)'} was created and waits for approval. ${how} (see docs/mlflow.md, "Governed stages"); the version moves to ${stage} once it is approved.`,
   );
+}
+
+// ---------------------------------------------------------------- transition requests
+
+/** More open requests than one version can have (one per target stage). */
+const OPEN_REQUESTS_LIST = 100;
+
+/** The reason recorded when MLflow's reject carries no comment (the registry requires one). */
+export const DEFAULT_REJECT_REASON = 'Rejected';
+
+const openRequests = async (governance: GovernanceService, name: string, version: number) =>
+  (await governance.listRequests(name, { status: 'PENDING', version, maxResults: OPEN_REQUESTS_LIST })).items;
+
+/** The version's open (PENDING) request to move it to `stage`: MLflow names a request by both. */
+async function openRequest(
+  governance: GovernanceService,
+  name: string,
+  version: number,
+  stage: Stage,
+): Promise<TransitionRequest> {
+  const request = (await openRequests(governance, name, version)).find((r) => r.toStage === stage);
+  if (!request) {
+    throw new ResourceNotFoundError(
+      `No open transition request to move Model Version (name=${name}, version=${version}) to ${stage}.`,
+    );
+  }
+  return request;
 }
 
 function page<T>(key: string, items: T[], nextPageToken: string | undefined) {
@@ -276,6 +316,98 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
   async mlflowDeleteModelVersionTag({ registry }, { body, caller }) {
     const b = body as z.infer<typeof s.deleteModelVersionTag>;
     await registry.deleteModelVersionTag(b.name, version(b.version), b.key, caller);
+    return {};
+  },
+
+  // ---------------------------------------------------------------- transition requests
+
+  async mlflowCreateTransitionRequest({ registry, governance }, { body, caller }) {
+    const b = body as z.infer<typeof s.createTransitionRequest>;
+    const n = version(b.version);
+    const stage = parseStage(b.stage);
+    if (b.comment) assertDescription(b.comment);
+    await registry.getModelVersion(b.name, n);
+    // MLflow's create-request never moves a version: a stage that needs no approval is refused
+    // instead of being applied (transition-stage applies it).
+    const { effective } = await governance.getPolicy(b.name);
+    if (!effective.guardedStages.includes(stage)) {
+      throw new InvalidParameterError(
+        `Stage ${stage} is not guarded for Registered Model (name=${b.name}): a transition to it needs no approval. Use model-versions/transition-stage to move the version.`,
+      );
+    }
+    const outcome = await registry.transitionModelVersionStage(
+      b.name,
+      n,
+      {
+        stage,
+        archiveExistingVersions: b.archive_existing_versions ?? false,
+        comment: b.comment || undefined,
+      },
+      caller,
+    );
+    if (outcome.kind !== 'pending') {
+      // The policy stopped guarding the stage between the check and the transition.
+      throw new InvalidStateError(
+        `Model Version (name=${b.name}, version=${n}) was moved to ${stage} at once: the governance policy stopped guarding ${stage} while the request was being created.`,
+      );
+    }
+    return { request: mlflowTransitionRequest(outcome.pending as TransitionRequest, caller) };
+  },
+  async mlflowListTransitionRequests({ governance }, { query, caller }) {
+    const q = query as z.infer<typeof s.listTransitionRequests>;
+    const open = await openRequests(governance, q.name, version(q.version));
+    return { requests: open.map((r) => mlflowTransitionRequest(r, caller)) };
+  },
+  async mlflowApproveTransitionRequest({ governance }, { body, caller }) {
+    const b = body as z.infer<typeof s.approveTransitionRequest>;
+    const n = version(b.version);
+    const request = await openRequest(governance, b.name, n, parseStage(b.stage));
+    // The archive flag is the request's (chosen when it was made); approving with another one is
+    // refused rather than silently ignored.
+    if (b.archive_existing_versions !== request.archiveExistingVersions) {
+      throw new InvalidParameterError(
+        `Transition request ${request.id} was created with archive_existing_versions=${request.archiveExistingVersions}; approve it with archive_existing_versions=${request.archiveExistingVersions}, or cancel it and request the transition again with archive_existing_versions=${b.archive_existing_versions}.`,
+      );
+    }
+    const updated = await governance.approve(b.name, request.id, caller, b.comment || undefined);
+    const mine = updated.approvals.find((a) => a.principal === caller);
+    const applying = updated.status === 'APPROVED' || updated.status === 'APPLIED';
+    const system = applying
+      ? `All ${updated.requiredApprovals} required approval(s) given: the registry moves the version to ${updated.toStage}${updated.archiveExistingVersions ? ', archiving the versions now in it' : ''}.`
+      : `Approval ${updated.approvals.length} of ${updated.requiredApprovals}: the request stays open.`;
+    return {
+      activity: mlflowActivity(
+        'APPROVED_REQUEST',
+        updated,
+        caller,
+        mine?.timestamp ?? updated.updatedAt,
+        b.comment,
+        system,
+      ),
+    };
+  },
+  async mlflowRejectTransitionRequest({ governance }, { body, caller }) {
+    const b = body as z.infer<typeof s.rejectTransitionRequest>;
+    const n = version(b.version);
+    const request = await openRequest(governance, b.name, n, parseStage(b.stage));
+    const comment = b.comment?.trim() ? b.comment : undefined;
+    const updated = await governance.reject(b.name, request.id, caller, comment ?? DEFAULT_REJECT_REASON);
+    return {
+      activity: mlflowActivity('REJECTED_REQUEST', updated, caller, updated.updatedAt, comment),
+    };
+  },
+  async mlflowDeleteTransitionRequest({ governance }, { body, caller }) {
+    const b = body as z.infer<typeof s.deleteTransitionRequest>;
+    const n = version(b.version);
+    const stage = parseStage(b.stage);
+    const request = await openRequest(governance, b.name, n, stage);
+    if (request.requester !== b.creator) {
+      throw new ResourceNotFoundError(
+        `No open transition request by ${b.creator} to move Model Version (name=${b.name}, version=${n}) to ${stage}; the open request ${request.id} was created by ${request.requester}.`,
+      );
+    }
+    // Only the requester may cancel (403 PERMISSION_DENIED otherwise).
+    await governance.cancel(b.name, request.id, caller, b.comment || undefined);
     return {};
   },
 };

@@ -4,6 +4,7 @@
  * a version, timestamps in epoch ms, the creator as `user_id`. `status` is always present: a
  * missing status decodes as PENDING_REGISTRATION and makes the client poll for five minutes.
  */
+import type { TransitionRequest } from '../../domain/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
 
 const tagList = (tags: Readonly<Record<string, string>>) =>
@@ -52,4 +53,57 @@ export function tagMap(tags: readonly { key: string; value?: string | undefined 
   const out: Record<string, string> = Object.create(null);
   for (const t of tags ?? []) out[t.key] = t.value ?? '';
   return out;
+}
+
+/**
+ * A governance transition request as Databricks' TransitionRequest, with the registry's `id` and
+ * `status` as extra fields (the client ignores unknown fields). `available_actions` says what the
+ * caller may do under the request's policy (separation of duties, one approval each); IAM decides
+ * whether the caller may call the decision routes at all.
+ */
+export function mlflowTransitionRequest(r: TransitionRequest, caller: string) {
+  const actions: (
+    | 'APPROVE_TRANSITION_REQUEST'
+    | 'REJECT_TRANSITION_REQUEST'
+    | 'CANCEL_TRANSITION_REQUEST'
+  )[] = [];
+  if (r.status === 'PENDING') {
+    const isRequester = caller === r.requester;
+    const approved = r.approvals.some((a) => a.principal === caller);
+    if ((!isRequester || r.requesterMayApprove) && !approved) actions.push('APPROVE_TRANSITION_REQUEST');
+    actions.push('REJECT_TRANSITION_REQUEST');
+    if (isRequester) actions.push('CANCEL_TRANSITION_REQUEST');
+  }
+  return {
+    creation_timestamp: r.createdAt,
+    to_stage: r.toStage,
+    user_id: r.requester,
+    ...(r.comment ? { comment: r.comment } : {}),
+    available_actions: actions,
+    id: r.id,
+    status: r.status,
+  };
+}
+
+export type ActivityType = 'APPROVED_REQUEST' | 'REJECTED_REQUEST' | 'CANCELLED_REQUEST';
+
+/** One decision on a transition request as Databricks' Activity. */
+export function mlflowActivity(
+  type: ActivityType,
+  r: TransitionRequest,
+  user: string,
+  at: number,
+  comment: string | undefined,
+  systemComment?: string,
+) {
+  return {
+    activity_type: type,
+    from_stage: r.fromStage,
+    to_stage: r.toStage,
+    user_id: user,
+    creation_timestamp: at,
+    last_updated_timestamp: at,
+    ...(comment ? { comment } : {}),
+    ...(systemComment ? { system_comment: systemComment } : {}),
+  };
 }

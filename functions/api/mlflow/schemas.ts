@@ -124,6 +124,47 @@ export const setModelVersionTag = z.object({
 });
 export const deleteModelVersionTag = z.object({ name: required('name'), version, key: required('key') });
 
+// ------------------------------------------------------------------ transition requests (Databricks)
+
+/** A required boolean (Databricks' ApproveTransitionRequest requires archive_existing_versions). */
+const requiredBool = (field: string) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])], { error: typeError(field) })
+    .transform((v) => v === true || v === 'true' || v === 'True');
+
+export const createTransitionRequest = z.object({
+  name: required('name'),
+  version,
+  stage: required('stage'),
+  comment: optional('comment'),
+  /**
+   * Not in Databricks' CreateTransitionRequest (it is given at approval there): accepted as an
+   * extension so the request can be created with the flag its approval will carry. Default false.
+   */
+  archive_existing_versions: bool('archive_existing_versions'),
+});
+export const listTransitionRequests = versionOnly;
+export const approveTransitionRequest = z.object({
+  name: required('name'),
+  version,
+  stage: required('stage'),
+  archive_existing_versions: requiredBool('archive_existing_versions'),
+  comment: optional('comment'),
+});
+export const rejectTransitionRequest = z.object({
+  name: required('name'),
+  version,
+  stage: required('stage'),
+  comment: optional('comment'),
+});
+export const deleteTransitionRequest = z.object({
+  name: required('name'),
+  version,
+  stage: required('stage'),
+  creator: required('creator'),
+  comment: optional('comment'),
+});
+
 // ------------------------------------------------------------------ responses (documentation)
 
 const keyValue = z.object({ key: z.string(), value: z.string() });
@@ -166,3 +207,43 @@ export const modelVersionsList = z.object({ model_versions: z.array(modelVersion
 export const modelVersionsPage = modelVersionsList.extend({ next_page_token: z.string().optional() });
 export const downloadUriResponse = z.object({ artifact_uri: z.string() });
 export const empty = z.object({});
+
+export const TRANSITION_REQUEST_ACTIONS = [
+  'APPROVE_TRANSITION_REQUEST',
+  'REJECT_TRANSITION_REQUEST',
+  'CANCEL_TRANSITION_REQUEST',
+] as const;
+export const ACTIVITY_TYPES = [
+  'APPLIED_TRANSITION',
+  'REQUESTED_TRANSITION',
+  'CANCELLED_REQUEST',
+  'APPROVED_REQUEST',
+  'REJECTED_REQUEST',
+  'NEW_COMMENT',
+  'SYSTEM_TRANSITION',
+] as const;
+
+export const transitionRequestSchema = z.object({
+  creation_timestamp: z.number().int().describe('Epoch milliseconds.'),
+  to_stage: z.string(),
+  user_id: z.string().describe('The requester.'),
+  comment: z.string().optional(),
+  available_actions: z
+    .array(z.enum(TRANSITION_REQUEST_ACTIONS))
+    .describe('What the caller may do with the request under the policy (IAM may still refuse).'),
+  id: z.string().describe("Extension: the registry's transition request id (tr-...)."),
+  status: z.string().describe('Extension: the request status (open requests are PENDING).'),
+});
+export const activitySchema = z.object({
+  activity_type: z.enum(ACTIVITY_TYPES),
+  from_stage: z.string(),
+  to_stage: z.string(),
+  user_id: z.string(),
+  creation_timestamp: z.number().int(),
+  last_updated_timestamp: z.number().int(),
+  comment: z.string().optional(),
+  system_comment: z.string().optional(),
+});
+export const transitionRequestResponse = z.object({ request: transitionRequestSchema });
+export const transitionRequestsList = z.object({ requests: z.array(transitionRequestSchema) });
+export const activityResponse = z.object({ activity: activitySchema });
