@@ -17,36 +17,61 @@ const root = join(__dirname, '..');
 
 /** Each function's entry and one representative event (a cold request). */
 const FUNCTIONS: Record<string, { entry: string; event: (name: string) => unknown }> = {
-  read: { entry: 'functions/handlers/read.ts', event: (n) => api('GET', '/models/{name}', `/models/${n}`, { name: n }) },
+  read: {
+    entry: 'functions/handlers/read.ts',
+    event: (n) => api('GET', '/models/{name}', `/models/${n}`, { name: n }),
+  },
   write: {
     entry: 'functions/handlers/write.ts',
     event: (n) => api('POST', '/models', '/models', {}, { name: `${n}-${Date.now()}-${Math.random()}` }),
   },
   upload: {
     entry: 'functions/handlers/upload.ts',
-    event: (n) => api('POST', '/models/{name}/versions', `/models/${n}/versions`, { name: n }, { source: 's3://b/k' }),
+    event: (n) =>
+      api('POST', '/models/{name}/versions', `/models/${n}/versions`, { name: n }, { source: 's3://b/k' }),
   },
   download: {
     entry: 'functions/handlers/download.ts',
-    event: (n) => api('GET', '/models/{name}/versions/{version}/download', `/models/${n}/versions/1/download`, { name: n, version: '1' }),
+    event: (n) =>
+      api('GET', '/models/{name}/versions/{version}/download', `/models/${n}/versions/1/download`, {
+        name: n,
+        version: '1',
+      }),
   },
   approve: {
     entry: 'functions/handlers/approve.ts',
     event: (n) =>
-      api('POST', '/models/{name}/transition-requests/{request_id}/approve', `/models/${n}/transition-requests/x/approve`, {
-        name: n,
-        request_id: 'tr-00000000-0000-0000-0000-000000000000',
-      }, {}),
+      api(
+        'POST',
+        '/models/{name}/transition-requests/{request_id}/approve',
+        `/models/${n}/transition-requests/x/approve`,
+        {
+          name: n,
+          request_id: 'tr-00000000-0000-0000-0000-000000000000',
+        },
+        {},
+      ),
   },
   verify: { entry: 'functions/handlers/verify.ts', event: (n) => ({ name: n, modelId: 'none', version: 1 }) },
   workflow: {
     entry: 'functions/handlers/workflow.ts',
-    event: (n) => ({ action: 'expire', modelId: 'none', name: n, requestId: 'tr-00000000-0000-0000-0000-000000000000' }),
+    event: (n) => ({
+      action: 'expire',
+      modelId: 'none',
+      name: n,
+      requestId: 'tr-00000000-0000-0000-0000-000000000000',
+    }),
   },
   relay: { entry: 'functions/handlers/relay.ts', event: () => ({ Records: [] }) },
 };
 
-function api(method: string, resource: string, path: string, pathParameters: Record<string, string>, body?: unknown) {
+function api(
+  method: string,
+  resource: string,
+  path: string,
+  pathParameters: Record<string, string>,
+  body?: unknown,
+) {
   return {
     httpMethod: method,
     resource,
@@ -118,7 +143,9 @@ export async function benchColdStart(options: { runs: number }): Promise<string[
         firsts.push(firstRequestMs);
       }
       const kib = statSync(outfile).size / 1024;
-      lines.push(`| ${name} | ${kib.toFixed(0)} KiB | ${median(imports).toFixed(0)} | ${median(firsts).toFixed(0)} |`);
+      lines.push(
+        `| ${name} | ${kib.toFixed(0)} KiB | ${median(imports).toFixed(0)} | ${median(firsts).toFixed(0)} |`,
+      );
     }
     return lines;
   } finally {

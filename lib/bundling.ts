@@ -33,6 +33,8 @@ export function functionBundleOptions(entry: string, outfile: string): BuildOpti
     platform: 'node',
     target: 'node22',
     format: 'cjs',
+    // The ES module builds of the AWS SDK and smithy tree-shake far better than their CJS ones.
+    mainFields: ['module', 'main'],
     minify: true,
     sourcemap: true,
     sourcesContent: false,

@@ -208,7 +208,7 @@ export const OPERATIONS = [
     group: 'upload',
     tag: 'Artifacts',
     summary:
-      'Fresh presigned upload instructions for a pending version, with the parts S3 already has (to resume an interrupted upload).',
+      'Fresh presigned upload URLs for files (and, for multipart files, chosen parts) of a version still waiting for its upload: to continue or resume an upload after URLs expired.',
     pathParams: s.versionParams,
     body: s.uploadUrlsBody,
     response: s.uploadResponse,

@@ -1,0 +1,61 @@
+/**
+ * `mreg`, the registry's command-line client (bundled to dist/mreg.js by scripts/build-cli.ts).
+ *
+ * Exit codes: 0 ok · 1 the registry refused the request (4xx) · 2 usage error · 3 artifact
+ * verification failed · 4 registry unreachable or server error (5xx, network).
+ */
+import { CommanderError } from 'commander';
+import { ArtifactVerificationError, RegistryApiError, RegistryNetworkError, TransferError } from '../sdk';
+import { buildProgram, UsageError } from './program';
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, verification: 3, unavailable: 4 } as const;
+
+/** The exit code and the one-line message for an error. */
+export function describeFailure(err: unknown): { code: number; message: string } {
+  if (err instanceof UsageError) return { code: EXIT.usage, message: err.message };
+  if (err instanceof ArtifactVerificationError) return { code: EXIT.verification, message: err.message };
+  if (err instanceof RegistryApiError) {
+    const requestId = err.requestId ? `, request id ${err.requestId}` : '';
+    return {
+      code: err.status >= 500 ? EXIT.unavailable : EXIT.refused,
+      message: `${err.message} (${err.errorCode}, HTTP ${err.status}${requestId})`,
+    };
+  }
+  if (err instanceof RegistryNetworkError) return { code: EXIT.unavailable, message: err.message };
+  if (err instanceof TransferError) {
+    return { code: err.status >= 500 ? EXIT.unavailable : EXIT.refused, message: err.message };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: EXIT.refused, message: message.split('\n')[0]! };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  // The notice the AWS SDK prints on Node 20 is noise on a CLI's stderr.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message (or the help) already.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+      return EXIT.usage;
+    }
+    const { code, message } = describeFailure(err);
+    process.stderr.write(`mreg: ${message}\n`);
+    return code;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`mreg: ${(err as Error)?.stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

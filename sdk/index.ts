@@ -1,0 +1,27 @@
+/**
+ * TypeScript SDK of the Serverless Model Registry.
+ *
+ * ```ts
+ * import { RegistryClient } from './sdk';
+ * const client = new RegistryClient({ endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod' });
+ * const version = await client.uploadModel('churn', './model', { metrics: { auc: 0.91 } });
+ * await client.downloadModel('models:/churn@champion', './out');
+ * ```
+ */
+export { RegistryClient, type RegistryClientOptions, ROUTES, type SdkOperationId } from './client';
+export {
+  ArtifactVerificationError,
+  RegistryApiError,
+  RegistryClientError,
+  RegistryNetworkError,
+  TransferError,
+} from './errors';
+export { escapeUri, isLoopback } from './signing';
+export {
+  type DownloadModelOptions,
+  defaultStateDir,
+  type ProgressEvent,
+  type TransferEvent,
+  type UploadModelOptions,
+} from './transfer';
+export type * from './types';

@@ -1,0 +1,71 @@
+/**
+ * The SDK's types, inferred from the API's zod schemas (functions/api/schemas.ts): the wire
+ * shapes, snake_case as on the wire. Type-only: the SDK carries no zod at run time.
+ */
+import type { z } from 'zod';
+import type * as s from '../functions/api/schemas';
+
+export type RegisteredModel = z.infer<typeof s.registeredModelSchema>;
+export type ModelVersion = z.infer<typeof s.modelVersionSchema>;
+export type ModelVersionStatus = ModelVersion['status'];
+export type Stage = ModelVersion['current_stage'];
+export type Transition = z.infer<typeof s.transitionSchema>;
+export type ArtifactFile = z.infer<typeof s.artifactFileSchema>;
+export type DeclaredFile = z.infer<typeof s.declaredFileSchema>;
+export type Dataset = z.infer<typeof s.datasetSchema>;
+export type UploadInstruction = z.infer<typeof s.uploadInstructionSchema>;
+export type UploadInstructions = z.infer<typeof s.uploadSchema>;
+export type Download = z.infer<typeof s.downloadSchema>;
+export type DownloadFile = Download['files'][number];
+export type ErrorBody = z.infer<typeof s.errorSchema>;
+export type TransitionRequest = z.infer<typeof s.transitionRequestSchema>;
+export type TransitionRequestStatus = TransitionRequest['status'];
+export type GovernancePolicy = z.infer<typeof s.policySchema>;
+export type AuditEntry = z.infer<typeof s.auditEntrySchema>;
+
+// ------------------------------------------------------------------ requests
+
+export type CreateRegisteredModelRequest = Omit<z.input<typeof s.createModelBody>, 'name'>;
+export type UpdateRegisteredModelRequest = z.input<typeof s.updateModelBody>;
+export type CreateModelVersionRequest = z.input<typeof s.createVersionBody>;
+export type UpdateModelVersionRequest = z.input<typeof s.updateVersionBody>;
+export type TransitionStageRequest = z.input<typeof s.transitionBody>;
+export type GetUploadUrlsRequest = z.input<typeof s.uploadUrlsBody>;
+export type FinalizeModelVersionRequest = z.input<typeof s.finalizeBody>;
+
+/** Query strings carry numbers as text; the SDK takes numbers. */
+type Paged<Q> = Omit<Q, 'max_results'> & { max_results?: number };
+
+export type SearchRegisteredModelsParams = Paged<z.input<typeof s.searchModelsQuery>>;
+export type SearchModelVersionsParams = Paged<z.input<typeof s.searchVersionsQuery>>;
+export type ListModelVersionsParams = Paged<z.input<typeof s.listVersionsQuery>>;
+export type ListTransitionsParams = Omit<Paged<z.input<typeof s.transitionsQuery>>, 'version'> & {
+  version?: number | string;
+};
+
+export type ListTransitionRequestsParams = Omit<Paged<z.input<typeof s.requestsQuery>>, 'version'> & {
+  version?: number | string;
+};
+export type GetAuditLogParams = Omit<Paged<z.input<typeof s.auditQuery>>, 'version'> & {
+  version?: number | string;
+};
+/** Policy fields to override for one model (snake_case as in the response); null removes the overrides. */
+export type GovernancePolicyOverride = Partial<GovernancePolicy> | null;
+
+// ------------------------------------------------------------------ responses
+
+export type RegisteredModelsPage = z.infer<typeof s.modelsPage>;
+export type ModelVersionsPage = z.infer<typeof s.versionsPage>;
+export type TransitionsPage = z.infer<typeof s.transitionsPage>;
+export type CreateModelVersionResponse = z.infer<typeof s.createVersionResponse>;
+export type UploadUrlsResponse = z.infer<typeof s.uploadResponse>;
+export type DownloadResponse = z.infer<typeof s.downloadResponse>;
+/** A transition applies at once (`model_version`) or, into a guarded stage, waits for approval (`transition_request`, HTTP 202). */
+export type TransitionOutcome = z.infer<typeof s.transitionOutcomeResponse>;
+export type TransitionRequestsPage = z.infer<typeof s.requestsPage>;
+export type GovernancePolicyResponse = z.infer<typeof s.policyResponse>;
+export type AuditLogPage = z.infer<typeof s.auditPage>;
+export type StageHistory = z.infer<typeof s.stageHistoryResponse>;
+
+/** A version number, as a number or its decimal text. */
+export type VersionRef = number | string;

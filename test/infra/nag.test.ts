@@ -1,0 +1,86 @@
+/**
+ * cdk-nag AwsSolutions on the registry: no unacknowledged finding, and every acknowledgement is
+ * scoped to one resource (never a stack), has a reason, and suppresses a real finding.
+ */
+import { App, aws_kms as kms, RemovalPolicy, Stack, aws_s3 as s3, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it, vi } from 'vitest';
+import { ModelRegistry } from '../../lib/model-registry';
+import { ModelRegistryStack } from '../../lib/model-registry-stack';
+
+const env = { account: '123456789012', region: 'eu-west-1' };
+
+function buildApp(): App {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  new ModelRegistryStack(app, 'Default', { env, allowedAccountIds: ['111122223333'] });
+  const custom = new Stack(app, 'Custom', { env });
+  new ModelRegistry(custom, 'Registry', {
+    encryptionKey: new kms.Key(custom, 'Key', { enableKeyRotation: true }),
+    removalPolicy: RemovalPolicy.DESTROY,
+    organizationId: 'o-abcdefghij',
+  });
+  return app;
+}
+
+const summarize = (
+  violations: { ruleName: string; severity?: string; violatingResources: { constructPath?: string }[] }[],
+) =>
+  violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.severity} ${v.ruleName} ${r.constructPath}`),
+  );
+
+// The acknowledgements lib/ makes, recorded while building an app that does not apply them.
+const recorded: { path: string; scope: IConstruct; id: string; reason: string }[] = [];
+const spy = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: any, ...rules) {
+  const scope: IConstruct = this.scope;
+  for (const r of rules) recorded.push({ path: scope.node.path, scope, id: r.id, reason: r.reason });
+});
+const unacknowledged = buildApp();
+spy.mockRestore();
+const raw = new AwsSolutionsChecks().validateScope(unacknowledged).violations;
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged error or warning, and synth with the plugin passes', () => {
+    const app = buildApp();
+    expect(summarize(new AwsSolutionsChecks().validateScope(app).violations)).toEqual([]);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('does find problems: a bare bucket fails the checks and synth', () => {
+    const app = new App();
+    new s3.Bucket(new Stack(app, 'Bare'), 'Bucket');
+    const rules = new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+  });
+
+  it('acknowledges each finding on one resource, with a reason, and only real findings', () => {
+    expect(recorded.length).toBeGreaterThan(0);
+    for (const ack of recorded) {
+      expect(Stack.isStack(ack.scope), `${ack.id} acknowledged on a whole stack`).toBe(false);
+      expect(ack.scope instanceof ModelRegistry, `${ack.id} acknowledged on the whole construct`).toBe(false);
+      expect(ack.reason.length, `${ack.id} at ${ack.path} needs a written reason`).toBeGreaterThan(40);
+      const suppresses = raw.some(
+        (v) =>
+          v.ruleName === ack.id &&
+          v.violatingResources.some(
+            (r) => r.constructPath === ack.path || r.constructPath?.startsWith(`${ack.path}/`),
+          ),
+      );
+      expect(suppresses, `${ack.id} at ${ack.path} suppresses nothing`).toBe(true);
+    }
+  });
+
+  it('every raw finding is one that lib/ acknowledges on that resource', () => {
+    for (const line of summarize(raw)) {
+      const [, rule, path] = line.split(' ');
+      const covered = recorded.some(
+        (a) => a.id === rule && (path === a.path || path.startsWith(`${a.path}/`)),
+      );
+      expect(covered, line).toBe(true);
+    }
+  });
+});
