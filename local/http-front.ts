@@ -13,8 +13,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { FunctionGroup } from '../functions/api/contract';
 import { isMlflowPath } from '../functions/api/mlflow/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
+import { LOCAL_ACCOUNT, lambdaContext } from './lambda-context';
 
-export const LOCAL_ACCOUNT = '000000000000';
 export const DEFAULT_LOCAL_PRINCIPAL = `arn:aws:iam::${LOCAL_ACCOUNT}:user/local-user`;
 /** API Gateway's own limit on a REST API payload. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -206,20 +206,7 @@ export function createLocalFront(options: LocalFrontOptions): Server {
           },
         },
       };
-      const context = {
-        awsRequestId: requestId,
-        functionName: `model-registry-${route.group}`,
-        functionVersion: '$LATEST',
-        invokedFunctionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:model-registry-${route.group}`,
-        memoryLimitInMB: '512',
-        logGroupName: `/aws/lambda/model-registry-${route.group}`,
-        logStreamName: 'local',
-        callbackWaitsForEmptyEventLoop: false,
-        getRemainingTimeInMillis: () => 30_000,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-      } satisfies Context;
+      const context = lambdaContext(route.group, { requestId });
       const result = await options.handlers[route.group](event, context);
       const outHeaders: Record<string, string> = {};
       for (const [k, v] of Object.entries(result.headers ?? {})) outHeaders[k] = String(v);

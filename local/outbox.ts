@@ -16,6 +16,7 @@ import {
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { RelayHandler } from '../functions/handlers/relay-factory';
 import { LOCAL_AWS } from './dynamodb';
+import { lambdaContext } from './lambda-context';
 
 export interface LocalOutbox {
   /** Resolves once everything in the stream so far has been relayed. */
@@ -76,7 +77,7 @@ export async function startLocalOutbox(options: {
         const records = (out.Records ?? []) as DynamoDBStreamEvent['Records'];
         if (records.length) {
           const event = { Records: records } as unknown as DynamoDBStreamEvent;
-          const result = await options.relay(event, localContext());
+          const result = await options.relay(event, lambdaContext('relay', { timeoutMs: 60_000 }));
           const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
           const done = failed
             ? records.slice(
@@ -132,22 +133,5 @@ export async function startLocalOutbox(options: {
       stopped = true;
       await looping;
     },
-  };
-}
-
-function localContext() {
-  return {
-    awsRequestId: `local-${Date.now().toString(36)}`,
-    functionName: 'model-registry-relay',
-    callbackWaitsForEmptyEventLoop: false,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_AWS.region}:000000000000:function:model-registry-relay`,
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/model-registry-relay',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

@@ -19,6 +19,7 @@ import { RULES } from '../functions/wiring/event-rules';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
 import { LocalEventBus } from './events';
 import { createLocalFront } from './http-front';
+import { lambdaContext } from './lambda-context';
 import { startLocalOutbox } from './outbox';
 import { LOCAL_BUCKET, type LocalS3, startLocalS3 } from './s3';
 import { LocalApprovalWorkflow } from './workflow';
@@ -112,7 +113,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     const running = new Set<Promise<unknown>>();
     const enqueue = async (job: VerificationJob) => {
       const run = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => verify(job, localContext('verify')))
+        .then(() => verify(job, lambdaContext('verify', { timeoutMs: 900_000 })))
         .catch((err) => console.error(`Verification of ${job.name} v${job.version} failed:`, err))
         .finally(() => running.delete(run));
       running.add(run);
@@ -242,21 +243,4 @@ async function resumePendingRequests(endpoint: string, tableName: string, workfl
     }
     start = page.LastEvaluatedKey;
   } while (start);
-}
-
-function localContext(functionName: string) {
-  return {
-    awsRequestId: `local-${Date.now().toString(36)}`,
-    functionName,
-    callbackWaitsForEmptyEventLoop: false,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_AWS.region}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 900_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
