@@ -23,7 +23,9 @@ async function npmStart(env: Record<string, string>, args: string[] = []): Promi
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'local/main.ts', ...args],
+    // tsx as a loader, not its CLI: the CLI runs the program in a grandchild that a SIGKILL of
+    // the CLI would leave behind; this way the PID is the registry's own.
+    ['--import', 'tsx', 'local/main.ts', ...args],
     {
       cwd: root,
       env: { ...process.env, PORT: String(port), ...env },
