@@ -3,9 +3,12 @@
  * machine (the deployed definition, run by aws-local-stepfunctions), separation of duties,
  * expiry, cancel, rollback, protected deletes, the audit log and the events, in order.
  */
+
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_OPERATIONS } from '../../functions/api/routes';
 import type { LocalRegistry } from '../../local/registry';
-import { apiClient, localRegistry } from '../support/engines';
+import { apiClient, documentClient, localRegistry } from '../support/engines';
 
 let registry: LocalRegistry;
 let alice: ReturnType<typeof apiClient>;
@@ -316,6 +319,28 @@ describe('rollback, protected deletes and the audit log', () => {
     expect(eventsOf(name)).toEqual(
       expect.arrayContaining(['ModelVersionStageChanged v1', 'ModelVersionDeleted v1']),
     );
+  });
+
+  it('keeps the audit log append-only: no route changes it, and it outlives a deleted model', async () => {
+    const writes = ALL_OPERATIONS.filter((o) => o.path.includes('audit') && o.method !== 'GET');
+    expect(writes).toEqual([]);
+    const name = uniqueName();
+    await modelWithVersions(name, [{}], { guarded_stages: [], protect_live_versions: false });
+    const modelId = (await alice('GET', `/models/${name}/audit`)).body.entries[0].model.id;
+    expect((await alice('DELETE', `/models/${name}`)).status).toBe(200);
+    const { Items } = await documentClient().send(
+      new QueryCommand({
+        TableName: registry.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+        ExpressionAttributeValues: { ':pk': `MID#${modelId}`, ':a': 'A#' },
+      }),
+    );
+    expect(Items!.map((i) => i.type)).toEqual([
+      'RegisteredModelCreated',
+      'GovernancePolicyChanged',
+      'ModelVersionCreated',
+      'RegisteredModelDeleted',
+    ]);
   });
 
   it('validates policies and shows the effective one', async () => {
