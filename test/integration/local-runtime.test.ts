@@ -2,8 +2,9 @@
  * `npm start` as a user runs it: a real child process, a data directory that survives restarts,
  * and no Java process left behind after Ctrl-C or SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -147,4 +148,54 @@ describe('npm start', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('serves the mreg CLI: register a model from a file, promote it after approval, download it', async () => {
+    const bin = join(root, 'dist', 'mreg.js');
+    if (!existsSync(bin))
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-cli.ts'], { cwd: root });
+    const work = mkdtempSync(join(tmpdir(), 'mreg-cli-'));
+    const run = await npmStart({}, ['--in-memory']);
+    try {
+      const mreg = (args: string[], user = 'ALICE') =>
+        JSON.parse(
+          execFileSync(process.execPath, [bin, '--json', ...args], {
+            cwd: work,
+            encoding: 'utf8',
+            env: {
+              ...process.env,
+              MREG_ENDPOINT: run.url,
+              AWS_ACCESS_KEY_ID: user,
+              AWS_SECRET_ACCESS_KEY: 'local',
+            },
+          }),
+        );
+      const model = join(work, 'model.bin');
+      writeFileSync(model, randomBytes(300_000));
+      mreg(['models', 'create', 'cli-model']);
+      const created = mreg([
+        'versions',
+        'create',
+        'cli-model',
+        '--artifact',
+        model,
+        '--metric',
+        'accuracy=0.97',
+      ]);
+      expect(created.model_version ?? created).toMatchObject({ version: 1, status: 'READY' });
+      const promoted = mreg(['promote', 'cli-model', '1', '--stage', 'Production']);
+      const requestId = promoted.transition_request.id as string;
+      mreg(['requests', 'approve', 'cli-model', requestId], 'BOB');
+      let stage = '';
+      for (let i = 0; i < 50 && stage !== 'Production'; i++) {
+        stage = mreg(['versions', 'get', 'cli-model', '1']).model_version.current_stage;
+        if (stage !== 'Production') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stage).toBe('Production');
+      mreg(['download', 'models:/cli-model/Production', join(work, 'out')]);
+      expect(readFileSync(join(work, 'out', 'model.bin')).equals(readFileSync(model))).toBe(true);
+    } finally {
+      await stopWith(run, 'SIGTERM');
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
