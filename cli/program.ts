@@ -523,9 +523,7 @@ export function buildProgram(): Command {
         cmd: Command,
       ) => {
         const page = await client(cmd).listTransitions(name, {
-          ...(o.version ? { version: o.version } : {}),
-          ...(o.maxResults ? { max_results: o.maxResults } : {}),
-          ...(o.pageToken ? { page_token: o.pageToken } : {}),
+          ...pageQuery(o),
         });
         output(cmd, page, () => transitionsTable(page.transitions) + pageHint(page.next_page_token));
       },
@@ -559,9 +557,7 @@ export function buildProgram(): Command {
       ) => {
         const page = await client(cmd).listTransitionRequests(name, {
           ...(o.status ? { status: o.status.toUpperCase() as TransitionRequest['status'] } : {}),
-          ...(o.version ? { version: o.version } : {}),
-          ...(o.maxResults ? { max_results: o.maxResults } : {}),
-          ...(o.pageToken ? { page_token: o.pageToken } : {}),
+          ...pageQuery(o),
         });
         output(cmd, page, () => requestsTable(page.transition_requests) + pageHint(page.next_page_token));
       },
@@ -664,9 +660,7 @@ export function buildProgram(): Command {
         cmd: Command,
       ) => {
         const page = await client(cmd).getAuditLog(name, {
-          ...(o.version ? { version: o.version } : {}),
-          ...(o.maxResults ? { max_results: o.maxResults } : {}),
-          ...(o.pageToken ? { page_token: o.pageToken } : {}),
+          ...pageQuery(o),
         });
         output(cmd, page, () => auditTable(page.entries) + pageHint(page.next_page_token));
       },
@@ -811,12 +805,20 @@ interface CreateVersionOptions {
   resume: boolean;
 }
 
+/** The paging (and version) query of a listing command, from its options. */
+function pageQuery(o: { version?: string; maxResults?: number; pageToken?: string }) {
+  return {
+    ...(o.version ? { version: o.version } : {}),
+    ...(o.maxResults ? { max_results: o.maxResults } : {}),
+    ...(o.pageToken ? { page_token: o.pageToken } : {}),
+  };
+}
+
 function searchParams(o: SearchOptions) {
   return {
     ...(o.filter !== undefined ? { filter: o.filter } : {}),
     ...(o.orderBy?.length ? { order_by: o.orderBy } : {}),
-    ...(o.maxResults ? { max_results: o.maxResults } : {}),
-    ...(o.pageToken ? { page_token: o.pageToken } : {}),
+    ...pageQuery(o),
   };
 }
 

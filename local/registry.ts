@@ -148,7 +148,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalTasks: () => workflow,
-        artifacts: (db, queue) => artifactService(env, db, queue, fnObserver),
+        artifacts: (services, queue) => artifactService(env, services, queue, fnObserver),
         ...(group === 'read'
           ? { openApiDocument: async () => (await import('../docs/openapi.json')).default }
           : {}),

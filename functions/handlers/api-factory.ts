@@ -5,7 +5,6 @@
  * stack.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FunctionGroup } from '../api/contract';
@@ -15,7 +14,14 @@ import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalTasks } from '../use-cases/governance';
 import type { VerificationQueue } from '../use-cases/ports';
 import { createApiHandler } from './http/api-handler';
-import { documentClient, type Environment, logger, registryServices, type SdkCallObserver } from './runtime';
+import {
+  documentClient,
+  type Environment,
+  logger,
+  type RegistryServices,
+  registryServices,
+  type SdkCallObserver,
+} from './runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -25,7 +31,7 @@ export interface BuildOptions {
   /** Where finalize queues verification (the upload function needs one). */
   readonly verificationQueue?: () => VerificationQueue;
   /** Builds the artifact service (upload and download functions; keeps S3 out of the others). */
-  readonly artifacts?: (db: DynamoDBDocumentClient, queue: VerificationQueue) => ArtifactService;
+  readonly artifacts?: (services: RegistryServices, queue: VerificationQueue) => ArtifactService;
   /** Loads the OpenAPI document (the read function serves it; other bundles leave it out). */
   readonly openApiDocument?: () => Promise<unknown>;
   /** How decisions resume the approval workflow (the approve function needs it). */
@@ -44,24 +50,20 @@ export function buildApiHandler(
   const noQueue: VerificationQueue = {
     enqueue: () => Promise.reject(new Error('This function does not queue verifications.')),
   };
-  const { registry, governance } = registryServices(
+  const services = registryServices(
     env,
     db,
     group === 'approve' && options.approvalTasks ? options.approvalTasks() : undefined,
   );
   const context: OperationContext = {
-    registry,
-    governance,
-    ...(ARTIFACT_GROUPS.has(group)
+    registry: services.registry,
+    governance: services.governance,
+    ...(ARTIFACT_GROUPS.has(group) && options.artifacts
       ? {
-          ...(options.artifacts
-            ? {
-                artifacts: options.artifacts(
-                  db,
-                  group === 'upload' && options.verificationQueue ? options.verificationQueue() : noQueue,
-                ),
-              }
-            : {}),
+          artifacts: options.artifacts(
+            services,
+            group === 'upload' && options.verificationQueue ? options.verificationQueue() : noQueue,
+          ),
         }
       : {}),
     openApiDocument:

@@ -6,5 +6,5 @@ import { readEnvironment } from './runtime';
 const env = readEnvironment();
 
 export const handler = buildApiHandler('download', env, {
-  artifacts: (db, queue) => artifactService(env, db, queue),
+  artifacts: (services, queue) => artifactService(env, services, queue),
 });

@@ -122,11 +122,17 @@ export function deploymentPolicy(env: Environment): GovernancePolicy {
 }
 
 /** The registry and its governance, wired together (the registry asks governance before a transition). */
+export interface RegistryServices {
+  readonly registry: RegistryService;
+  readonly governance: GovernanceService;
+  readonly repo: DynamoDbRegistryRepository;
+}
+
 export function registryServices(
   env: Environment,
   db = documentClient(env),
   tasks?: ApprovalTasks,
-): { registry: RegistryService; governance: GovernanceService; repo: DynamoDbRegistryRepository } {
+): RegistryServices {
   const repo = new DynamoDbRegistryRepository(db, env[TABLE_NAME_ENV]);
   const governance = new GovernanceService(repo, deploymentPolicy(env), tasks);
   const registry = new RegistryService(repo, governance.transitionPolicy);

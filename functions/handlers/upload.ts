@@ -15,6 +15,6 @@ if (!verifyFunction) throw new Error('Invalid function configuration: VERIFY_FUN
 const lambda = new LambdaClient({});
 
 export const handler = buildApiHandler('upload', env, {
-  artifacts: (db, queue) => artifactService(env, db, queue),
+  artifacts: (services, queue) => artifactService(env, services, queue),
   verificationQueue: () => new LambdaVerificationQueue(lambda, verifyFunction),
 });

@@ -6,7 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { artifactService } from './artifact-runtime';
-import { documentClient, type Environment, logger, type SdkCallObserver } from './runtime';
+import { documentClient, type Environment, logger, registryServices, type SdkCallObserver } from './runtime';
 
 const jobSchema = z.object({
   name: z.string().min(1),
@@ -17,10 +17,9 @@ const jobSchema = z.object({
 export type VerifyHandler = middy.MiddyfiedHandler<unknown, { status: string }>;
 
 export function buildVerifyHandler(env: Environment, observe?: SdkCallObserver): VerifyHandler {
-  const db = documentClient(env, observe);
   const service = artifactService(
     env,
-    db,
+    registryServices(env, documentClient(env, observe)),
     { enqueue: () => Promise.reject(new Error('The verify function does not queue verifications.')) },
     observe,
   );

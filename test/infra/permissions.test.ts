@@ -10,14 +10,14 @@
  * publishes to the local bus (no PutEvents call).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { Construct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName, iamActionsFor } from '../../lib/iam-actions';
 import { ModelRegistryStack } from '../../lib/model-registry-stack';
 import type { LocalFunction, LocalRegistry } from '../../local/registry';
 import { apiClient, localRegistry } from '../support/engines';
+import { list, logicalId, render } from '../support/template';
 
 // ------------------------------------------------------------------ the synthesized roles
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -26,22 +26,6 @@ const stack = new ModelRegistryStack(app, 'Permissions', {
 });
 const registryConstruct = stack.registry;
 const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
-
-function logicalId(construct: Construct): string {
-  const child = construct.node.defaultChild ?? construct;
-  return Stack.of(construct).resolve((child as any).logicalId);
-}
-
-/** An intrinsic as a readable string: `<Id.Arn>`, `<Ref>`, joins concatenated. */
-function render(value: any): string {
-  if (typeof value === 'string') return value;
-  if (value?.Ref) return `<${value.Ref}>`;
-  if (value?.['Fn::GetAtt']) return `<${value['Fn::GetAtt'].join('.')}>`;
-  if (value?.['Fn::Join']) return value['Fn::Join'][1].map(render).join(value['Fn::Join'][0]);
-  throw new Error(`Cannot render ${JSON.stringify(value)}`);
-}
-
-const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 /** action → resource patterns (rendered) the role allows. Only plain Allow statements are expected. */
 function roleGrants(fn: FunctionName): Map<string, string[]> {

@@ -17,7 +17,6 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
 import { artifactPrefix } from '../../functions/domain/artifacts';
@@ -33,6 +32,7 @@ import {
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/iam-actions';
 import { ARTIFACT_KEY_PREFIX, ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack, propsFromContext } from '../../lib/model-registry-stack';
+import { list, logicalId, render } from '../support/template';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -76,22 +76,6 @@ const resources = template.toJSON().Resources as Record<string, any>;
 const customResources = customTemplate.toJSON().Resources as Record<string, any>;
 
 const API_GROUPS = ['read', 'write', 'upload', 'download', 'approve'] as const;
-
-function logicalId(construct: Construct): string {
-  const child = construct.node.defaultChild ?? construct;
-  return Stack.of(construct).resolve((child as any).logicalId);
-}
-
-/** An intrinsic as a readable string: `<Id.Arn>`, `<Ref>`, joins concatenated. */
-function render(value: any): string {
-  if (typeof value === 'string') return value;
-  if (value?.Ref) return `<${value.Ref}>`;
-  if (value?.['Fn::GetAtt']) return `<${value['Fn::GetAtt'].join('.')}>`;
-  if (value?.['Fn::Join']) return value['Fn::Join'][1].map(render).join(value['Fn::Join'][0]);
-  throw new Error(`Cannot render ${JSON.stringify(value)}`);
-}
-
-const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 interface Statement {
   Effect: string;

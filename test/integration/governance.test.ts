@@ -8,7 +8,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
 import type { LocalRegistry } from '../../local/registry';
-import { apiClient, documentClient, localRegistry } from '../support/engines';
+import { apiClient, documentClient, localRegistry, tableSnapshot } from '../support/engines';
 
 let registry: LocalRegistry;
 let alice: ReturnType<typeof apiClient>;
@@ -346,11 +346,13 @@ describe('rollback, protected deletes and the audit log', () => {
   it('validates policies and shows the effective one', async () => {
     const name = uniqueName();
     await modelWithVersions(name, []);
+    const before = await tableSnapshot(documentClient(), registry.tableName);
     const bad = await alice('PUT', `/models/${name}/policy`, { policy: { quality_gates: ['accuracy ~ 3'] } });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain("Invalid quality gate 'accuracy ~ 3'");
     const unknown = await alice('PUT', `/models/${name}/policy`, { policy: { approvers: 3 } });
     expect(unknown.status).toBe(400);
+    expect(await tableSnapshot(documentClient(), registry.tableName)).toEqual(before);
     const ok = await alice('PUT', `/models/${name}/policy`, {
       policy: { guarded_stages: ['staging', 'Production'], required_approvals: 2 },
     });

@@ -1,0 +1,19 @@
+/** Helpers to read a synthesized CloudFormation template in the infrastructure tests. */
+import { Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+
+export function logicalId(construct: Construct): string {
+  const child = construct.node.defaultChild ?? construct;
+  return Stack.of(construct).resolve((child as any).logicalId);
+}
+
+/** An intrinsic as a readable string: `<Id.Arn>`, `<Ref>`, joins concatenated. */
+export function render(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value?.Ref) return `<${value.Ref}>`;
+  if (value?.['Fn::GetAtt']) return `<${value['Fn::GetAtt'].join('.')}>`;
+  if (value?.['Fn::Join']) return value['Fn::Join'][1].map(render).join(value['Fn::Join'][0]);
+  throw new Error(`Cannot render ${JSON.stringify(value)}`);
+}
+
+export const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
