@@ -137,11 +137,11 @@ export function requestsTable(requests: readonly TransitionRequest[]): string {
     requests.map((r) => [
       r.id,
       String(r.version),
-      r.from_stage,
-      r.to_stage,
+      r.kind === 'alias' ? `@${r.alias}: ${r.previous_version ?? '-'}` : (r.from_stage ?? ''),
+      r.kind === 'alias' ? `@${r.alias}: ${r.version}` : (r.to_stage ?? ''),
       r.status,
       `${r.approvals.length}/${r.required_approvals}`,
-      r.requester,
+      r.requester_person,
       time(r.creation_timestamp),
     ]),
   );
@@ -153,15 +153,17 @@ export function requestDetails(r: TransitionRequest): string {
     ['model', `${r.name} version ${r.version}`],
     [
       'transition',
-      `${r.from_stage} → ${r.to_stage}${r.archive_existing_versions ? ' (archive existing)' : ''}`,
+      r.kind === 'alias'
+        ? `@${r.alias}: ${r.previous_version ?? '(none)'} → ${r.version}`
+        : `${r.from_stage} → ${r.to_stage}${r.archive_existing_versions ? ' (archive existing)' : ''}`,
     ],
     ['status', r.status + (r.reason ? ` (${r.reason})` : '')],
     [
       'approvals',
-      `${r.approvals.length} of ${r.required_approvals}${r.approvals.length ? `: ${r.approvals.map((a) => a.principal).join(', ')}` : ''}`,
+      `${r.approvals.length} of ${r.required_approvals}${r.approvals.length ? `: ${r.approvals.map((a) => a.person).join(', ')}` : ''}`,
     ],
     ['awaiting approval', r.awaiting_approval ? 'yes' : 'no'],
-    ['requester', r.requester],
+    ['requester', r.requester_person],
     ['comment', r.comment],
     ['created', time(r.creation_timestamp)],
     ['expires', time(r.expiration_timestamp)],

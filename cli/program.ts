@@ -5,8 +5,12 @@
 import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
+  type GovernancePolicyOverride,
+  type GovernancePolicyResponse,
   isLoopback,
   type ModelVersion,
+  type PolicyChangeOutcome,
+  type PolicyChangeRequest,
   RegistryClient,
   type SdkOperationId,
   type TransitionRequest,
@@ -67,6 +71,18 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   rollbackProduction: 'rollback',
   getGovernancePolicy: 'policy get',
   setGovernancePolicy: 'policy set',
+  deleteGovernancePolicy: 'policy delete',
+  listPolicyChangeRequests: 'policy requests list',
+  getPolicyChangeRequest: 'policy requests get',
+  approvePolicyChangeRequest: 'policy requests approve',
+  rejectPolicyChangeRequest: 'policy requests reject',
+  cancelPolicyChangeRequest: 'policy requests cancel',
+  listOpenTransitionRequests: 'requests inbox',
+  breakGlassTransition: 'break-glass stage',
+  breakGlassSetAlias: 'break-glass alias-set',
+  breakGlassDeleteAlias: 'break-glass alias-delete',
+  breakGlassDeleteModelVersion: 'break-glass delete-version',
+  breakGlassDeleteRegisteredModel: 'break-glass delete-model',
   getAuditLog: 'audit',
   getStageHistory: 'stage-history',
   searchModelVersions: 'search',
@@ -562,6 +578,19 @@ export function buildProgram(): Command {
         output(cmd, page, () => requestsTable(page.transition_requests) + pageHint(page.next_page_token));
       },
     );
+  requests
+    .command('inbox')
+    .description('open transition requests across every model (the approval inbox)')
+    .option('--status <status>', 'PENDING or APPROVED (default: both)')
+    .option('--max-results <n>', 'page size', positiveInt)
+    .option('--page-token <token>', 'the next page of a previous answer')
+    .action(async (o: { status?: string; maxResults?: number; pageToken?: string }, cmd: Command) => {
+      const page = await client(cmd).listOpenTransitionRequests({
+        ...(o.status ? { status: o.status.toUpperCase() as 'PENDING' | 'APPROVED' } : {}),
+        ...pageQuery(o),
+      });
+      output(cmd, page, () => requestsTable(page.transition_requests) + pageHint(page.next_page_token));
+    });
   const showRequest = (cmd: Command, r: TransitionRequest, verb?: string) =>
     output(cmd, { transition_request: r }, () =>
       verb
@@ -627,23 +656,185 @@ export function buildProgram(): Command {
       const res = await client(cmd).getGovernancePolicy(name);
       output(cmd, res, () => policyDetails(res));
     });
+  const showPolicyOutcome = (cmd: Command, res: PolicyChangeOutcome) =>
+    output(cmd, res, () =>
+      res.policy_request
+        ? `The change weakens the policy (${res.policy_request.weakenings.join('; ')}): policy change request ${res.policy_request.id} waits for ${res.policy_request.required_approvals} approval(s) by other policy admins.`
+        : policyDetails(res as GovernancePolicyResponse),
+    );
   policy
     .command('set')
-    .description("override the deployment's policy for this model (JSON object; null removes the overrides)")
+    .description(
+      "override the deployment's policy for this model (JSON object); a weakening change becomes a request",
+    )
     .argument('<name>')
     .argument('<policy-json>', 'e.g. \'{"guarded_stages": ["Production"], "required_approvals": 2}\'')
-    .action(async (name: string, text: string, _o, cmd: Command) => {
+    .option('--comment <text>', 'why (recorded in the audit log)')
+    .action(async (name: string, text: string, o: { comment?: string }, cmd: Command) => {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new UsageError('The policy must be JSON: an object of fields to override, or null.');
+        throw new UsageError('The policy must be JSON: an object of the fields to override.');
       }
-      if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-        throw new UsageError('The policy must be a JSON object or null.');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new UsageError(
+          'The policy must be a JSON object (remove the overrides with `mreg policy delete`).',
+        );
       }
-      const res = await client(cmd).setGovernancePolicy(name, parsed as Record<string, never> | null);
-      output(cmd, res, () => policyDetails(res));
+      showPolicyOutcome(
+        cmd,
+        await client(cmd).setGovernancePolicy(name, parsed as GovernancePolicyOverride, o.comment),
+      );
+    });
+  policy
+    .command('delete')
+    .description("remove this model's overrides (a request when that weakens its policy)")
+    .argument('<name>')
+    .option('--comment <text>', 'why (recorded in the audit log)')
+    .action(async (name: string, o: { comment?: string }, cmd: Command) => {
+      showPolicyOutcome(cmd, await client(cmd).deleteGovernancePolicy(name, o.comment));
+    });
+  const policyRequests = policy.command('requests').description('policy change requests');
+  const showPolicyRequest = (cmd: Command, r: PolicyChangeRequest) =>
+    output(cmd, { policy_request: r }, () =>
+      [
+        `${r.id} (${r.name}): ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
+        `  weakens: ${r.weakenings.join('; ')}`,
+        `  before: ${JSON.stringify(r.before)}`,
+        `  after:  ${JSON.stringify(r.after)}`,
+        `  approvals: ${r.approvals.length} of ${r.required_approvals}${r.approvals.length ? ` (${r.approvals.map((a) => a.person).join(', ')})` : ''}`,
+        `  requester: ${r.requester_person}`,
+      ].join('\n'),
+    );
+  policyRequests
+    .command('list')
+    .description("a model's policy change requests, newest first")
+    .argument('<name>')
+    .option('--status <status>', 'only requests in this status')
+    .action(async (name: string, o: { status?: string }, cmd: Command) => {
+      const page = await client(cmd).listPolicyChangeRequests(name, {
+        ...(o.status ? { status: o.status.toUpperCase() as PolicyChangeRequest['status'] } : {}),
+      });
+      output(cmd, page, () =>
+        table(
+          ['ID', 'STATUS', 'WEAKENS', 'APPROVALS', 'REQUESTER'],
+          page.policy_requests.map((r) => [
+            r.id,
+            r.status,
+            r.weakenings.join('; '),
+            `${r.approvals.length}/${r.required_approvals}`,
+            r.requester_person,
+          ]),
+        ),
+      );
+    });
+  policyRequests
+    .command('get')
+    .description('show a policy change request')
+    .argument('<name>')
+    .argument('<request-id>')
+    .action(async (name: string, id: string, _o, cmd: Command) => {
+      showPolicyRequest(cmd, await client(cmd).getPolicyChangeRequest(name, id));
+    });
+  policyRequests
+    .command('approve')
+    .description('approve a policy change request (not your own)')
+    .argument('<name>')
+    .argument('<request-id>')
+    .option('--comment <text>', 'why')
+    .action(async (name: string, id: string, o: { comment?: string }, cmd: Command) => {
+      showPolicyRequest(cmd, await client(cmd).approvePolicyChangeRequest(name, id, o.comment));
+    });
+  policyRequests
+    .command('reject')
+    .description('reject a policy change request')
+    .argument('<name>')
+    .argument('<request-id>')
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (name: string, id: string, o: { reason: string }, cmd: Command) => {
+      showPolicyRequest(cmd, await client(cmd).rejectPolicyChangeRequest(name, id, o.reason));
+    });
+  policyRequests
+    .command('cancel')
+    .description('withdraw your own policy change request')
+    .argument('<name>')
+    .argument('<request-id>')
+    .option('--reason <text>', 'why')
+    .action(async (name: string, id: string, o: { reason?: string }, cmd: Command) => {
+      showPolicyRequest(cmd, await client(cmd).cancelPolicyChangeRequest(name, id, o.reason));
+    });
+
+  // ---------------------------------------------------------------- break glass
+  const breakGlass = program
+    .command('break-glass')
+    .description('changes that bypass approval, with a reason (for a break-glass role only; audited)');
+  breakGlass
+    .command('stage')
+    .description('move a version to a stage now, bypassing the policy')
+    .argument('<name>')
+    .argument('<version>', 'version number', versionNumber)
+    .requiredOption('--stage <stage>', 'target stage')
+    .requiredOption('--reason <text>', 'why the request flow could not be used (required)')
+    .option('--archive-existing', 'archive the versions now in the target stage')
+    .action(
+      async (
+        name: string,
+        version: string,
+        o: { stage: string; reason: string; archiveExisting?: boolean },
+        cmd: Command,
+      ) => {
+        const v = await client(cmd).breakGlassTransition(name, version, {
+          stage: o.stage,
+          reason: o.reason,
+          archive_existing_versions: Boolean(o.archiveExisting),
+        });
+        output(
+          cmd,
+          { model_version: v },
+          () => `Break glass: ${name} version ${v.version} is in ${v.current_stage}.`,
+        );
+      },
+    );
+  breakGlass
+    .command('alias-set')
+    .description('point any alias (protected ones too) at a version now')
+    .argument('<name>')
+    .argument('<alias>')
+    .argument('<version>', 'version number', versionNumber)
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (name: string, a: string, version: string, o: { reason: string }, cmd: Command) => {
+      await client(cmd).breakGlassSetAlias(name, a, version, o.reason);
+      output(cmd, {}, () => `Break glass: ${name}@${a} → version ${version}.`);
+    });
+  breakGlass
+    .command('alias-delete')
+    .description('delete any alias (protected ones too) now')
+    .argument('<name>')
+    .argument('<alias>')
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (name: string, a: string, o: { reason: string }, cmd: Command) => {
+      await client(cmd).breakGlassDeleteAlias(name, a, o.reason);
+      output(cmd, {}, () => `Break glass: deleted ${name}@${a}.`);
+    });
+  breakGlass
+    .command('delete-version')
+    .description('delete a version even if it is live')
+    .argument('<name>')
+    .argument('<version>', 'version number', versionNumber)
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (name: string, version: string, o: { reason: string }, cmd: Command) => {
+      await client(cmd).breakGlassDeleteModelVersion(name, version, o.reason);
+      output(cmd, {}, () => `Break glass: deleted ${name} version ${version}.`);
+    });
+  breakGlass
+    .command('delete-model')
+    .description('delete a model even if it has live versions')
+    .argument('<name>')
+    .requiredOption('--reason <text>', 'why (required)')
+    .action(async (name: string, o: { reason: string }, cmd: Command) => {
+      await client(cmd).breakGlassDeleteRegisteredModel(name, o.reason);
+      output(cmd, {}, () => `Break glass: deleted ${name}.`);
     });
 
   program
@@ -691,8 +882,12 @@ export function buildProgram(): Command {
     .argument('<alias>')
     .argument('<version>', 'version number', versionNumber)
     .action(async (name: string, a: string, version: string, _o, cmd: Command) => {
-      await client(cmd).setRegisteredModelAlias(name, a, Number(version));
-      output(cmd, {}, () => `${name}@${a} → version ${version}.`);
+      const res = await client(cmd).setRegisteredModelAlias(name, a, Number(version));
+      output(cmd, res, () =>
+        res.transition_request
+          ? `@${a} is a protected alias: transition request ${res.transition_request.id} waits for approval (mreg requests approve ${name} ${res.transition_request.id}).`
+          : `${name}@${a} → version ${version}.`,
+      );
     });
   alias
     .command('delete')

@@ -21,6 +21,7 @@ export type FunctionName =
   | 'approve'
   | 'verify'
   | 'workflow'
+  | 'reconcile'
   | 'relay';
 
 export const FUNCTION_NAMES: readonly FunctionName[] = [
@@ -31,6 +32,7 @@ export const FUNCTION_NAMES: readonly FunctionName[] = [
   'approve',
   'verify',
   'workflow',
+  'reconcile',
   'relay',
 ];
 
@@ -113,6 +115,8 @@ const COMMAND_ACTIONS: Record<string, ActionsFor> = {
   // Step Functions (task tokens of the approval workflow)
   SendTaskSuccessCommand: fixed('states:SendTaskSuccess'),
   SendTaskFailureCommand: fixed('states:SendTaskFailure'),
+  StartExecutionCommand: fixed('states:StartExecution'),
+  DescribeExecutionCommand: fixed('states:DescribeExecution'),
 };
 
 /**
@@ -139,8 +143,10 @@ export interface RoleActions {
   readonly artifacts: readonly string[];
   /** On the verify function. */
   readonly verifyFunction: readonly string[];
-  /** On the approval state machine (its task tokens). */
+  /** On the approval state machine (starting executions, its task tokens). */
   readonly stateMachine: readonly string[];
+  /** On the executions of the approval state machine. */
+  readonly executions: readonly string[];
   /** On the registry's event bus. */
   readonly eventBus: readonly string[];
   /** On the table's stream (the outbox the relay reads). */
@@ -182,6 +188,7 @@ const NOTHING = {
   artifacts: [],
   verifyFunction: [],
   stateMachine: [],
+  executions: [],
   eventBus: [],
   tableStream: [],
   deadLetterQueue: [],
@@ -227,6 +234,16 @@ export const ROLE_ACTIONS: Record<FunctionName, RoleActions> = {
   },
   // Invoked by the state machine; it records the workflow's steps but cannot drive the workflow.
   workflow: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
+  // Starts each request's execution (named by the request id) and, on its schedule, applies or
+  // fails requests left approved, restarts lost executions and ends their waiting tasks.
+  reconcile: {
+    ...NOTHING,
+    table: TABLE_WRITE,
+    indexes: ['dynamodb:Query'],
+    stateMachine: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution'],
+    executions: ['states:DescribeExecution'],
+    kmsKey: KMS_WRITE,
+  },
   // Reads the stream (Lambda polls it with the function's role), publishes, dead-letters; no table
   // access. With a customer managed key, stream records are decrypted with it.
   relay: {
@@ -247,6 +264,7 @@ export function allowedActions(fn: FunctionName): Set<string> {
     ...r.artifacts,
     ...r.verifyFunction,
     ...r.stateMachine,
+    ...r.executions,
     ...r.eventBus,
     ...r.tableStream,
     ...r.deadLetterQueue,

@@ -14,6 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import {
+  ArnFormat,
   AssetHashType,
   aws_apigateway as apigw,
   CfnResource,
@@ -35,12 +36,14 @@ import {
   aws_stepfunctions as sfn,
   type aws_sns as sns,
   aws_sqs as sqs,
+  Token,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { FunctionGroup, OperationSpec } from '../functions/api/contract';
+import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
 import { parsePolicyOverride } from '../functions/domain/governance';
+import { parseIdentityTrust } from '../functions/domain/identity';
 import type { Stage } from '../functions/domain/model';
 import { approvalWorkflowDefinition } from '../functions/wiring/approval-workflow';
 import {
@@ -164,6 +167,26 @@ export interface ModelRegistryProps {
    * 7 days, live versions protected, no quality gates
    */
   readonly governancePolicy?: GovernancePolicyProps;
+  /**
+   * Who the deployment trusts to name a person, for separation of duties and distinct approvers
+   * (docs/identity.md). By default IAM Identity Center users are people; every other assumed role
+   * is one person whatever its session name.
+   * @default - Identity Center trusted, no other role, federated-user names not trusted
+   */
+  readonly identityTrust?: IdentityTrustProps;
+}
+
+/** Who names a person (docs/identity.md). */
+export interface IdentityTrustProps {
+  /** Session names of IAM Identity Center roles (`AWSReservedSSO_*`) name the user. @default true */
+  readonly identityCenter?: boolean;
+  /**
+   * Roles (by name) whose session names a trusted identity provider sets (e.g. a SAML IdP setting
+   * RoleSessionName to the user's e-mail): each session name is a person. @default []
+   */
+  readonly trustedSessionRoles?: string[];
+  /** Federated-user names (sts:GetFederationToken) name a person. @default false */
+  readonly federatedUserNames?: boolean;
 }
 
 /** A governance policy; every field left out keeps the registry's default. */
@@ -242,6 +265,14 @@ const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(15),
     description: 'Model registry: verifies uploaded artifacts (invoked asynchronously by upload)',
   },
+  reconcile: {
+    entry: 'functions/handlers/reconcile.ts',
+    handler: 'handler',
+    memorySize: 512,
+    timeout: Duration.seconds(60),
+    description:
+      'Model registry: starts approval workflows and reconciles requests (applies or fails approved ones left unapplied)',
+  },
   workflow: {
     entry: 'functions/handlers/workflow.ts',
     handler: 'handler',
@@ -306,6 +337,23 @@ export function governancePolicyJson(policy: GovernancePolicyProps): string {
   return JSON.stringify(json);
 }
 
+/** The identity trust as the functions read it (IDENTITY_TRUST, snake_case keys). */
+export function identityTrustJson(trust: IdentityTrustProps): string {
+  const json = JSON.stringify({
+    ...(trust.identityCenter !== undefined ? { identity_center: trust.identityCenter } : {}),
+    ...(trust.trustedSessionRoles !== undefined
+      ? { trusted_session_roles: [...trust.trustedSessionRoles] }
+      : {}),
+    ...(trust.federatedUserNames !== undefined ? { federated_user_names: trust.federatedUserNames } : {}),
+  });
+  try {
+    parseIdentityTrust(json);
+  } catch (err) {
+    throw new Error(`identityTrust: ${(err as Error).message}`);
+  }
+  return json;
+}
+
 const capitalize = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /** `/models/{name}/versions/{version}` → `/models/*\/versions/*` (the execute-api ARN form). */
@@ -327,9 +375,11 @@ export class ModelRegistry extends Construct {
   public readonly approvalWorkflow: sfn.StateMachine;
   /** Starts the approval workflow for each TransitionRequested event (`RULES.startApproval`). */
   public readonly startApprovalRule: events.Rule;
+  /** Runs the reconciler every minute. */
+  public readonly reconcileRule: events.Rule;
   /** Stream records the relay could not publish after its retries. */
   public readonly relayDeadLetterQueue: sqs.Queue;
-  /** TransitionRequested events EventBridge could not deliver to the state machine. */
+  /** TransitionRequested events EventBridge could not deliver to the reconcile function (the reconciler's schedule starts their workflows anyway). */
   public readonly approvalDeadLetterQueue: sqs.Queue;
   public readonly alarms: readonly cloudwatch.Alarm[];
   private readonly encryptionKey?: kms.IKey;
@@ -489,9 +539,13 @@ export class ModelRegistry extends Construct {
     }
     functions.verify.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
     if (governancePolicy) {
-      for (const name of [...API_GROUPS, 'workflow'] as const) {
+      for (const name of [...API_GROUPS, 'workflow', 'reconcile'] as const) {
         functions[name].addEnvironment('GOVERNANCE_POLICY', governancePolicy);
       }
+    }
+    if (props.identityTrust) {
+      const trust = identityTrustJson(props.identityTrust);
+      for (const name of API_GROUPS) functions[name].addEnvironment('IDENTITY_TRUST', trust);
     }
     functions.relay.addEnvironment(EVENT_BUS_NAME_ENV, this.eventBus.eventBusName);
 
@@ -556,20 +610,28 @@ export class ModelRegistry extends Construct {
     // Lambda checks the role can read the stream when the mapping is created.
     relayMapping.node.addDependency(roles.relay);
 
-    // Each TransitionRequested event starts an execution with the event's detail as input.
+    // Each TransitionRequested event starts the request's execution, named by the request id (the
+    // reconcile function does it: an EventBridge target cannot name an execution), so a duplicate
+    // delivery is a no-op. A start that is lost anyway is made by the reconciler's schedule.
+    functions.reconcile.addEnvironment('STATE_MACHINE_ARN', this.approvalWorkflow.stateMachineArn);
     this.startApprovalRule = new events.Rule(this, 'StartApprovalRule', {
       eventBus: this.eventBus,
       description: 'Starts the approval workflow for each transition request',
       eventPattern: toCdkEventPattern(RULES.startApproval),
     });
     this.startApprovalRule.addTarget(
-      new eventsTargets.SfnStateMachine(this.approvalWorkflow, {
-        input: events.RuleTargetInput.fromEventPath('$.detail'),
+      new eventsTargets.LambdaFunction(functions.reconcile, {
         deadLetterQueue: this.approvalDeadLetterQueue,
         retryAttempts: 185,
         maxEventAge: Duration.days(1),
       }),
     );
+    // The reconciler: an approved request is always applied or visibly failed, whatever was lost.
+    this.reconcileRule = new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Reconciles transition requests (applies or fails approved ones left unapplied)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventsTargets.LambdaFunction(functions.reconcile, { retryAttempts: 0 })],
+    });
     for (const [queue, what] of [
       [this.relayDeadLetterQueue, 'the relay event source mapping (on-failure destination)'],
       [this.approvalDeadLetterQueue, 'the start-approval EventBridge rule target'],
@@ -593,6 +655,14 @@ export class ModelRegistry extends Construct {
       grant(actions.artifacts, [artifactObjects]);
       grant(actions.verifyFunction, [functions.verify.functionArn]);
       grant(actions.stateMachine, [this.approvalWorkflow.stateMachineArn]);
+      grant(actions.executions, [
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${this.approvalWorkflow.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ]);
       grant(actions.eventBus, [this.eventBus.eventBusArn]);
       grant(actions.tableStream, [this.table.tableStreamArn!]);
       grant(actions.deadLetterQueue, [this.relayDeadLetterQueue.queueArn]);
@@ -604,6 +674,15 @@ export class ModelRegistry extends Construct {
         'AwsSolutions-IAM5[Resource::*]',
         'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions; it is the only wildcard resource of the role.',
       );
+      if (actions.executions.length > 0) {
+        const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+        const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:execution:<${logicalIdOf(this.approvalWorkflow)}.Name>:*]`,
+          'Executions are named by request id at run time; the grant is limited to the executions of the one approval state machine (DescribeExecution only).',
+        );
+      }
       if (actions.artifacts.length > 0) {
         acknowledge(
           role,
@@ -829,14 +908,29 @@ export class ModelRegistry extends Construct {
   }
 
   /**
-   * Grants `execute-api:Invoke` on every operation of the `read` and `download` functions (reads,
-   * resolve and downloads, MLflow's included, e.g. its `POST .../get-latest-versions`).
+   * Grants `execute-api:Invoke` on every route meant for `audience` (the contract's `audience` of
+   * each operation, MLflow's routes included; docs/iam.md lists them):
+   * - `reader`: every read (models, versions, search, requests, policies, audit, downloads);
+   * - `registrant`: create and change models and versions, request transitions, cancel own requests;
+   * - `approver`: approve and reject transition requests;
+   * - `policy-admin`: change model policies and decide policy change requests;
+   * - `operator`: roll back Production;
+   * - `break-glass`: the routes that bypass approval (give it to a break-glass role only).
+   *
+   * @example
+   * registry.grant('reader', pipelineRole);
+   * registry.grant('approver', reviewersRole);
    */
-  public grantRead(grantee: iam.IGrantable): iam.Grant {
+  public grant(audience: Audience, grantee: iam.IGrantable): iam.Grant {
     return this.grantInvoke(
       grantee,
-      ...ALL_OPERATIONS.filter((o) => o.group === 'read' || o.group === 'download').map((o) => o.operationId),
+      ...ALL_OPERATIONS.filter((o) => audienceOf(o) === audience).map((o) => o.operationId),
     );
+  }
+
+  /** Grants the `reader` routes: every read, MLflow's included (e.g. its `POST .../get-latest-versions`). */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.grant('reader', grantee);
   }
 
   /** The execute-api ARN (`arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>`) of one operation. */
@@ -858,13 +952,21 @@ export class ModelRegistry extends Construct {
       }),
     ];
     if (props.organizationId) {
+      // Principal "*" in a resource policy grants on its own to principals of the API's own
+      // account (no identity policy needed), so the deploying account is excluded here: it is
+      // allowed above by its account principal, which delegates to identity policies. Other
+      // accounts of the organization need an identity policy anyway (cross-account access needs
+      // both), so this statement never grants more than identity policies do.
       statements.push(
         new iam.PolicyStatement({
           sid: 'AllowOrganization',
           actions: ['execute-api:Invoke'],
           principals: [new iam.AnyPrincipal()],
           resources: ['execute-api:/*'],
-          conditions: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } },
+          conditions: {
+            StringEquals: { 'aws:PrincipalOrgID': props.organizationId },
+            StringNotEquals: { 'aws:PrincipalAccount': [stack.account] },
+          },
         }),
       );
     }

@@ -3,9 +3,13 @@
  * (payload format 1.0) that the deployed API sends, routed with the same contract, and invokes
  * the same handlers.
  *
- * Identity (local use only): the access key id of a SigV4-signed request names the principal,
- * `arn:aws:iam::000000000000:user/<access key id>`; an unsigned request is
- * `arn:aws:iam::000000000000:user/local-user`. Signatures are not verified.
+ * Identity (local use only; docs/identity.md): the access key id of a SigV4-signed request names
+ * the principal, `arn:aws:iam::000000000000:user/<access key id>`; an unsigned request is
+ * `arn:aws:iam::000000000000:user/local-user`. Signatures are not verified. To present any caller
+ * shape API Gateway reports (an assumed role's session, a Cognito identity, a federated user…), a
+ * request may carry `X-Local-Identity`: a JSON object of `requestContext.identity` fields, which
+ * this front puts into the event as API Gateway would. Deployed, API Gateway builds the identity
+ * itself and the handlers never read it from headers, so the header has no effect there.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -64,6 +68,51 @@ function match(
 }
 
 const literalCount = (r: Route) => r.segments.filter((s) => !s.startsWith('{')).length;
+
+/** The `requestContext.identity` fields a local request may set with `X-Local-Identity`. */
+export const LOCAL_IDENTITY_FIELDS = [
+  'userArn',
+  'caller',
+  'user',
+  'accessKey',
+  'accountId',
+  'cognitoIdentityId',
+  'cognitoIdentityPoolId',
+  'cognitoAuthenticationType',
+  'cognitoAuthenticationProvider',
+  'principalOrgId',
+] as const;
+
+export const LOCAL_IDENTITY_HEADER = 'x-local-identity';
+
+/** Reads `X-Local-Identity`; a string naming the mistake when it is not a valid identity object. */
+export function localIdentity(
+  headers: IncomingMessage['headers'],
+): Partial<Record<(typeof LOCAL_IDENTITY_FIELDS)[number], string | null>> | string | undefined {
+  const raw = headers[LOCAL_IDENTITY_HEADER];
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? raw.join(',') : raw;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'X-Local-Identity is not JSON.';
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return 'X-Local-Identity must be a JSON object of requestContext.identity fields.';
+  }
+  const out: Record<string, string | null> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!(LOCAL_IDENTITY_FIELDS as readonly string[]).includes(key)) {
+      return `X-Local-Identity: unknown field '${key.slice(0, 40)}'; the fields are ${LOCAL_IDENTITY_FIELDS.join(', ')}.`;
+    }
+    if (v !== null && (typeof v !== 'string' || v.length > 2048)) {
+      return `X-Local-Identity: ${key} must be a string (at most 2048 characters) or null.`;
+    }
+    out[key] = v;
+  }
+  return out;
+}
 
 /** The principal a request speaks for, from its SigV4 credential scope (local use only). */
 export function localPrincipal(headers: IncomingMessage['headers'], query: URLSearchParams): string {
@@ -160,6 +209,10 @@ export function createLocalFront(options: LocalFrontOptions): Server {
         multiHeaders[k] = values;
       }
       const principal = localPrincipal(req.headers, url.searchParams);
+      const presented = localIdentity(req.headers);
+      if (typeof presented === 'string') {
+        return send(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: presented });
+      }
       const requestId = randomUUID();
       const event: APIGatewayProxyEvent = {
         resource: route.template,
@@ -203,6 +256,7 @@ export function createLocalFront(options: LocalFrontOptions): Server {
             user: principal,
             userAgent: headers['user-agent'] ?? null,
             userArn: principal,
+            ...presented,
           },
         },
       };

@@ -5,16 +5,15 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { FunctionGroup } from '../functions/api/contract';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
+import { buildReconcileHandler } from '../functions/handlers/reconcile-factory';
 import { buildRelayHandler } from '../functions/handlers/relay-factory';
 import type { Environment, SdkCallObserver } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
-import type { VerificationJob } from '../functions/use-cases/ports';
+import type { ApprovalWorkflow, VerificationJob } from '../functions/use-cases/ports';
 import { RULES } from '../functions/wiring/event-rules';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
 import { LocalEventBus } from './events';
@@ -27,7 +26,10 @@ import { LocalApprovalWorkflow } from './workflow';
 export const DEFAULT_TABLE_NAME = 'model-registry';
 
 /** The deployed functions, each with its own SDK clients as on Lambda. */
-export type LocalFunction = FunctionGroup | 'verify' | 'workflow' | 'relay';
+export type LocalFunction = FunctionGroup | 'verify' | 'workflow' | 'reconcile' | 'relay';
+
+/** How often the local reconciler runs (the deployed schedule runs every minute). */
+export const DEFAULT_RECONCILE_INTERVAL_MS = 15_000;
 
 export interface LocalRegistryOptions {
   /** Port of the API on 127.0.0.1; 0 picks a free one. */
@@ -46,6 +48,13 @@ export interface LocalRegistryOptions {
   readonly outboxPaused?: boolean;
   /** Sees every AWS SDK command each function sends (tests and benchmarks). */
   readonly observeSdkCalls?: (fn: LocalFunction, call: Parameters<SdkCallObserver>[0]) => void;
+  /** How often the reconciler runs (0: only at start and on `reconcile()`). */
+  readonly reconcileIntervalMs?: number;
+  /**
+   * Tests only: wraps the approval workflow as the functions see it, to inject faults the local
+   * engines cannot produce (a resume that fails, as when a task token timed out).
+   */
+  readonly wrapApprovalWorkflow?: (workflow: ApprovalWorkflow) => ApprovalWorkflow;
 }
 
 export interface LocalRegistry {
@@ -63,6 +72,8 @@ export interface LocalRegistry {
    * recorded events, the rules they trigger, and workflow steps (up to waiting for a decision).
    */
   settled(): Promise<void>;
+  /** Runs the reconciler now (as its schedule does) and waits for it. */
+  reconcile(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -119,14 +130,33 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       running.add(run);
     };
 
-    // Governance: the approval workflow, the event bus with the deployed rules' patterns, and the
-    // outbox relay on the table's stream.
-    const workflow = new LocalApprovalWorkflow(buildWorkflowHandler(env, observer('workflow')));
+    // Governance: the approval workflow, the reconcile function (started by the deployed rule's
+    // pattern, and on a timer as by the deployed schedule), the event bus, and the outbox relay on
+    // the table's stream.
+    const localWorkflow = new LocalApprovalWorkflow(buildWorkflowHandler(env, observer('workflow')));
+    const workflow = options.wrapApprovalWorkflow?.(localWorkflow) ?? localWorkflow;
+    const reconcileHandler = buildReconcileHandler(env, workflow, observer('reconcile'));
+    const reconcileRuns = new Set<Promise<unknown>>();
+    const reconcile = (event: Record<string, unknown>) => {
+      const run = reconcileHandler(event, lambdaContext('reconcile', { timeoutMs: 60_000 })).finally(() =>
+        reconcileRuns.delete(run),
+      );
+      reconcileRuns.add(run);
+      return run;
+    };
+    const scheduled = (reconcileAll = false) => ({
+      source: 'aws.events',
+      'detail-type': 'Scheduled Event',
+      detail: reconcileAll ? { reconcile_all: true } : {},
+    });
     const events = new LocalEventBus(persistent ? join(persistent, 'events.jsonl') : undefined);
     events.addRule({
       name: 'start-approval',
       pattern: RULES.startApproval,
-      target: (e) => void workflow.start(e.detail),
+      target: (e) =>
+        void reconcile(e as unknown as Record<string, unknown>).catch((err) =>
+          console.error('Starting an approval workflow failed (the reconciler retries):', err),
+        ),
     });
     const relay = buildRelayHandler(env, events);
     const outbox = options.outboxPaused
@@ -137,9 +167,12 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
           relay,
           ...(persistent ? { checkpointFile: join(persistent, 'outbox-checkpoint.json') } : {}),
         });
+    let timer: NodeJS.Timeout | undefined;
     stopBackground = async () => {
+      if (timer) clearInterval(timer);
       await outbox?.stop();
-      workflow.stop();
+      await Promise.allSettled([...reconcileRuns]);
+      localWorkflow.stop();
     };
 
     const build = (group: FunctionGroup): ApiHandler => {
@@ -147,7 +180,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       return buildApiHandler(group, env, {
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
-        approvalTasks: () => workflow,
+        approvalWorkflow: () => workflow,
         artifacts: (services, queue) => artifactService(env, services, queue, fnObserver),
         ...(group === 'read'
           ? { openApiDocument: async () => (await import('../docs/openapi.json')).default }
@@ -161,8 +194,18 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       download: build('download'),
       approve: build('approve'),
     };
-    // Requests that were waiting when the registry last stopped wait again (a fresh execution).
-    await resumePendingRequests(dynamoEndpoint, tableName, workflow);
+    // No execution outlives this process: requests that were open when the registry last stopped
+    // get a fresh execution, and those approved but not applied are applied now.
+    await reconcile(scheduled(true));
+    const interval = options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
+    if (interval > 0) {
+      timer = setInterval(() => {
+        if (reconcileRuns.size === 0) {
+          void reconcile(scheduled()).catch((err) => console.error('Local reconciler:', err));
+        }
+      }, interval);
+      timer.unref();
+    }
     let ready = false;
     const server = createLocalFront({
       handlers,
@@ -184,11 +227,15 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     ready = true;
     const settled = async () => {
       for (let quiet = 0; quiet < 2; ) {
-        const busy = running.size > 0 || !events.idle() || !workflow.idle();
+        const busy = running.size > 0 || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle();
         while (running.size) await Promise.allSettled([...running]);
+        await Promise.allSettled([...reconcileRuns]);
         await outbox?.drain();
         await new Promise((r) => setTimeout(r, 15));
-        quiet = busy || running.size > 0 || !events.idle() || !workflow.idle() ? 0 : quiet + 1;
+        quiet =
+          busy || running.size > 0 || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle()
+            ? 0
+            : quiet + 1;
       }
     };
     return {
@@ -200,6 +247,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       ...(dynamo ? { dynamoPid: dynamo.pid } : {}),
       events,
       settled,
+      reconcile: () => reconcile(scheduled()) as Promise<Record<string, unknown>>,
       async stop() {
         ready = false;
         server.closeAllConnections();
@@ -214,33 +262,4 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     await stopEngines();
     throw err;
   }
-}
-
-async function resumePendingRequests(endpoint: string, tableName: string, workflow: LocalApprovalWorkflow) {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, ...LOCAL_AWS }));
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'entity = :e AND #st = :pending',
-        ExpressionAttributeNames: { '#st': 'status' },
-        ExpressionAttributeValues: { ':e': 'TransitionRequest', ':pending': 'PENDING' },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const r of page.Items ?? []) {
-      const remaining = Math.max(1, Math.round(((r.expiresAt as number) - Date.now()) / 1000));
-      void workflow.start({
-        schema_version: '1',
-        event_id: `resume-${r.id}`,
-        occurred_at: Date.now(),
-        actor: 'model-registry',
-        model: { id: r.modelId as string, name: r.name as string },
-        version: r.version as number,
-        data: { request_id: r.id, approval_timeout_seconds: remaining },
-      });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
 }

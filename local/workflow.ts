@@ -1,19 +1,21 @@
 /**
  * The approval state machine, locally: the same definition the CDK stack deploys
  * (functions/wiring/approval-workflow.ts), run by aws-local-stepfunctions with every Task state
- * bound to the same workflow handler the deployed function runs. The approval task waits on a
- * promise per task token; the approve function's decisions resolve or reject it, as
- * SendTaskSuccess / SendTaskFailure do on AWS.
+ * bound to the same workflow handler the deployed function runs. Executions are named by request
+ * id, as deployed: starting one whose name exists is a no-op. The approval task waits on a promise
+ * per task token; the approve function's decisions resolve or reject it, as SendTaskSuccess /
+ * SendTaskFailure do on AWS. Executions live in this process: after a restart the reconciler finds
+ * them gone and starts them again (or applies what was approved).
  */
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { RegistryEventDetail } from '../functions/domain/events';
 import type { WorkflowHandler } from '../functions/handlers/workflow-factory';
-import type { ApprovalTasks } from '../functions/use-cases/governance';
+import type { ApprovalWorkflow, WorkflowExecution } from '../functions/use-cases/ports';
 import {
   approvalWorkflowDefinition,
   TASK_ACTIONS,
   WORKFLOW_STATES,
+  workflowInput,
 } from '../functions/wiring/approval-workflow';
 import { LOCAL_AWS } from './dynamodb';
 
@@ -33,7 +35,7 @@ export const LOCAL_WORKFLOW_FUNCTION_ARN = `arn:aws:lambda:${LOCAL_AWS.region}:0
 
 type Waiter = { resolve: (output: unknown) => void; reject: (err: Error) => void };
 
-export class LocalApprovalWorkflow implements ApprovalTasks {
+export class LocalApprovalWorkflow implements ApprovalWorkflow {
   private readonly machine = new StateMachine(
     approvalWorkflowDefinition(LOCAL_WORKFLOW_FUNCTION_ARN) as never,
     {
@@ -42,14 +44,26 @@ export class LocalApprovalWorkflow implements ApprovalTasks {
   );
   private readonly waiters = new Map<string, Waiter>();
   private readonly executions = new Set<{ abort: () => void; result: Promise<unknown> }>();
+  /** Execution names (request ids) and whether each is still running. */
+  private readonly names = new Map<string, 'RUNNING' | 'ENDED'>();
 
   constructor(private readonly workflow: WorkflowHandler) {}
 
-  /**
-   * Starts an execution for a TransitionRequested event (the local rule's target). Returns the
-   * execution's end (StartExecution itself returns at once on AWS: do not await it there).
-   */
-  start(detail: RegistryEventDetail): Promise<unknown> {
+  async start(execution: WorkflowExecution): Promise<'started' | 'exists'> {
+    if (this.names.has(execution.requestId)) return 'exists';
+    this.names.set(execution.requestId, 'RUNNING');
+    void this.run(execution.requestId, workflowInput(execution)).finally(() =>
+      this.names.set(execution.requestId, 'ENDED'),
+    );
+    return 'started';
+  }
+
+  async status(requestId: string): Promise<'RUNNING' | 'ENDED' | 'NOT_FOUND'> {
+    return this.names.get(requestId) ?? 'NOT_FOUND';
+  }
+
+  /** Runs one execution to its end. */
+  private run(_name: string, input: ReturnType<typeof workflowInput>): Promise<unknown> {
     const token = `local-task-${randomUUID()}`;
     const invoke = async (payload: Record<string, unknown>) =>
       this.workflow(payload, {
@@ -75,7 +89,7 @@ export class LocalApprovalWorkflow implements ApprovalTasks {
             }
           : lambdaTask;
     }
-    const execution = this.machine.run(detail as never, {
+    const execution = this.machine.run(input as never, {
       context: { Task: { Token: token } } as never,
       overrides: {
         taskResourceLocalHandlers: handlers as never,

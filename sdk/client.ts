@@ -16,7 +16,9 @@ import {
 } from './signing';
 import { type DownloadModelOptions, downloadModel, type UploadModelOptions, uploadModel } from './transfer';
 import type {
+  AliasOutcome,
   AuditLogPage,
+  BreakGlassTransitionRequest,
   CreateModelVersionRequest,
   CreateModelVersionResponse,
   CreateRegisteredModelRequest,
@@ -27,10 +29,15 @@ import type {
   GovernancePolicyOverride,
   GovernancePolicyResponse,
   ListModelVersionsParams,
+  ListOpenTransitionRequestsParams,
+  ListPolicyChangeRequestsParams,
   ListTransitionRequestsParams,
   ListTransitionsParams,
   ModelVersion,
   ModelVersionsPage,
+  PolicyChangeOutcome,
+  PolicyChangeRequest,
+  PolicyChangeRequestsPage,
   RegisteredModel,
   RegisteredModelsPage,
   SearchModelVersionsParams,
@@ -88,6 +95,18 @@ export const ROUTES = {
   rollbackProduction: { method: 'POST', path: '/models/{name}/rollback' },
   getGovernancePolicy: { method: 'GET', path: '/models/{name}/policy' },
   setGovernancePolicy: { method: 'PUT', path: '/models/{name}/policy' },
+  deleteGovernancePolicy: { method: 'DELETE', path: '/models/{name}/policy' },
+  listPolicyChangeRequests: { method: 'GET', path: '/models/{name}/policy-requests' },
+  getPolicyChangeRequest: { method: 'GET', path: '/models/{name}/policy-requests/{request_id}' },
+  approvePolicyChangeRequest: { method: 'POST', path: '/models/{name}/policy-requests/{request_id}/approve' },
+  rejectPolicyChangeRequest: { method: 'POST', path: '/models/{name}/policy-requests/{request_id}/reject' },
+  cancelPolicyChangeRequest: { method: 'POST', path: '/models/{name}/policy-requests/{request_id}/cancel' },
+  listOpenTransitionRequests: { method: 'GET', path: '/transition-requests' },
+  breakGlassTransition: { method: 'POST', path: '/break-glass/models/{name}/versions/{version}/stage' },
+  breakGlassSetAlias: { method: 'PUT', path: '/break-glass/models/{name}/aliases/{alias}' },
+  breakGlassDeleteAlias: { method: 'DELETE', path: '/break-glass/models/{name}/aliases/{alias}' },
+  breakGlassDeleteModelVersion: { method: 'DELETE', path: '/break-glass/models/{name}/versions/{version}' },
+  breakGlassDeleteRegisteredModel: { method: 'DELETE', path: '/break-glass/models/{name}' },
   getAuditLog: { method: 'GET', path: '/models/{name}/audit' },
   getStageHistory: { method: 'GET', path: '/models/{name}/stage-history' },
   searchModelVersions: { method: 'GET', path: '/versions' },
@@ -308,8 +327,12 @@ export class RegistryClient {
 
   // ---------------------------------------------------------------- aliases
 
-  async setRegisteredModelAlias(name: string, alias: string, version: VersionRef): Promise<void> {
-    await this.request('setRegisteredModelAlias', { params: { name, alias }, body: { version } });
+  /**
+   * Points an alias at a version. A protected alias (`champion` by default) moves only through an
+   * approved request: the answer then carries `transition_request` (HTTP 202).
+   */
+  setRegisteredModelAlias(name: string, alias: string, version: VersionRef): Promise<AliasOutcome> {
+    return this.request('setRegisteredModelAlias', { params: { name, alias }, body: { version } });
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
@@ -448,9 +471,110 @@ export class RegistryClient {
     return this.request('getGovernancePolicy', { params: { name } });
   }
 
-  /** Overrides the deployment's policy for this model; `null` removes the overrides. */
-  setGovernancePolicy(name: string, policy: GovernancePolicyOverride): Promise<GovernancePolicyResponse> {
-    return this.request('setGovernancePolicy', { params: { name }, body: { policy } });
+  /**
+   * Overrides the deployment's policy for this model. A change that weakens it is not applied: the
+   * answer carries a `policy_request` (HTTP 202) for other policy admins to approve.
+   */
+  setGovernancePolicy(
+    name: string,
+    policy: GovernancePolicyOverride,
+    comment?: string,
+  ): Promise<PolicyChangeOutcome> {
+    return this.request('setGovernancePolicy', {
+      params: { name },
+      body: { policy, ...(comment !== undefined ? { comment } : {}) },
+    });
+  }
+
+  /** Removes the model's overrides (a request, HTTP 202, when that weakens its policy). */
+  deleteGovernancePolicy(name: string, comment?: string): Promise<PolicyChangeOutcome> {
+    return this.request('deleteGovernancePolicy', { params: { name }, query: { comment } });
+  }
+
+  listPolicyChangeRequests(
+    name: string,
+    params: ListPolicyChangeRequestsParams = {},
+  ): Promise<PolicyChangeRequestsPage> {
+    return this.request('listPolicyChangeRequests', { params: { name }, query: params });
+  }
+
+  async getPolicyChangeRequest(name: string, requestId: string): Promise<PolicyChangeRequest> {
+    const res = await this.request<{ policy_request: PolicyChangeRequest }>('getPolicyChangeRequest', {
+      params: { name, request_id: requestId },
+    });
+    return res.policy_request;
+  }
+
+  async approvePolicyChangeRequest(
+    name: string,
+    requestId: string,
+    comment?: string,
+  ): Promise<PolicyChangeRequest> {
+    const res = await this.request<{ policy_request: PolicyChangeRequest }>('approvePolicyChangeRequest', {
+      params: { name, request_id: requestId },
+      body: comment !== undefined ? { comment } : {},
+    });
+    return res.policy_request;
+  }
+
+  async rejectPolicyChangeRequest(
+    name: string,
+    requestId: string,
+    reason: string,
+  ): Promise<PolicyChangeRequest> {
+    const res = await this.request<{ policy_request: PolicyChangeRequest }>('rejectPolicyChangeRequest', {
+      params: { name, request_id: requestId },
+      body: { reason },
+    });
+    return res.policy_request;
+  }
+
+  async cancelPolicyChangeRequest(
+    name: string,
+    requestId: string,
+    reason?: string,
+  ): Promise<PolicyChangeRequest> {
+    const res = await this.request<{ policy_request: PolicyChangeRequest }>('cancelPolicyChangeRequest', {
+      params: { name, request_id: requestId },
+      body: reason !== undefined ? { reason } : {},
+    });
+    return res.policy_request;
+  }
+
+  /** The approval inbox: open transition requests across every model. */
+  listOpenTransitionRequests(params: ListOpenTransitionRequestsParams = {}): Promise<TransitionRequestsPage> {
+    return this.request('listOpenTransitionRequests', { query: params });
+  }
+
+  // ---------------------------------------------------------------- break glass
+
+  /** Moves a version to a stage now, bypassing approval (a break-glass role's route); `reason` is required. */
+  async breakGlassTransition(
+    name: string,
+    version: VersionRef,
+    request: BreakGlassTransitionRequest,
+  ): Promise<ModelVersion> {
+    const res = await this.request<{ model_version: ModelVersion }>('breakGlassTransition', {
+      params: { name, version },
+      body: request,
+    });
+    return res.model_version;
+  }
+
+  async breakGlassSetAlias(name: string, alias: string, version: VersionRef, reason: string): Promise<void> {
+    await this.request('breakGlassSetAlias', { params: { name, alias }, body: { version, reason } });
+  }
+
+  async breakGlassDeleteAlias(name: string, alias: string, reason: string): Promise<void> {
+    await this.request('breakGlassDeleteAlias', { params: { name, alias }, query: { reason } });
+  }
+
+  async breakGlassDeleteModelVersion(name: string, version: VersionRef, reason: string): Promise<void> {
+    await this.request('breakGlassDeleteModelVersion', { params: { name, version }, query: { reason } });
+  }
+
+  async breakGlassDeleteRegisteredModel(name: string, reason: string): Promise<void> {
+    await this.request('breakGlassDeleteRegisteredModel', { params: { name }, query: { reason } });
   }
 
   getAuditLog(name: string, params: GetAuditLogParams = {}): Promise<AuditLogPage> {

@@ -49,8 +49,11 @@ export type ListTransitionRequestsParams = Omit<Paged<z.input<typeof s.requestsQ
 export type GetAuditLogParams = Omit<Paged<z.input<typeof s.auditQuery>>, 'version'> & {
   version?: number | string;
 };
-/** Policy fields to override for one model (snake_case as in the response); null removes the overrides. */
-export type GovernancePolicyOverride = Partial<GovernancePolicy> | null;
+/** Policy fields to override for one model (snake_case as in the response; at least one). */
+export type GovernancePolicyOverride = Partial<GovernancePolicy>;
+export type ListOpenTransitionRequestsParams = Paged<z.input<typeof s.inboxQuery>>;
+export type ListPolicyChangeRequestsParams = Paged<z.input<typeof s.policyRequestsQuery>>;
+export type BreakGlassTransitionRequest = z.input<typeof s.breakGlassStageBody>;
 
 // ------------------------------------------------------------------ responses
 
@@ -64,6 +67,12 @@ export type DownloadResponse = z.infer<typeof s.downloadResponse>;
 export type TransitionOutcome = z.infer<typeof s.transitionOutcomeResponse>;
 export type TransitionRequestsPage = z.infer<typeof s.requestsPage>;
 export type GovernancePolicyResponse = z.infer<typeof s.policyResponse>;
+/** A protected alias moves only through an approved request (`transition_request`, HTTP 202). */
+export type AliasOutcome = z.infer<typeof s.aliasOutcomeResponse>;
+/** A policy change applies at once (`effective`), or, when it weakens the policy, waits (`policy_request`, HTTP 202). */
+export type PolicyChangeOutcome = z.infer<typeof s.policyChangeOutcomeResponse>;
+export type PolicyChangeRequest = z.infer<typeof s.policyChangeRequestSchema>;
+export type PolicyChangeRequestsPage = z.infer<typeof s.policyRequestsPage>;
 export type AuditLogPage = z.infer<typeof s.auditPage>;
 export type StageHistory = z.infer<typeof s.stageHistoryResponse>;
 

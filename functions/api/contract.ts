@@ -14,6 +14,21 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  */
 export type FunctionGroup = 'read' | 'write' | 'upload' | 'download' | 'approve';
 
+/**
+ * Who a route is for: the IAM role a deployment grants it to (docs/iam.md, the construct's
+ * `grant*` methods). Absent: `reader` for GET, `registrant` for the others.
+ */
+export type Audience = 'reader' | 'registrant' | 'approver' | 'policy-admin' | 'operator' | 'break-glass';
+
+export const AUDIENCES: readonly Audience[] = [
+  'reader',
+  'registrant',
+  'approver',
+  'policy-admin',
+  'operator',
+  'break-glass',
+];
+
 export interface OperationSpec {
   readonly operationId: string;
   readonly method: HttpMethod;
@@ -43,6 +58,14 @@ export interface OperationSpec {
    * Model Registry REST API (functions/api/mlflow), with MLflow's error codes and statuses.
    */
   readonly protocol?: 'mlflow';
+  /** Who the route is for (default: reader for GET, registrant otherwise). */
+  readonly audience?: Audience;
+  /** Answers 202 Accepted instead when the change waits for approval. */
+  readonly accepted?: boolean;
+}
+
+export function audienceOf(op: Pick<OperationSpec, 'audience' | 'method'>): Audience {
+  return op.audience ?? (op.method === 'GET' ? 'reader' : 'registrant');
 }
 
 const op = <T extends OperationSpec>(spec: T) => spec;
@@ -160,11 +183,13 @@ export const OPERATIONS = [
     path: '/models/{name}/aliases/{alias}',
     group: 'write',
     tag: 'Aliases',
-    summary: 'Point an alias at a version (creates or moves it).',
+    summary:
+      'Point an alias at a version (creates or moves it). A protected alias (`@champion` by default) moves only through an approved request: the answer is then 202 with the request.',
     pathParams: s.aliasParams,
     body: s.setAliasBody,
-    response: s.emptyResponse,
+    response: s.aliasOutcomeResponse,
     successStatus: 200,
+    accepted: true,
   }),
   op({
     operationId: 'deleteRegisteredModelAlias',
@@ -172,7 +197,8 @@ export const OPERATIONS = [
     path: '/models/{name}/aliases/{alias}',
     group: 'write',
     tag: 'Aliases',
-    summary: 'Delete an alias (succeeds if the alias is absent).',
+    summary:
+      'Delete an alias (succeeds if the alias is absent). A protected alias is refused (use the break-glass route, or unprotect it by a policy change).',
     pathParams: s.aliasParams,
     response: s.emptyResponse,
     successStatus: 200,
@@ -332,6 +358,7 @@ export const OPERATIONS = [
     pathParams: s.versionParams,
     body: s.transitionBody,
     response: s.transitionOutcomeResponse,
+    accepted: true,
     successStatus: 200,
   }),
   op({
@@ -381,6 +408,7 @@ export const OPERATIONS = [
     body: s.approveBody,
     response: s.transitionRequestResponse,
     successStatus: 200,
+    audience: 'approver',
   }),
   op({
     operationId: 'rejectTransitionRequest',
@@ -393,6 +421,7 @@ export const OPERATIONS = [
     body: s.rejectBody,
     response: s.transitionRequestResponse,
     successStatus: 200,
+    audience: 'approver',
   }),
   op({
     operationId: 'cancelTransitionRequest',
@@ -413,11 +442,12 @@ export const OPERATIONS = [
     group: 'write',
     tag: 'Governance',
     summary:
-      'Re-promote the version that was in Production before the current one and archive the current one, at once (grant this route separately).',
+      "Re-promote the version that was in Production before the current one and archive the current one, at once: no approval (the version entered Production through the policy of its time), but today's quality gates apply unless the policy's `rollback_requires_gates` is false. For operators (grant this route separately).",
     pathParams: s.nameParam,
     body: s.rollbackBody,
     response: s.versionResponse,
     successStatus: 200,
+    audience: 'operator',
   }),
   op({
     operationId: 'getGovernancePolicy',
@@ -437,11 +467,169 @@ export const OPERATIONS = [
     group: 'write',
     tag: 'Governance',
     summary:
-      "Override the deployment's governance policy for this model (guarded stages, approvals, quality gates…).",
+      "Override the deployment's governance policy for this model. A change that weakens it (fewer approvers or guards, gates loosened, …) is not applied: it becomes a policy change request (202) that other policy admins approve.",
     pathParams: s.nameParam,
     body: s.setPolicyBody,
-    response: s.policyResponse,
+    response: s.policyChangeOutcomeResponse,
     successStatus: 200,
+    accepted: true,
+    audience: 'policy-admin',
+  }),
+  op({
+    operationId: 'deleteGovernancePolicy',
+    method: 'DELETE',
+    path: '/models/{name}/policy',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      "Remove this model's overrides (the deployment's policy applies); a request (202) when that weakens it.",
+    pathParams: s.nameParam,
+    query: s.deletePolicyQuery,
+    response: s.policyChangeOutcomeResponse,
+    successStatus: 200,
+    accepted: true,
+    audience: 'policy-admin',
+  }),
+  op({
+    operationId: 'listPolicyChangeRequests',
+    method: 'GET',
+    path: '/models/{name}/policy-requests',
+    group: 'read',
+    tag: 'Governance',
+    summary: "A model's policy change requests, newest first.",
+    pathParams: s.nameParam,
+    query: s.policyRequestsQuery,
+    response: s.policyRequestsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'getPolicyChangeRequest',
+    method: 'GET',
+    path: '/models/{name}/policy-requests/{request_id}',
+    group: 'read',
+    tag: 'Governance',
+    summary: 'One policy change request.',
+    pathParams: s.requestParams,
+    response: s.policyRequestResponse,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'approvePolicyChangeRequest',
+    method: 'POST',
+    path: '/models/{name}/policy-requests/{request_id}/approve',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      'Approve a policy change (not your own). The last approval it needs applies it, if the policy has not changed since it was filed.',
+    pathParams: s.requestParams,
+    body: s.approveBody,
+    response: s.policyRequestResponse,
+    successStatus: 200,
+    audience: 'policy-admin',
+  }),
+  op({
+    operationId: 'rejectPolicyChangeRequest',
+    method: 'POST',
+    path: '/models/{name}/policy-requests/{request_id}/reject',
+    group: 'write',
+    tag: 'Governance',
+    summary: 'Reject a policy change request, with a reason.',
+    pathParams: s.requestParams,
+    body: s.rejectBody,
+    response: s.policyRequestResponse,
+    successStatus: 200,
+    audience: 'policy-admin',
+  }),
+  op({
+    operationId: 'cancelPolicyChangeRequest',
+    method: 'POST',
+    path: '/models/{name}/policy-requests/{request_id}/cancel',
+    group: 'write',
+    tag: 'Governance',
+    summary: 'Withdraw your own policy change request.',
+    pathParams: s.requestParams,
+    body: s.cancelBody,
+    response: s.policyRequestResponse,
+    successStatus: 200,
+    audience: 'policy-admin',
+  }),
+  op({
+    operationId: 'listOpenTransitionRequests',
+    method: 'GET',
+    path: '/transition-requests',
+    group: 'read',
+    tag: 'Governance',
+    summary: 'The approval inbox: open (PENDING or APPROVED) transition requests across every model.',
+    query: s.inboxQuery,
+    response: s.requestsPage,
+    successStatus: 200,
+  }),
+  op({
+    operationId: 'breakGlassTransition',
+    method: 'POST',
+    path: '/break-glass/models/{name}/versions/{version}/stage',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      'Move a version to a stage now, bypassing the policy (no request, no gates), with a reason; recorded as break-glass. For a break-glass role only.',
+    pathParams: s.versionParams,
+    body: s.breakGlassStageBody,
+    response: s.versionResponse,
+    successStatus: 200,
+    audience: 'break-glass',
+  }),
+  op({
+    operationId: 'breakGlassSetAlias',
+    method: 'PUT',
+    path: '/break-glass/models/{name}/aliases/{alias}',
+    group: 'write',
+    tag: 'Governance',
+    summary: 'Point any alias (protected ones too) at a version now, with a reason; recorded as break-glass.',
+    pathParams: s.aliasParams,
+    body: s.breakGlassAliasBody,
+    response: s.emptyResponse,
+    successStatus: 200,
+    audience: 'break-glass',
+  }),
+  op({
+    operationId: 'breakGlassDeleteAlias',
+    method: 'DELETE',
+    path: '/break-glass/models/{name}/aliases/{alias}',
+    group: 'write',
+    tag: 'Governance',
+    summary: 'Delete any alias (protected ones too), with a reason; recorded as break-glass.',
+    pathParams: s.aliasParams,
+    query: s.breakGlassQuery,
+    response: s.emptyResponse,
+    successStatus: 200,
+    audience: 'break-glass',
+  }),
+  op({
+    operationId: 'breakGlassDeleteModelVersion',
+    method: 'DELETE',
+    path: '/break-glass/models/{name}/versions/{version}',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      'Delete a version even if it is live (in Production, on an alias), with a reason; recorded as break-glass.',
+    pathParams: s.versionParams,
+    query: s.breakGlassQuery,
+    response: s.emptyResponse,
+    successStatus: 200,
+    audience: 'break-glass',
+  }),
+  op({
+    operationId: 'breakGlassDeleteRegisteredModel',
+    method: 'DELETE',
+    path: '/break-glass/models/{name}',
+    group: 'write',
+    tag: 'Governance',
+    summary: 'Delete a model even if it has live versions, with a reason; recorded as break-glass.',
+    pathParams: s.nameParam,
+    query: s.breakGlassQuery,
+    response: s.emptyResponse,
+    successStatus: 200,
+    audience: 'break-glass',
   }),
   op({
     operationId: 'getAuditLog',

@@ -4,16 +4,20 @@
  */
 import type { z } from 'zod';
 import type { TransitionRequest } from '../domain/governance';
-import { parseStage } from '../domain/model';
+import type { Principal } from '../domain/identity';
+import { parseStage, type RegisteredModel } from '../domain/model';
 import { parseVersionNumber } from '../domain/rules';
 import type { ArtifactService } from '../use-cases/artifacts';
+import type { BreakGlassService } from '../use-cases/break-glass';
 import type { GovernanceService } from '../use-cases/governance';
+import type { PolicyChangeOutcome, PolicyService } from '../use-cases/policy';
 import type { CreateVersionInput, RegistryService } from '../use-cases/registry';
 import type { OperationId } from './contract';
 import {
   auditJson,
   downloadJson,
   modelJson,
+  policyRequestJson,
   policyResponseJson,
   requestJson,
   transitionJson,
@@ -26,8 +30,8 @@ export interface OperationInput {
   readonly path: Record<string, string>;
   readonly query: Record<string, unknown>;
   readonly body: Record<string, unknown>;
-  /** The IAM principal that signed the request. */
-  readonly caller: string;
+  /** Who signed the request: the person and the IAM principal ARN (docs/identity.md). */
+  readonly caller: Principal;
 }
 
 /** A result answered with 202 Accepted (the change waits for approval). */
@@ -38,6 +42,8 @@ export class Accepted {
 export interface OperationContext {
   readonly registry: RegistryService;
   readonly governance: GovernanceService;
+  readonly policies: PolicyService;
+  readonly breakGlass: BreakGlassService;
   /** Present in the functions that handle registry-managed artifacts. */
   readonly artifacts?: ArtifactService;
   /** The OpenAPI document, loaded lazily by the one route that serves it. */
@@ -47,6 +53,18 @@ export interface OperationContext {
 type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
 
 const v = (input: OperationInput) => parseVersionNumber(input.path.version!);
+
+/** A request filed by a change that waits for approval, as the API shows it (202). */
+async function pendingRequest(ctx: OperationContext, name: string, request: TransitionRequest) {
+  const model: RegisteredModel = await ctx.registry.requireModel(name);
+  return new Accepted({ transition_request: requestJson(ctx.governance.view(request, model)) });
+}
+
+function policyOutcome(outcome: PolicyChangeOutcome) {
+  return outcome.kind === 'pending'
+    ? new Accepted({ policy_request: policyRequestJson(outcome.request) })
+    : policyResponseJson(outcome.policy);
+}
 
 function artifactsOf(ctx: OperationContext): ArtifactService {
   if (!ctx.artifacts) throw new Error('This function is not configured for artifacts (ARTIFACT_BUCKET).');
@@ -103,10 +121,15 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
     const stages = ((query as z.infer<typeof s.latestVersionsQuery>).stages ?? []).map(parseStage);
     return { model_versions: (await registry.getLatestVersions(path.name!, stages)).map(versionJson) };
   },
-  async setRegisteredModelAlias({ registry }, { path, body, caller }) {
+  async setRegisteredModelAlias(ctx, { path, body, caller }) {
     const b = body as z.infer<typeof s.setAliasBody>;
-    await registry.setRegisteredModelAlias(path.name!, path.alias!, parseVersionNumber(b.version), caller);
-    return {};
+    const outcome = await ctx.registry.setRegisteredModelAlias(
+      path.name!,
+      path.alias!,
+      parseVersionNumber(b.version),
+      caller,
+    );
+    return outcome.kind === 'pending' ? pendingRequest(ctx, path.name!, outcome.request) : {};
   },
   async deleteRegisteredModelAlias({ registry }, { path, caller }) {
     await registry.deleteRegisteredModelAlias(path.name!, path.alias!, caller);
@@ -203,9 +226,9 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
     await registry.deleteModelVersionTag(input.path.name!, v(input), key, input.caller);
     return {};
   },
-  async transitionModelVersionStage({ registry }, input) {
+  async transitionModelVersionStage(ctx, input) {
     const b = input.body as z.infer<typeof s.transitionBody>;
-    const outcome = await registry.transitionModelVersionStage(
+    const outcome = await ctx.registry.transitionModelVersionStage(
       input.path.name!,
       v(input),
       {
@@ -215,10 +238,8 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
       },
       input.caller,
     );
-    if (outcome.kind === 'pending') {
-      return new Accepted({ transition_request: requestJson(outcome.pending as TransitionRequest) });
-    }
-    return { model_version: versionJson(outcome.version) };
+    if (outcome.kind === 'pending') return pendingRequest(ctx, input.path.name!, outcome.request);
+    return { model_version: versionJson(outcome.value) };
   },
   async listTransitions({ registry }, { path, query }) {
     const q = query as z.infer<typeof s.transitionsQuery>;
@@ -289,12 +310,108 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
     const b = body as z.infer<typeof s.rollbackBody>;
     return { model_version: versionJson(await governance.rollback(path.name!, caller, b.comment)) };
   },
-  async getGovernancePolicy({ governance }, { path }) {
-    return policyResponseJson(await governance.getPolicy(path.name!));
+  async getGovernancePolicy({ policies }, { path }) {
+    return policyResponseJson(await policies.getPolicy(path.name!));
   },
-  async setGovernancePolicy({ governance }, { path, body, caller }) {
+  async setGovernancePolicy({ policies }, { path, body, caller }) {
     const b = body as z.infer<typeof s.setPolicyBody>;
-    return policyResponseJson(await governance.setPolicy(path.name!, b.policy, caller));
+    return policyOutcome(await policies.setPolicy(path.name!, b.policy, caller, b.comment));
+  },
+  async deleteGovernancePolicy({ policies }, { path, query, caller }) {
+    const q = query as z.infer<typeof s.deletePolicyQuery>;
+    return policyOutcome(await policies.deletePolicy(path.name!, caller, q.comment));
+  },
+  async listPolicyChangeRequests({ policies }, { path, query }) {
+    const q = query as z.infer<typeof s.policyRequestsQuery>;
+    const page = await policies.listRequests(path.name!, {
+      ...(q.status ? { status: q.status } : {}),
+      maxResults: q.max_results,
+      ...(q.page_token ? { pageToken: q.page_token } : {}),
+    });
+    return {
+      policy_requests: page.items.map(policyRequestJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getPolicyChangeRequest({ policies }, { path }) {
+    return { policy_request: policyRequestJson(await policies.getRequest(path.name!, path.request_id!)) };
+  },
+  async approvePolicyChangeRequest({ policies }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.approveBody>;
+    return {
+      policy_request: policyRequestJson(
+        await policies.approve(path.name!, path.request_id!, caller, b.comment),
+      ),
+    };
+  },
+  async rejectPolicyChangeRequest({ policies }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.rejectBody>;
+    return {
+      policy_request: policyRequestJson(
+        await policies.reject(path.name!, path.request_id!, caller, b.reason),
+      ),
+    };
+  },
+  async cancelPolicyChangeRequest({ policies }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.cancelBody>;
+    return {
+      policy_request: policyRequestJson(
+        await policies.cancel(path.name!, path.request_id!, caller, b.reason),
+      ),
+    };
+  },
+  async listOpenTransitionRequests({ governance }, { query }) {
+    const q = query as z.infer<typeof s.inboxQuery>;
+    const page = await governance.inbox({
+      ...(q.status ? { status: q.status } : {}),
+      maxResults: q.max_results,
+      ...(q.page_token ? { pageToken: q.page_token } : {}),
+    });
+    return {
+      transition_requests: page.items.map(requestJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async breakGlassTransition({ breakGlass }, input) {
+    const b = input.body as z.infer<typeof s.breakGlassStageBody>;
+    return {
+      model_version: versionJson(
+        await breakGlass.transition(
+          input.path.name!,
+          v(input),
+          {
+            stage: parseStage(b.stage),
+            archiveExistingVersions: b.archive_existing_versions ?? false,
+            comment: b.comment,
+          },
+          input.caller,
+          b.reason,
+        ),
+      ),
+    };
+  },
+  async breakGlassSetAlias({ breakGlass }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.breakGlassAliasBody>;
+    await breakGlass.setAlias(path.name!, path.alias!, parseVersionNumber(b.version), caller, b.reason);
+    return {};
+  },
+  async breakGlassDeleteAlias({ breakGlass }, { path, query, caller }) {
+    await breakGlass.deleteAlias(
+      path.name!,
+      path.alias!,
+      caller,
+      (query as z.infer<typeof s.breakGlassQuery>).reason,
+    );
+    return {};
+  },
+  async breakGlassDeleteModelVersion({ breakGlass }, input) {
+    const q = input.query as z.infer<typeof s.breakGlassQuery>;
+    await breakGlass.deleteVersion(input.path.name!, v(input), input.caller, q.reason);
+    return {};
+  },
+  async breakGlassDeleteRegisteredModel({ breakGlass }, { path, query, caller }) {
+    await breakGlass.deleteModel(path.name!, caller, (query as z.infer<typeof s.breakGlassQuery>).reason);
+    return {};
   },
   async getAuditLog({ governance }, { path, query }) {
     const q = query as z.infer<typeof s.auditQuery>;

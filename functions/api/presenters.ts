@@ -1,13 +1,15 @@
 /** Domain objects to the API's wire shapes (snake_case, epoch ms). */
 import type { RegistryEventDetail } from '../domain/events';
 import {
-  formatGate,
-  type GovernancePolicy,
+  type Approval,
+  type PolicyChangeRequest,
   type PolicyOverride,
-  type TransitionRequest,
+  policyToWire,
 } from '../domain/governance';
 import type { StageTransition } from '../domain/model';
 import type { Download, UploadInstructions } from '../use-cases/artifacts';
+import type { RequestView } from '../use-cases/governance';
+import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
 
 export function versionJson({ version: v, aliases }: VersionView) {
@@ -56,6 +58,9 @@ export function transitionJson(t: StageTransition) {
     timestamp: t.timestamp,
     ...(t.comment ? { comment: t.comment } : {}),
     ...(t.causedBy ? { caused_by: { version: t.causedBy.version, to_stage: t.causedBy.toStage } } : {}),
+    ...(t.via?.kind === 'request' ? { request_id: t.via.requestId, approved_by: [...t.via.approvedBy] } : {}),
+    ...(t.via?.kind === 'rollback' ? { rollback: true } : {}),
+    ...(t.via?.kind === 'break-glass' ? { break_glass: true, break_glass_reason: t.via.reason } : {}),
   };
 }
 
@@ -86,25 +91,34 @@ export function downloadJson(d: Download) {
   };
 }
 
-export function requestJson(r: TransitionRequest) {
+const approvalJson = (a: Approval) => ({
+  principal: a.arn,
+  person: a.person,
+  timestamp: a.timestamp,
+  ...(a.comment ? { comment: a.comment } : {}),
+});
+
+export function requestJson({ request: r, requiredApprovals, name }: RequestView) {
   return {
     id: r.id,
-    name: r.name,
+    name,
     version: r.version,
-    from_stage: r.fromStage,
-    to_stage: r.toStage,
-    archive_existing_versions: r.archiveExistingVersions,
-    requester: r.requester,
+    kind: r.target.kind,
+    ...(r.target.kind === 'stage'
+      ? {
+          from_stage: r.target.fromStage,
+          to_stage: r.target.toStage,
+          archive_existing_versions: r.target.archiveExistingVersions,
+        }
+      : { alias: r.target.alias, previous_version: r.target.previousVersion }),
+    requester: r.requester.arn,
+    requester_person: r.requester.person,
     ...(r.comment ? { comment: r.comment } : {}),
     status: r.status,
     ...(r.reason ? { reason: r.reason } : {}),
-    approvals: r.approvals.map((a) => ({
-      principal: a.principal,
-      timestamp: a.timestamp,
-      ...(a.comment ? { comment: a.comment } : {}),
-    })),
-    required_approvals: r.requiredApprovals,
-    awaiting_approval: r.awaitingApproval,
+    approvals: r.approvals.map(approvalJson),
+    required_approvals: requiredApprovals,
+    awaiting_approval: r.status === 'PENDING' && r.awaitingApproval,
     creation_timestamp: r.createdAt,
     last_updated_timestamp: r.updatedAt,
     expiration_timestamp: r.expiresAt,
@@ -112,18 +126,31 @@ export function requestJson(r: TransitionRequest) {
 }
 
 export function policyJson(p: PolicyOverride) {
-  return {
-    ...(p.guardedStages ? { guarded_stages: [...p.guardedStages] } : {}),
-    ...(p.requiredApprovals !== undefined ? { required_approvals: p.requiredApprovals } : {}),
-    ...(p.requesterMayApprove !== undefined ? { requester_may_approve: p.requesterMayApprove } : {}),
-    ...(p.requestTtlHours !== undefined ? { request_ttl_hours: p.requestTtlHours } : {}),
-    ...(p.protectLiveVersions !== undefined ? { protect_live_versions: p.protectLiveVersions } : {}),
-    ...(p.qualityGates ? { quality_gates: p.qualityGates.map(formatGate) } : {}),
-  };
+  return policyToWire(p);
 }
 
-export function policyResponseJson(p: { effective: GovernancePolicy; override?: PolicyOverride }) {
+export function policyResponseJson(p: PolicyView) {
   return { effective: policyJson(p.effective), ...(p.override ? { override: policyJson(p.override) } : {}) };
+}
+
+export function policyRequestJson(r: PolicyChangeRequest) {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
+    requester: r.requester.arn,
+    requester_person: r.requester.person,
+    ...(r.comment ? { comment: r.comment } : {}),
+    approvals: r.approvals.map(approvalJson),
+    before: r.before ? policyJson(r.before) : null,
+    after: r.after ? policyJson(r.after) : null,
+    weakenings: [...r.weakenings],
+    required_approvals: r.requiredApprovals,
+    creation_timestamp: r.createdAt,
+    last_updated_timestamp: r.updatedAt,
+    expiration_timestamp: r.expiresAt,
+  };
 }
 
 export function auditJson(e: { type: string; detail: RegistryEventDetail }) {
@@ -132,6 +159,7 @@ export function auditJson(e: { type: string; detail: RegistryEventDetail }) {
     event_id: e.detail.event_id,
     timestamp: e.detail.occurred_at,
     actor: e.detail.actor,
+    person: e.detail.person,
     ...(e.detail.reason ? { reason: e.detail.reason } : {}),
     model: e.detail.model,
     ...(e.detail.version !== undefined ? { version: e.detail.version } : {}),

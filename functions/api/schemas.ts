@@ -4,6 +4,7 @@
  * inferred from them.
  */
 import { z } from 'zod';
+import { policyWireSchema } from '../domain/governance';
 import { STAGES } from '../domain/model';
 
 const stringMap = (what: string) => z.record(z.string(), z.string()).describe(what);
@@ -94,6 +95,11 @@ export const transitionSchema = z.object({
   timestamp: z.number().int(),
   comment: z.string().optional(),
   caused_by: z.object({ version: z.number().int(), to_stage: z.enum(STAGES) }).optional(),
+  request_id: z.string().optional().describe('The approved request this transition applied.'),
+  approved_by: z.array(z.string()).optional().describe('The people who approved it.'),
+  rollback: z.boolean().optional(),
+  break_glass: z.boolean().optional().describe('Applied through a break-glass route, bypassing approval.'),
+  break_glass_reason: z.string().optional(),
 });
 
 export const errorSchema = z.object({
@@ -125,7 +131,8 @@ export const updateModelBody = z.object({ description: z.string() }).strict();
 export const renameModelBody = z.object({ new_name: z.string() }).strict();
 export const setTagBody = z.object({ key: z.string(), value: z.string() }).strict();
 export const tagKeyQuery = z.object({ key: z.string() }).strict();
-export const setAliasBody = z.object({ version: z.union([z.number().int(), z.string()]) }).strict();
+const versionInput = z.union([z.number().int(), z.string()]);
+export const setAliasBody = z.object({ version: versionInput }).strict();
 
 export const declaredFileSchema = z
   .object({
@@ -293,22 +300,43 @@ export const requestStatusSchema = z.enum([
   'FAILED',
 ]);
 
+const approvalSchema = z.object({
+  principal: z.string().describe('The IAM principal ARN that approved (session included).'),
+  person: z.string().describe('The person it counts as (docs/identity.md).'),
+  timestamp: z.number().int(),
+  comment: z.string().optional(),
+});
+
 export const transitionRequestSchema = z.object({
   id: z.string(),
-  name: z.string(),
+  name: z.string().describe("The model's current name (requests follow renames)."),
   version: z.number().int(),
-  from_stage: z.enum(STAGES),
-  to_stage: z.enum(STAGES),
-  archive_existing_versions: z.boolean(),
-  requester: z.string(),
+  kind: z
+    .enum(['stage', 'alias'])
+    .describe('A transition into a guarded stage, or a move of a protected alias onto the version.'),
+  from_stage: z.enum(STAGES).optional().describe('kind=stage: the stage the version was in when filed.'),
+  to_stage: z.enum(STAGES).optional().describe('kind=stage: the stage it moves to.'),
+  archive_existing_versions: z.boolean().optional(),
+  alias: z.string().optional().describe('kind=alias: the protected alias.'),
+  previous_version: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .describe('kind=alias: where the alias pointed when filed (null: nowhere).'),
+  requester: z.string().describe('The IAM principal ARN that filed the request.'),
+  requester_person: z.string().describe('The person who filed it (docs/identity.md).'),
   comment: z.string().optional(),
   status: requestStatusSchema,
   reason: z.string().optional(),
-  approvals: z.array(
-    z.object({ principal: z.string(), timestamp: z.number().int(), comment: z.string().optional() }),
-  ),
-  required_approvals: z.number().int(),
-  awaiting_approval: z.boolean().describe('The quality gates passed and the approval task is waiting.'),
+  approvals: z.array(approvalSchema),
+  required_approvals: z
+    .number()
+    .int()
+    .describe('Judged by the stricter of the policy it was filed under and the current one.'),
+  awaiting_approval: z
+    .boolean()
+    .describe('PENDING, the quality gates passed and the approval task is waiting.'),
   creation_timestamp: z.number().int(),
   last_updated_timestamp: z.number().int(),
   expiration_timestamp: z.number().int(),
@@ -319,6 +347,11 @@ export const transitionOutcomeResponse = z.object({
   transition_request: transitionRequestSchema
     .optional()
     .describe('Present (with HTTP 202) when the target stage is guarded: the transition waits for approval.'),
+});
+export const aliasOutcomeResponse = z.object({
+  transition_request: transitionRequestSchema
+    .optional()
+    .describe('Present (with HTTP 202) when the alias is protected: the move waits for approval.'),
 });
 export const requestParams = z.object({ name: z.string(), request_id: z.string() }).strict();
 export const requestsQuery = z
@@ -333,19 +366,19 @@ export const requestsPage = z.object({
   transition_requests: z.array(transitionRequestSchema),
   next_page_token: z.string().optional(),
 });
+export const inboxQuery = z
+  .object({
+    status: z.enum(['PENDING', 'APPROVED']).optional().describe('Default: both open statuses.'),
+    max_results: maxResults(1000, 100),
+    page_token: z.string().optional(),
+  })
+  .strict();
 export const approveBody = z.object({ comment: z.string().optional() }).strict();
 export const rejectBody = z.object({ reason: z.string().min(1) }).strict();
 export const cancelBody = z.object({ reason: z.string().optional() }).strict();
 export const rollbackBody = z.object({ comment: z.string().optional() }).strict();
 
-export const policySchema = z.object({
-  guarded_stages: z.array(z.enum(STAGES)),
-  required_approvals: z.number().int(),
-  requester_may_approve: z.boolean(),
-  request_ttl_hours: z.number(),
-  protect_live_versions: z.boolean(),
-  quality_gates: z.array(z.string()).describe("Metric thresholds such as 'accuracy >= 0.9'."),
-});
+export const policySchema = policyWireSchema;
 export const policyResponse = z.object({
   effective: policySchema.describe("The deployment's policy with this model's overrides applied."),
   override: policySchema.partial().optional().describe("This model's overrides."),
@@ -353,19 +386,70 @@ export const policyResponse = z.object({
 export const setPolicyBody = z
   .object({
     policy: z
-      .record(z.string(), z.unknown())
-      .nullable()
+      .unknown()
       .describe(
-        'Fields of the policy to override for this model (snake_case as in the response); null removes the overrides.',
+        'Fields of the policy to override for this model (snake_case as in the response; at least one). Remove every override with DELETE.',
       ),
+    comment: z.string().optional().describe('Why (recorded in the audit log).'),
   })
   .strict();
+export const deletePolicyQuery = z.object({ comment: z.string().optional() }).strict();
+export const policyChangeRequestSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: requestStatusSchema,
+  reason: z.string().optional(),
+  requester: z.string(),
+  requester_person: z.string(),
+  comment: z.string().optional(),
+  approvals: z.array(approvalSchema),
+  before: policySchema.partial().nullable().describe("The model's overrides when filed (null: none)."),
+  after: policySchema.partial().nullable().describe('The overrides it proposes (null: none).'),
+  weakenings: z.array(z.string()).describe('How the proposal weakens the policy.'),
+  required_approvals: z.number().int(),
+  creation_timestamp: z.number().int(),
+  last_updated_timestamp: z.number().int(),
+  expiration_timestamp: z.number().int(),
+});
+export const policyChangeOutcomeResponse = policyResponse.partial().extend({
+  policy_request: policyChangeRequestSchema
+    .optional()
+    .describe('Present (with HTTP 202) when the change weakens the policy: it waits for approval.'),
+});
+export const policyRequestResponse = z.object({ policy_request: policyChangeRequestSchema });
+export const policyRequestsQuery = z
+  .object({
+    status: requestStatusSchema.optional(),
+    max_results: maxResults(1000, 100),
+    page_token: z.string().optional(),
+  })
+  .strict();
+export const policyRequestsPage = z.object({
+  policy_requests: z.array(policyChangeRequestSchema),
+  next_page_token: z.string().optional(),
+});
+
+const breakGlassReason = z
+  .string()
+  .min(1)
+  .describe('Why the request flow could not be used (required; recorded in the audit log).');
+export const breakGlassStageBody = z
+  .object({
+    stage: stageSchema,
+    archive_existing_versions: z.boolean().optional(),
+    comment: z.string().optional(),
+    reason: breakGlassReason,
+  })
+  .strict();
+export const breakGlassAliasBody = z.object({ version: versionInput, reason: breakGlassReason }).strict();
+export const breakGlassQuery = z.object({ reason: breakGlassReason }).strict();
 
 export const auditEntrySchema = z.object({
   event_type: z.string(),
   event_id: z.string(),
   timestamp: z.number().int(),
-  actor: z.string(),
+  actor: z.string().describe('The IAM principal ARN (session included), or the registry itself.'),
+  person: z.string().describe('The person behind the actor (docs/identity.md).'),
   reason: z.string().optional(),
   model: z.object({ id: z.string(), name: z.string() }),
   version: z.number().int().optional(),

@@ -13,7 +13,14 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
   RegisteredModelDeleted: 'A model was deleted, with its versions, tags and aliases (its audit log stays).',
   RegisteredModelTagSet: 'A model tag was set (before is null when it is new).',
   RegisteredModelTagDeleted: 'A model tag was deleted.',
-  GovernancePolicyChanged: "A model's governance policy overrides changed.",
+  GovernancePolicyChanged:
+    "A model's governance policy overrides changed (with `request_id` and `approved_by` when an approved policy change request applied it).",
+  PolicyChangeRequested:
+    "A change that weakens a model's governance policy was proposed; it waits for other people's approval (`weakenings` says how it weakens it).",
+  PolicyChangeApproved:
+    'A policy admin approved a policy change request (one event per approval; it applies once `approvals` reaches `required_approvals`).',
+  PolicyChangeClosed:
+    'A policy change request ended without applying: rejected, cancelled by its requester, expired, or failed (the policy changed meanwhile).',
   ModelVersionCreated:
     'A version was registered (READY at once for an external source, PENDING_REGISTRATION while files upload).',
   ModelVersionUpdated: "A version's description changed.",
@@ -22,20 +29,23 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
   ModelVersionTagSet: 'A version tag was set (the registry sets `quality_gate` when gates fail).',
   ModelVersionTagDeleted: 'A version tag was deleted.',
   ModelVersionStageChanged:
-    'A version moved to another stage. One event per moved version: the versions archived by archive-existing get their own. `request_id` and `approved_by` are set for governed transitions, `rollback` for rollbacks. Route promotions to deployments with this event.',
+    'A version moved to another stage. One event per moved version: the versions archived by archive-existing get their own. `request_id` and `approved_by` are set for governed transitions, `rollback` for rollbacks, `break_glass` (with its reason) for changes through the break-glass routes. Route promotions to deployments with this event.',
   ModelVersionDeleted: 'A version was deleted (its number is never reused).',
-  AliasChanged: 'An alias was set, moved (before → after) or deleted (after is null).',
+  AliasChanged:
+    'An alias was set, moved (before → after) or deleted (after is null); `request_id` and `approved_by` for a protected alias moved by an approved request, `break_glass` for the break-glass routes.',
   TransitionRequested:
-    'A transition into a guarded stage was requested; the approval workflow starts on this event.',
+    'A transition into a guarded stage (`kind: stage`) or a move of a protected alias (`kind: alias`) was requested; the approval workflow starts on this event.',
   ApprovalRequested:
     'The quality gates passed and the request waits for approval: route this to Slack or e-mail.',
   TransitionApproved:
     'An approver approved (one event per approval; the transition applies once `approvals` reaches `required_approvals`).',
   TransitionRejected:
     'A request was rejected by an approver, or by the quality gates (`quality_gate_failures`).',
-  TransitionCancelled: 'The requester withdrew a request.',
+  TransitionCancelled:
+    'The requester withdrew a request, or a change made it moot (its version was deleted, archived or moved, or its model deleted); the reason says which.',
   TransitionExpired: 'Nobody decided before the request expired.',
-  TransitionFailed: 'An approved transition could not be applied; the reason says why. Request it again.',
+  TransitionFailed:
+    'An approved request could not be applied (checked again just before: its version changed, the gates or the approvals no longer satisfy the policy, the workflow failed); the reason says why. Request it again.',
 };
 
 const json = (schema: z.ZodType) => JSON.stringify(z.toJSONSchema(schema, { io: 'input' }), null, 2);

@@ -9,12 +9,19 @@
  * consumers dedupe on it (delivery is at least once).
  */
 import { z } from 'zod';
+import { type Actor, type Principal, REGISTRY_PRINCIPAL } from './identity';
 import { STAGES } from './model';
 
 export const EVENT_SOURCE = 'model-registry';
 export const EVENT_SCHEMA_VERSION = '1';
 
 const stage = z.enum(STAGES);
+/** A change applied through the break-glass routes, bypassing the request flow (with why). */
+const breakGlass = {
+  break_glass: z.boolean().optional().describe('Applied through a break-glass route, bypassing approval.'),
+  break_glass_reason: z.string().optional(),
+};
+const policyJson = z.record(z.string(), z.unknown());
 const versionRef = z.object({ version: z.number().int(), stage, status: z.string() });
 
 /** Type-specific fields of each event (`detail.data`). */
@@ -28,10 +35,34 @@ export const EVENT_DATA = {
     before: z.object({ name: z.string() }),
     after: z.object({ name: z.string() }),
   }),
-  RegisteredModelDeleted: z.object({}),
+  RegisteredModelDeleted: z.object({ ...breakGlass }),
   RegisteredModelTagSet: z.object({ key: z.string(), before: z.string().nullable(), after: z.string() }),
   RegisteredModelTagDeleted: z.object({ key: z.string(), before: z.string().nullable() }),
-  GovernancePolicyChanged: z.object({ before: z.unknown().nullable(), after: z.unknown().nullable() }),
+  GovernancePolicyChanged: z.object({
+    before: policyJson.nullable().describe("The model's override before (null: none)."),
+    after: policyJson.nullable().describe("The model's override after (null: none)."),
+    request_id: z.string().optional().describe('The approved policy change request it applies.'),
+    approved_by: z.array(z.string()).optional(),
+  }),
+  PolicyChangeRequested: z.object({
+    request_id: z.string(),
+    before: policyJson.nullable(),
+    after: policyJson.nullable(),
+    weakenings: z.array(z.string()).describe('How the proposal weakens the policy.'),
+    required_approvals: z.number().int(),
+    expires_at: z.number().int(),
+  }),
+  PolicyChangeApproved: z.object({
+    request_id: z.string(),
+    approvals: z.number().int(),
+    required_approvals: z.number().int(),
+    comment: z.string().optional(),
+  }),
+  PolicyChangeClosed: z.object({
+    request_id: z.string(),
+    status: z.enum(['REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED']),
+    reason: z.string().optional(),
+  }),
   ModelVersionCreated: versionRef.extend({
     source: z.string(),
     run_id: z.string().optional(),
@@ -54,20 +85,27 @@ export const EVENT_DATA = {
     archived_versions: z.array(z.number().int()),
     comment: z.string().optional(),
     request_id: z.string().optional(),
-    approved_by: z.array(z.string()).optional(),
+    approved_by: z.array(z.string()).optional().describe('The people who approved the request.'),
     rollback: z.boolean().optional(),
+    ...breakGlass,
   }),
-  ModelVersionDeleted: z.object({ stage, aliases: z.array(z.string()) }),
+  ModelVersionDeleted: z.object({ stage, aliases: z.array(z.string()), ...breakGlass }),
   AliasChanged: z.object({
     alias: z.string(),
     before: z.number().int().nullable(),
     after: z.number().int().nullable(),
+    request_id: z.string().optional(),
+    approved_by: z.array(z.string()).optional(),
+    ...breakGlass,
   }),
   TransitionRequested: z.object({
     request_id: z.string(),
-    to_stage: stage,
-    from_stage: stage,
-    archive_existing_versions: z.boolean(),
+    kind: z.enum(['stage', 'alias']).describe('A stage transition or a protected alias move.'),
+    to_stage: stage.optional(),
+    from_stage: stage.optional(),
+    archive_existing_versions: z.boolean().optional(),
+    alias: z.string().optional(),
+    previous_version: z.number().int().nullable().optional(),
     comment: z.string().optional(),
     expires_at: z.number().int(),
     approval_timeout_seconds: z.number().int().describe('How long the approval task waits.'),
@@ -75,27 +113,44 @@ export const EVENT_DATA = {
   }),
   ApprovalRequested: z.object({
     request_id: z.string(),
-    to_stage: stage,
-    requester: z.string(),
+    to_stage: stage.optional(),
+    alias: z.string().optional(),
+    requester: z.string().describe('The person who filed the request.'),
     required_approvals: z.number().int(),
     expires_at: z.number().int(),
   }),
   TransitionApproved: z.object({
     request_id: z.string(),
-    to_stage: stage,
+    to_stage: stage.optional(),
+    alias: z.string().optional(),
     approvals: z.number().int(),
     required_approvals: z.number().int(),
     comment: z.string().optional(),
   }),
   TransitionRejected: z.object({
     request_id: z.string(),
-    to_stage: stage,
+    to_stage: stage.optional(),
+    alias: z.string().optional(),
     reason: z.string(),
     quality_gate_failures: z.array(z.string()).optional(),
   }),
-  TransitionCancelled: z.object({ request_id: z.string(), to_stage: stage, reason: z.string().optional() }),
-  TransitionExpired: z.object({ request_id: z.string(), to_stage: stage }),
-  TransitionFailed: z.object({ request_id: z.string(), to_stage: stage, reason: z.string() }),
+  TransitionCancelled: z.object({
+    request_id: z.string(),
+    to_stage: stage.optional(),
+    alias: z.string().optional(),
+    reason: z.string().optional(),
+  }),
+  TransitionExpired: z.object({
+    request_id: z.string(),
+    to_stage: stage.optional(),
+    alias: z.string().optional(),
+  }),
+  TransitionFailed: z.object({
+    request_id: z.string(),
+    to_stage: stage.optional(),
+    alias: z.string().optional(),
+    reason: z.string(),
+  }),
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA;
@@ -106,7 +161,12 @@ export const eventDetailSchema = z.object({
   schema_version: z.literal(EVENT_SCHEMA_VERSION),
   event_id: z.string(),
   occurred_at: z.number().int().describe('Epoch ms.'),
-  actor: z.string().describe('The IAM principal (or the registry itself) that made the change.'),
+  actor: z
+    .string()
+    .describe('The IAM principal ARN (session included) that made the change, or the registry itself.'),
+  person: z
+    .string()
+    .describe('The person behind `actor` (docs/identity.md): what separation of duties compares.'),
   reason: z.string().optional(),
   model: z.object({ id: z.string(), name: z.string() }),
   version: z.number().int().optional(),
@@ -120,7 +180,8 @@ export interface RegistryEvent {
   readonly detail: RegistryEventDetail;
 }
 
-export const REGISTRY_ACTOR = 'model-registry';
+/** The registry itself, as the actor of the steps it takes (workflow, reconciler, verification). */
+export const REGISTRY_ACTOR: Principal = REGISTRY_PRINCIPAL;
 
 let counter = 0;
 /** Time-ordered, unique ids: epoch ms in base 36, a counter and randomness. */
@@ -134,7 +195,7 @@ export function registryEvent<T extends EventType>(
   type: T,
   fields: {
     readonly now: number;
-    readonly actor: string;
+    readonly actor: Actor;
     readonly model: { readonly id: string; readonly name: string };
     readonly version?: number | undefined;
     readonly reason?: string | undefined;
@@ -148,7 +209,8 @@ export function registryEvent<T extends EventType>(
       schema_version: EVENT_SCHEMA_VERSION,
       event_id: newEventId(fields.now),
       occurred_at: fields.now,
-      actor: fields.actor,
+      actor: fields.actor.arn,
+      person: fields.actor.person,
       ...(fields.reason ? { reason: fields.reason } : {}),
       model: { id: fields.model.id, name: fields.model.name },
       ...(fields.version !== undefined ? { version: fields.version } : {}),

@@ -62,6 +62,8 @@ export interface RegisteredModel {
   readonly deleting?: boolean;
   /** This model's overrides of the deployment's governance policy. */
   readonly policy?: PolicyOverride;
+  /** Incremented by every change of `policy` (a policy change request applies only to its revision). */
+  readonly policyRevision: number;
 }
 
 export interface ModelVersion {
@@ -101,7 +103,18 @@ export interface StageTransition {
   readonly comment?: string;
   /** Set on the records of versions archived as a side effect of another version's promotion. */
   readonly causedBy?: { readonly version: number; readonly toStage: Stage };
+  /** How the change was authorized (absent: the target stage was not guarded). */
+  readonly via?: ChangeProvenance;
 }
+
+/**
+ * How a change of what a model serves was authorized: an approved request, the break-glass
+ * routes, or a rollback to a version that was in the stage before.
+ */
+export type ChangeProvenance =
+  | { readonly kind: 'request'; readonly requestId: string; readonly approvedBy: readonly string[] }
+  | { readonly kind: 'break-glass'; readonly reason: string }
+  | { readonly kind: 'rollback'; readonly fromVersion: number };
 
 /** A model version as the API shows it: with the aliases that point at it. */
 export function aliasesOf(model: RegisteredModel, version: number): string[] {

@@ -11,12 +11,12 @@ import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/operations';
 import { routesOf } from '../api/routes';
 import type { ArtifactService } from '../use-cases/artifacts';
-import type { ApprovalTasks } from '../use-cases/governance';
-import type { VerificationQueue } from '../use-cases/ports';
+import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
 import { createApiHandler } from './http/api-handler';
 import {
   documentClient,
   type Environment,
+  identityTrust,
   logger,
   type RegistryServices,
   registryServices,
@@ -35,7 +35,7 @@ export interface BuildOptions {
   /** Loads the OpenAPI document (the read function serves it; other bundles leave it out). */
   readonly openApiDocument?: () => Promise<unknown>;
   /** How decisions resume the approval workflow (the approve function needs it). */
-  readonly approvalTasks?: () => ApprovalTasks;
+  readonly approvalWorkflow?: () => ApprovalWorkflow;
 }
 
 /** The groups whose operations handle registry-managed files. */
@@ -53,11 +53,13 @@ export function buildApiHandler(
   const services = registryServices(
     env,
     db,
-    group === 'approve' && options.approvalTasks ? options.approvalTasks() : undefined,
+    group === 'approve' && options.approvalWorkflow ? options.approvalWorkflow() : undefined,
   );
   const context: OperationContext = {
     registry: services.registry,
     governance: services.governance,
+    policies: services.policies,
+    breakGlass: services.breakGlass,
     ...(ARTIFACT_GROUPS.has(group) && options.artifacts
       ? {
           artifacts: options.artifacts(
@@ -72,5 +74,5 @@ export function buildApiHandler(
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
-    .handler(createApiHandler(routesOf(group), () => context, logger));
+    .handler(createApiHandler(routesOf(group), () => context, logger, identityTrust(env)));
 }

@@ -1,14 +1,14 @@
 /**
- * Lambda entry point of the `approve` group: approve, reject and cancel transition requests. The
- * only function allowed to resume the approval workflow (SendTaskSuccess / SendTaskFailure).
+ * Lambda entry point of the `approve` group: approve, reject and cancel requests. The only API
+ * function allowed to resume the approval workflow (SendTaskSuccess / SendTaskFailure).
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { StepFunctionsApprovalTasks } from '../adapters/sfn/approval-tasks';
+import { StepFunctionsApprovalWorkflow } from '../adapters/sfn/approval-workflow';
 import { buildApiHandler } from './api-factory';
 import { readEnvironment } from './runtime';
 
 const sfn = new SFNClient({});
 
 export const handler = buildApiHandler('approve', readEnvironment(), {
-  approvalTasks: () => new StepFunctionsApprovalTasks(sfn),
+  approvalWorkflow: () => new StepFunctionsApprovalWorkflow(sfn),
 });

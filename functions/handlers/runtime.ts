@@ -8,14 +8,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
-import {
-  DEFAULT_POLICY,
-  effectivePolicy,
-  type GovernancePolicy,
-  parsePolicyOverride,
-} from '../domain/governance';
+import { type GovernancePolicy, parseDeploymentPolicy } from '../domain/governance';
+import { type IdentityTrust, parseIdentityTrust } from '../domain/identity';
 import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
-import { type ApprovalTasks, GovernanceService } from '../use-cases/governance';
+import { BreakGlassService } from '../use-cases/break-glass';
+import { RegistryCore } from '../use-cases/core';
+import { DEFAULT_GOVERNANCE_SETTINGS, GovernanceService } from '../use-cases/governance';
+import { PolicyService } from '../use-cases/policy';
+import type { ApprovalWorkflow } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
 import { TABLE_NAME_ENV } from '../wiring/table';
 
@@ -53,11 +53,16 @@ const envSchema = z.object({
     .max(24 * 30)
     .default(24),
   /**
-   * The deployment's governance policy: JSON with any of guarded_stages, required_approvals,
-   * requester_may_approve, request_ttl_hours, protect_live_versions, quality_gates (defaults:
-   * Production guarded, 1 approver other than the requester, 7 days, live versions protected).
+   * The deployment's governance policy: a profile name (`governed`, the default, or `mlflow`), or
+   * JSON of policy fields over the governed defaults (docs/governance.md).
    */
   GOVERNANCE_POLICY: z.string().optional(),
+  /** Who the deployment trusts to name a person (docs/identity.md): JSON, see parseIdentityTrust. */
+  IDENTITY_TRUST: z.string().optional(),
+  /** The approval state machine (the functions that start or describe its executions). */
+  STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** A request left approved (or without a running workflow) this long is reconciled. */
+  RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
 });
 
 export type Environment = z.input<typeof envSchema>;
@@ -108,36 +113,56 @@ export function documentClient(env: Environment, observe?: SdkCallObserver): Dyn
 }
 
 export function deploymentPolicy(env: Environment): GovernancePolicy {
-  if (!env.GOVERNANCE_POLICY) return DEFAULT_POLICY;
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(env.GOVERNANCE_POLICY);
-  } catch {
-    throw new Error('Invalid function configuration: GOVERNANCE_POLICY is not JSON');
+    return parseDeploymentPolicy(env.GOVERNANCE_POLICY);
+  } catch (err) {
+    throw new Error(`Invalid function configuration: GOVERNANCE_POLICY: ${(err as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('Invalid function configuration: GOVERNANCE_POLICY must be a JSON object');
-  }
-  return effectivePolicy(DEFAULT_POLICY, parsePolicyOverride(parsed as Record<string, unknown>));
 }
 
-/** The registry and its governance, wired together (the registry asks governance before a transition). */
+export function identityTrust(env: Environment): IdentityTrust {
+  try {
+    return parseIdentityTrust(env.IDENTITY_TRUST);
+  } catch (err) {
+    throw new Error(`Invalid function configuration: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The registry's services on one repository: the core both stand on, the registry (asking
+ * governance's gatekeeper before a change of what is served), governance, policy changes and
+ * break glass.
+ */
 export interface RegistryServices {
+  readonly core: RegistryCore;
   readonly registry: RegistryService;
   readonly governance: GovernanceService;
+  readonly policies: PolicyService;
+  readonly breakGlass: BreakGlassService;
   readonly repo: DynamoDbRegistryRepository;
 }
 
 export function registryServices(
   env: Environment,
   db = documentClient(env),
-  tasks?: ApprovalTasks,
+  workflow?: ApprovalWorkflow,
 ): RegistryServices {
-  const repo = new DynamoDbRegistryRepository(db, env[TABLE_NAME_ENV]);
-  const governance = new GovernanceService(repo, deploymentPolicy(env), tasks);
-  const registry = new RegistryService(repo, governance.transitionPolicy);
-  governance.attach(registry);
-  return { registry, governance, repo };
+  const settings = parseEnvironment(env);
+  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV]);
+  const core = new RegistryCore(repo);
+  const policy = deploymentPolicy(env);
+  const governance = new GovernanceService(core, policy, workflow, {
+    ...DEFAULT_GOVERNANCE_SETTINGS,
+    reconcileAfterMs: settings.RECONCILE_AFTER_SECONDS * 1000,
+  });
+  return {
+    core,
+    registry: new RegistryService(core, governance.gatekeeper),
+    governance,
+    policies: new PolicyService(core, policy),
+    breakGlass: new BreakGlassService(core),
+    repo,
+  };
 }
 
 export function registryService(env: Environment, db = documentClient(env)): RegistryService {

@@ -12,7 +12,6 @@ import { documentClient, type Environment, logger, registryServices, type SdkCal
 const jobSchema = z.object({
   action: z.enum(['checkGates', 'awaitApproval', 'apply', 'expire', 'fail']),
   modelId: z.string().min(1),
-  name: z.string().min(1),
   requestId: z.string().min(1),
   taskToken: z.string().optional(),
   timeoutSeconds: z.number().optional(),

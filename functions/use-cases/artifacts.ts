@@ -16,6 +16,7 @@ import {
 } from '../domain/artifacts';
 import { InvalidParameterError, InvalidStateError, LimitExceededError } from '../domain/errors';
 import { REGISTRY_ACTOR, registryEvent } from '../domain/events';
+import type { Principal } from '../domain/identity';
 import { type ModelVersion, parseStage, type RegisteredModel } from '../domain/model';
 import type { ArtifactStore, Clock, RegistryRepository, VerificationJob, VerificationQueue } from './ports';
 import { systemClock } from './ports';
@@ -109,7 +110,7 @@ export class ArtifactService {
     name: string,
     input: CreateVersionInput,
     files: readonly ArtifactFile[],
-    caller: string,
+    caller: Principal,
   ): Promise<{ version: VersionView; upload: UploadInstructions; created: boolean }> {
     const declared = assertDeclaredFiles(files);
     for (const file of declared) this.plan(file); // refuses a file S3 cannot hold before anything is written

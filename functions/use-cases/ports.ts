@@ -5,9 +5,16 @@
 
 import type { ArtifactFile } from '../domain/artifacts';
 import type { RegistryEvent, RegistryEventDetail } from '../domain/events';
-import type { PolicyOverride, RequestStatus, TransitionRequest } from '../domain/governance';
+import type {
+  Approval,
+  PolicyChangeRequest,
+  PolicyOverride,
+  RequestStatus,
+  TransitionRequest,
+} from '../domain/governance';
 import type {
   ActiveStage,
+  ChangeProvenance,
   Dataset,
   ModelVersion,
   RegisteredModel,
@@ -42,11 +49,35 @@ export interface StageChange {
   readonly toStage: Stage;
   /** Versions to move to Archived in the same write (archive-existing). */
   readonly archive: readonly number[];
+  /** The ARN of who made the change. */
   readonly actor: string;
   readonly comment?: string;
   readonly now: number;
-  /** The approved transition request this change applies (marked APPLIED in the same write). */
-  readonly requestId?: string;
+  /** How the change was authorized; a request it applies is marked APPLIED in the same write. */
+  readonly via?: ChangeProvenance;
+  /** Open requests the change makes moot, closed in the same write. */
+  readonly close?: readonly RequestClosure[];
+}
+
+/** An open request closed as a side effect of a change (its version deleted or archived). */
+export interface RequestClosure {
+  readonly request: TransitionRequest;
+  readonly status: Extract<RequestStatus, 'CANCELLED' | 'FAILED'>;
+  readonly reason: string;
+}
+
+/** What a request update may change. */
+export interface RequestChanges {
+  readonly status?: RequestStatus;
+  readonly reason?: string;
+  readonly approvals?: TransitionRequest['approvals'];
+  /** The approval task's token (null removes it). */
+  readonly taskToken?: string | null;
+}
+
+/** A model by its immutable id (what requests and the audit log are stored under). */
+export interface ModelRef {
+  readonly id: string;
 }
 
 export interface Page<T> {
@@ -72,6 +103,8 @@ export interface RegistryRepository {
   ): RegistryRepository;
 
   getModel(name: string): Promise<RegisteredModel | undefined>;
+  /** The model with this immutable id, whatever its name is now (it follows renames). */
+  getModelById(id: string): Promise<RegisteredModel | undefined>;
   /** Throws ResourceAlreadyExistsError when the name is taken. */
   createModel(model: RegisteredModel): Promise<void>;
   updateModelDescription(model: RegisteredModel, description: string, now: number): Promise<RegisteredModel>;
@@ -111,7 +144,12 @@ export interface RegistryRepository {
   /** Applies a stage change (and archive-existing) atomically and records the transitions. */
   transitionStage(change: StageChange): Promise<ModelVersion>;
   /** Deletes a version, drops the aliases that point at it; never frees its number. */
-  deleteVersion(model: RegisteredModel, version: ModelVersion, now: number): Promise<void>;
+  deleteVersion(
+    model: RegisteredModel,
+    version: ModelVersion,
+    now: number,
+    close?: readonly RequestClosure[],
+  ): Promise<void>;
   /** The highest version in each of the given stages. */
   latestVersions(model: RegisteredModel, stages: readonly Stage[]): Promise<ModelVersion[]>;
   /** Versions currently in an active stage, as tracked on the model item. */
@@ -134,33 +172,69 @@ export interface RegistryRepository {
     now: number,
   ): Promise<boolean>;
 
-  setAlias(model: RegisteredModel, alias: string, version: number, now: number): Promise<void>;
-  deleteAlias(model: RegisteredModel, alias: string, now: number): Promise<void>;
+  /**
+   * Points an alias at a version, if the alias still points where `expected` says (null: absent).
+   * With `request`, the approved request it applies is marked APPLIED in the same write.
+   */
+  setAlias(
+    model: RegisteredModel,
+    alias: string,
+    version: number,
+    now: number,
+    options: { expected: number | null; requestId?: string },
+  ): Promise<void>;
+  /** Removes an alias if it still points at `expected`. */
+  deleteAlias(model: RegisteredModel, alias: string, now: number, expected: number): Promise<void>;
 
+  /**
+   * Replaces the model's policy override if its policy revision is still `model.policyRevision`
+   * (else ConcurrentModificationError). With `apply`, the policy change request it applies gets
+   * its final approvals and is marked APPLIED in the same write (if it is still as read).
+   */
   setPolicy(
     model: RegisteredModel,
     policy: PolicyOverride | undefined,
     now: number,
+    apply?: { request: PolicyChangeRequest; approvals: readonly Approval[] },
   ): Promise<RegisteredModel>;
+
   createRequest(request: TransitionRequest): Promise<void>;
-  getRequest(model: RegisteredModel, id: string): Promise<TransitionRequest | undefined>;
-  getTaskToken(model: RegisteredModel, id: string): Promise<string | undefined>;
+  getRequest(model: ModelRef, id: string): Promise<TransitionRequest | undefined>;
+  getTaskToken(model: ModelRef, id: string): Promise<string | undefined>;
   /** Updates a request if it is still as `current` says (status and approvals), else conflict. */
   updateRequest(
-    model: RegisteredModel,
+    model: ModelRef,
     current: TransitionRequest,
-    changes: {
-      status?: RequestStatus;
-      reason?: string;
-      approvals?: TransitionRequest['approvals'];
-      taskToken?: string | null;
-    },
+    changes: RequestChanges,
     now: number,
   ): Promise<TransitionRequest>;
   listRequests(
     model: RegisteredModel,
     options: { status?: RequestStatus; version?: number; maxResults: number; pageToken?: string },
   ): Promise<Page<TransitionRequest>>;
+  /**
+   * Open (PENDING or APPROVED) requests: of one model (optionally one version), or of every model
+   * (the inbox and the reconciler), oldest model first.
+   */
+  listOpenRequests(options: {
+    modelId?: string;
+    version?: number;
+    maxResults: number;
+    pageToken?: string;
+  }): Promise<Page<TransitionRequest>>;
+
+  createPolicyRequest(request: PolicyChangeRequest): Promise<void>;
+  getPolicyRequest(model: ModelRef, id: string): Promise<PolicyChangeRequest | undefined>;
+  updatePolicyRequest(
+    model: ModelRef,
+    current: PolicyChangeRequest,
+    changes: Pick<RequestChanges, 'status' | 'reason' | 'approvals'>,
+    now: number,
+  ): Promise<PolicyChangeRequest>;
+  listPolicyRequests(
+    model: RegisteredModel,
+    options: { status?: RequestStatus; maxResults: number; pageToken?: string },
+  ): Promise<Page<PolicyChangeRequest>>;
   /** The audit log of a model (by id: it outlives the model), newest first. */
   listAudit(
     modelId: string,
@@ -219,4 +293,28 @@ export interface VerificationJob {
   readonly name: string;
   readonly modelId: string;
   readonly version: number;
+}
+
+/**
+ * The approval workflow (a Step Functions state machine deployed; aws-local-stepfunctions
+ * locally). Executions are named by request id, so a duplicate start is a no-op.
+ */
+export interface ApprovalWorkflow {
+  /** Starts the request's execution unless one with its name exists. */
+  start(execution: WorkflowExecution): Promise<'started' | 'exists'>;
+  /** Whether the request's execution is running, has ended, or was never started. */
+  status(requestId: string): Promise<'RUNNING' | 'ENDED' | 'NOT_FOUND'>;
+  /** Resumes a waiting approval task (SendTaskSuccess). */
+  succeed(token: string, output: Record<string, unknown>): Promise<void>;
+  /** Ends a waiting approval task with an error (SendTaskFailure). */
+  fail(token: string, error: string, cause: string): Promise<void>;
+}
+
+/** The input of an approval workflow execution (its name is the request id). */
+export interface WorkflowExecution {
+  readonly requestId: string;
+  readonly modelId: string;
+  readonly name: string;
+  /** How long the approval task waits (the request's remaining time to live). */
+  readonly approvalTimeoutSeconds: number;
 }

@@ -1,17 +1,14 @@
 /**
  * The registry's use cases. Each method validates its input against the domain rules, reads what
- * it needs through the repository port and applies one atomic change. No AWS SDK here.
+ * it needs through the repository port and applies one atomic change. Changes of what a model
+ * serves (stages, aliases, deletes of live versions) ask the gatekeeper first: governance decides
+ * whether they apply now or wait for approval. No AWS SDK here.
  */
 import type { ArtifactFile } from '../domain/artifacts';
+import { InvalidParameterError, ResourceNotFoundError } from '../domain/errors';
+import type { TransitionRequest } from '../domain/governance';
+import type { Principal } from '../domain/identity';
 import {
-  ConcurrentModificationError,
-  InvalidParameterError,
-  InvalidStateError,
-  ResourceNotFoundError,
-} from '../domain/errors';
-import { type EventType, type RegistryEvent, registryEvent } from '../domain/events';
-import {
-  aliasesOf,
   type Dataset,
   isActiveStage,
   type ModelVersion,
@@ -31,18 +28,15 @@ import {
   assertTagValue,
 } from '../domain/rules';
 import { effectiveOrder, parseFilter, parseOrderBy, type SearchKind } from '../domain/search-filter';
-import { type Clock, type Page, type RegistryRepository, systemClock } from './ports';
+import type { RegistryCore, TransitionInput, VersionView } from './core';
+import type { Page } from './ports';
+
+export type { TransitionInput, VersionView } from './core';
 
 /** A registered model as the API shows it. */
 export interface ModelView {
   readonly model: RegisteredModel;
   readonly latestVersions: readonly VersionView[];
-}
-
-/** A model version as the API shows it: with the aliases that point at it. */
-export interface VersionView {
-  readonly version: ModelVersion;
-  readonly aliases: readonly string[];
 }
 
 export interface CreateModelInput {
@@ -73,12 +67,6 @@ export interface CreateVersionInput {
     | undefined;
 }
 
-export interface TransitionInput {
-  readonly stage: Stage;
-  readonly archiveExistingVersions: boolean;
-  readonly comment?: string | undefined;
-}
-
 export interface SearchInput {
   readonly filter?: string | undefined;
   readonly orderBy?: readonly string[] | undefined;
@@ -86,89 +74,68 @@ export interface SearchInput {
   readonly pageToken?: string | undefined;
 }
 
-/** What a transition policy decided about a requested stage change. */
-export type TransitionDecision =
+/** What the gatekeeper decided about a change of what a model serves. */
+export type GateDecision =
   | { readonly kind: 'apply' }
-  /** The change needs approval first: nothing is applied now; `pending` describes the request. */
-  | { readonly kind: 'defer'; readonly pending: unknown };
+  /** The change needs approval first: nothing is applied now; this request was filed. */
+  | { readonly kind: 'defer'; readonly request: TransitionRequest };
 
 /**
- * The policy step before a stage change applies. The registry core applies every transition at
- * once; governance (approval gates) plugs in here without changing the transition itself.
+ * The policy step before a change of what a model serves applies. The registry core applies
+ * every change at once; governance plugs in here without changing the changes themselves.
  */
-export interface TransitionPolicy {
-  evaluate(request: {
+export interface Gatekeeper {
+  transition(change: {
     model: RegisteredModel;
     version: ModelVersion;
     input: TransitionInput;
-    caller: string;
-  }): Promise<TransitionDecision>;
+    caller: Principal;
+  }): Promise<GateDecision>;
+  alias(change: {
+    model: RegisteredModel;
+    alias: string;
+    version: ModelVersion;
+    caller: Principal;
+  }): Promise<GateDecision>;
   /** Refuses deleting a model (or one of its versions) the policy protects. */
-  assertDeletable?(model: RegisteredModel, version?: ModelVersion): Promise<void>;
+  assertDeletable(model: RegisteredModel, version?: ModelVersion): Promise<void>;
+  /** Refuses removing an alias the policy protects. */
+  assertAliasRemovable(model: RegisteredModel, alias: string): Promise<void>;
 }
 
-export const applyAtOnce: TransitionPolicy = { evaluate: async () => ({ kind: 'apply' }) };
+export const applyAtOnce: Gatekeeper = {
+  transition: async () => ({ kind: 'apply' }),
+  alias: async () => ({ kind: 'apply' }),
+  assertDeletable: async () => undefined,
+  assertAliasRemovable: async () => undefined,
+};
 
-export type TransitionOutcome =
-  | { readonly kind: 'applied'; readonly version: VersionView }
-  | { readonly kind: 'pending'; readonly pending: unknown };
-
-const RETRIES_ON_CONFLICT = 8;
+export type ChangeOutcome<T> =
+  | { readonly kind: 'applied'; readonly value: T }
+  | { readonly kind: 'pending'; readonly request: TransitionRequest };
 
 export class RegistryService {
+  private readonly repo;
+  private readonly clock;
+
   constructor(
-    private readonly repo: RegistryRepository,
-    private readonly policy: TransitionPolicy = applyAtOnce,
-    private readonly clock: Clock = systemClock,
-  ) {}
-
-  // ---------------------------------------------------------------- helpers
-
-  /** Reads a model or throws the not-found error MLflow clients match on. */
-  async requireModel(name: string): Promise<RegisteredModel> {
-    assertModelName(name);
-    const model = await this.repo.getModel(name);
-    if (!model || model.deleting) {
-      throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
-    }
-    if (model.pendingRename) await this.repo.completeRename(model);
-    return model;
+    readonly core: RegistryCore,
+    private readonly gatekeeper: Gatekeeper = applyAtOnce,
+  ) {
+    this.repo = core.repo;
+    this.clock = core.clock;
   }
 
-  async requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
-    const found = await this.repo.getVersion(model, version);
-    if (!found)
-      throw new ResourceNotFoundError(`Model Version (name=${model.name}, version=${version}) not found`);
-    return found;
+  requireModel(name: string): Promise<RegisteredModel> {
+    return this.core.requireModel(name);
   }
 
-  /** Runs a write that is conditioned on the model's revision again on a fresh read if it lost a race. */
-  private async withFreshModel<T>(name: string, write: (model: RegisteredModel) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const model = await this.requireModel(name);
-      try {
-        return await write(model);
-      } catch (err) {
-        if (!(err instanceof ConcurrentModificationError) || attempt >= RETRIES_ON_CONFLICT) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
+  requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
+    return this.core.requireVersion(model, version);
   }
 
-  /** A version as callers see it; a pending upload past its deadline shows as failed. */
   view(model: RegisteredModel, version: ModelVersion): VersionView {
-    const expired =
-      version.status === 'PENDING_REGISTRATION' &&
-      version.pendingExpiresAt !== undefined &&
-      version.pendingExpiresAt <= this.clock.now();
-    const shown: ModelVersion = expired
-      ? {
-          ...version,
-          status: 'FAILED_REGISTRATION',
-          statusMessage: `The upload was not finalized before ${new Date(version.pendingExpiresAt!).toISOString()}; register a new version.`,
-        }
-      : version;
-    return { version: { ...shown, name: model.name }, aliases: aliasesOf(model, version.version) };
+    return this.core.view(model, version);
   }
 
   private async modelView(model: RegisteredModel): Promise<ModelView> {
@@ -178,7 +145,7 @@ export class RegistryService {
 
   // ---------------------------------------------------------------- registered models
 
-  async createRegisteredModel(input: CreateModelInput, caller: string): Promise<ModelView> {
+  async createRegisteredModel(input: CreateModelInput, caller: Principal): Promise<ModelView> {
     assertModelName(input.name);
     const now = this.clock.now();
     const model: RegisteredModel = {
@@ -189,14 +156,15 @@ export class RegistryService {
       aliases: {},
       creationTimestamp: now,
       lastUpdatedTimestamp: now,
-      createdBy: caller,
+      createdBy: caller.arn,
       lastVersion: 0,
       stageMembers: { Staging: [], Production: [] },
       revision: 0,
+      policyRevision: 0,
     };
     await this.repo
       .recording(
-        this.event('RegisteredModelCreated', model, caller, {
+        this.core.event('RegisteredModelCreated', model, caller, {
           description: model.description,
           tags: model.tags,
         }),
@@ -209,10 +177,10 @@ export class RegistryService {
     return this.modelView(await this.requireModel(name));
   }
 
-  async updateRegisteredModel(name: string, description: string, caller: string): Promise<ModelView> {
+  async updateRegisteredModel(name: string, description: string, caller: Principal): Promise<ModelView> {
     assertDescription(description);
     const model = await this.requireModel(name);
-    const event = this.event('RegisteredModelUpdated', model, caller, {
+    const event = this.core.event('RegisteredModelUpdated', model, caller, {
       before: { description: model.description },
       after: { description },
     });
@@ -221,14 +189,15 @@ export class RegistryService {
     );
   }
 
-  async renameRegisteredModel(name: string, newName: string, caller: string): Promise<ModelView> {
+  /** Renames a model; its versions, aliases and open requests (keyed by its id) follow. */
+  async renameRegisteredModel(name: string, newName: string, caller: Principal): Promise<ModelView> {
     assertModelName(newName, 'new_name');
-    const renamed = await this.withFreshModel(name, (model) =>
+    const renamed = await this.core.withFreshModel(await this.requireModel(name), (model) =>
       newName === model.name
         ? Promise.resolve(model)
         : this.repo
             .recording(
-              this.event('RegisteredModelRenamed', { id: model.id, name: newName }, caller, {
+              this.core.event('RegisteredModelRenamed', { id: model.id, name: newName }, caller, {
                 before: { name: model.name },
                 after: { name: newName },
               }),
@@ -238,22 +207,22 @@ export class RegistryService {
     return this.modelView(renamed);
   }
 
-  async deleteRegisteredModel(name: string, caller: string): Promise<void> {
+  async deleteRegisteredModel(name: string, caller: Principal): Promise<void> {
     assertModelName(name);
     const model = await this.repo.getModel(name);
     if (!model) throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
     // A delete that was interrupted is finished without asking again.
-    if (!model.deleting) await this.policy.assertDeletable?.(model);
-    await this.repo.recording(this.event('RegisteredModelDeleted', model, caller, {})).deleteModel(model);
+    if (!model.deleting) await this.gatekeeper.assertDeletable(model);
+    await this.core.removeModel(model, caller);
   }
 
-  async setRegisteredModelTag(name: string, key: string, value: string, caller: string): Promise<void> {
+  async setRegisteredModelTag(name: string, key: string, value: string, caller: Principal): Promise<void> {
     assertTagKey(key);
     assertTagValue(key, value);
     const model = await this.requireModel(name);
     await this.repo
       .recording(
-        this.event('RegisteredModelTagSet', model, caller, {
+        this.core.event('RegisteredModelTagSet', model, caller, {
           key,
           before: model.tags[key] ?? null,
           after: value,
@@ -262,12 +231,12 @@ export class RegistryService {
       .setModelTag(model, key, value, this.clock.now());
   }
 
-  async deleteRegisteredModelTag(name: string, key: string, caller: string): Promise<void> {
+  async deleteRegisteredModelTag(name: string, key: string, caller: Principal): Promise<void> {
     assertTagKey(key);
     const model = await this.requireModel(name);
     await this.repo
       .recording(
-        this.event('RegisteredModelTagDeleted', model, caller, { key, before: model.tags[key] ?? null }),
+        this.core.event('RegisteredModelTagDeleted', model, caller, { key, before: model.tags[key] ?? null }),
       )
       .deleteModelTag(model, key, this.clock.now());
   }
@@ -294,7 +263,7 @@ export class RegistryService {
   async createModelVersion(
     name: string,
     input: CreateVersionInput,
-    caller: string,
+    caller: Principal,
   ): Promise<{ version: VersionView; created: boolean }> {
     if (input.pending) {
       if (input.source !== undefined) {
@@ -308,7 +277,7 @@ export class RegistryService {
     const pending = input.pending;
     const { version, created } = await this.repo
       .recording((v) =>
-        this.event(
+        this.core.event(
           'ModelVersionCreated',
           model,
           caller,
@@ -345,7 +314,7 @@ export class RegistryService {
                 statusMessage: 'Waiting for the upload',
               }
             : {}),
-          createdBy: caller,
+          createdBy: caller.arn,
         },
         this.clock.now(),
         input.clientToken,
@@ -362,12 +331,12 @@ export class RegistryService {
     name: string,
     version: number,
     description: string,
-    caller: string,
+    caller: Principal,
   ): Promise<VersionView> {
     assertDescription(description);
     const model = await this.requireModel(name);
     const current = await this.requireVersion(model, version);
-    const event = this.event(
+    const event = this.core.event(
       'ModelVersionUpdated',
       model,
       caller,
@@ -382,12 +351,12 @@ export class RegistryService {
     );
   }
 
-  async setModelVersionTag(name: string, version: number, key: string, value: string, caller: string) {
+  async setModelVersionTag(name: string, version: number, key: string, value: string, caller: Principal) {
     assertTagKey(key);
     assertTagValue(key, value);
     const model = await this.requireModel(name);
     const current = await this.requireVersion(model, version);
-    const event = this.event(
+    const event = this.core.event(
       'ModelVersionTagSet',
       model,
       caller,
@@ -397,13 +366,13 @@ export class RegistryService {
     await this.repo.recording(event).setVersionTag(model, current, key, value, this.clock.now());
   }
 
-  async deleteModelVersionTag(name: string, version: number, key: string, caller: string) {
+  async deleteModelVersionTag(name: string, version: number, key: string, caller: Principal) {
     assertTagKey(key);
     const model = await this.requireModel(name);
     const current = await this.requireVersion(model, version);
     await this.repo
       .recording(
-        this.event(
+        this.core.event(
           'ModelVersionTagDeleted',
           model,
           caller,
@@ -414,32 +383,24 @@ export class RegistryService {
       .deleteVersionTag(model, current, key, this.clock.now());
   }
 
-  async deleteModelVersion(name: string, version: number, caller: string): Promise<void> {
-    await this.withFreshModel(name, async (model) => {
-      const current = await this.requireVersion(model, version);
-      await this.policy.assertDeletable?.(model, current);
-      const event = this.event(
-        'ModelVersionDeleted',
-        model,
-        caller,
-        { stage: current.stage, aliases: [...aliasesOf(model, version)] },
-        version,
-      );
-      await this.repo.recording(event).deleteVersion(model, current, this.clock.now());
-    });
+  async deleteModelVersion(name: string, version: number, caller: Principal): Promise<void> {
+    const model = await this.requireModel(name);
+    await this.gatekeeper.assertDeletable(model, await this.requireVersion(model, version));
+    await this.core.removeVersion(model, version, caller);
   }
 
   /**
-   * Requests a stage change. The policy decides whether it applies now or waits for approval;
+   * Requests a stage change. The gatekeeper decides whether it applies now or waits for approval;
    * when it applies, the version moves and (if asked) the other versions in the target stage are
-   * archived in the same write.
+   * archived in the same write. A version already in the stage is left as it is (unless archiving
+   * the others was asked and there are some).
    */
   async transitionModelVersionStage(
     name: string,
     version: number,
     input: TransitionInput,
-    caller: string,
-  ): Promise<TransitionOutcome> {
+    caller: Principal,
+  ): Promise<ChangeOutcome<VersionView>> {
     if (input.archiveExistingVersions && !isActiveStage(input.stage)) {
       throw new InvalidParameterError(
         `archive_existing_versions can only be used when transitioning to Staging or Production, not ${input.stage}.`,
@@ -447,84 +408,17 @@ export class RegistryService {
     }
     const model = await this.requireModel(name);
     const current = await this.requireVersion(model, version);
-    this.assertTransitionable(model, current);
-    const decision = await this.policy.evaluate({ model, version: current, input, caller });
-    if (decision.kind === 'defer') return { kind: 'pending', pending: decision.pending };
-    return { kind: 'applied', version: await this.applyTransition(name, version, input, caller) };
-  }
-
-  private assertTransitionable(model: RegisteredModel, version: ModelVersion): void {
-    if (version.status !== 'READY') {
-      throw new InvalidStateError(
-        `Model Version (name=${model.name}, version=${version.version}) is ${version.status}, not READY; only READY versions can change stage.`,
-      );
+    this.core.assertTransitionable(model, current);
+    const othersInStage =
+      input.archiveExistingVersions && isActiveStage(input.stage)
+        ? this.repo.stageMembers(model, input.stage).some((v) => v !== version)
+        : false;
+    if (current.stage === input.stage && !othersInStage) {
+      return { kind: 'applied', value: this.view(model, current) };
     }
-  }
-
-  /** Applies a stage change now (used directly, and by governance once a request is approved). */
-  async applyTransition(
-    name: string,
-    version: number,
-    input: TransitionInput,
-    caller: string,
-    governed: {
-      readonly requestId?: string;
-      readonly approvedBy?: readonly string[];
-      readonly rollback?: boolean;
-    } = {},
-  ): Promise<VersionView> {
-    return this.withFreshModel(name, async (model) => {
-      const current = await this.requireVersion(model, version);
-      this.assertTransitionable(model, current);
-      const archive =
-        input.archiveExistingVersions && isActiveStage(input.stage)
-          ? this.repo.stageMembers(model, input.stage).filter((v) => v !== version)
-          : [];
-      const events = [
-        this.event(
-          'ModelVersionStageChanged',
-          model,
-          caller,
-          {
-            from_stage: current.stage,
-            to_stage: input.stage,
-            archived_versions: archive,
-            ...(input.comment ? { comment: input.comment } : {}),
-            ...(governed.requestId ? { request_id: governed.requestId } : {}),
-            ...(governed.approvedBy ? { approved_by: [...governed.approvedBy] } : {}),
-            ...(governed.rollback ? { rollback: true } : {}),
-          },
-          version,
-          input.comment,
-        ),
-        ...archive.map((v) =>
-          this.event(
-            'ModelVersionStageChanged',
-            model,
-            caller,
-            {
-              from_stage: input.stage,
-              to_stage: 'Archived',
-              archived_versions: [],
-              comment: `Archived by the move of version ${version} to ${input.stage}`,
-              ...(governed.requestId ? { request_id: governed.requestId } : {}),
-            },
-            v,
-          ),
-        ),
-      ];
-      const moved = await this.repo.recording(...events).transitionStage({
-        model,
-        version: current,
-        toStage: input.stage,
-        archive,
-        actor: caller,
-        ...(input.comment ? { comment: input.comment } : {}),
-        now: this.clock.now(),
-        ...(governed.requestId ? { requestId: governed.requestId } : {}),
-      });
-      return this.view(model, moved);
-    });
+    const decision = await this.gatekeeper.transition({ model, version: current, input, caller });
+    if (decision.kind === 'defer') return { kind: 'pending', request: decision.request };
+    return { kind: 'applied', value: await this.core.moveStage(model, version, input, caller) };
   }
 
   async getLatestVersions(name: string, stages: readonly Stage[]): Promise<VersionView[]> {
@@ -543,10 +437,7 @@ export class RegistryService {
     );
     const items = page.items.map((v) => {
       const model = models.get(v.modelId);
-      return {
-        version: model ? { ...v, name: model.name } : v,
-        aliases: model ? aliasesOf(model, v.version) : [],
-      };
+      return model ? this.view(model, v) : { version: v, aliases: [] };
     });
     return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
@@ -566,43 +457,29 @@ export class RegistryService {
 
   // ---------------------------------------------------------------- aliases
 
-  async setRegisteredModelAlias(name: string, alias: string, version: number, caller: string): Promise<void> {
+  /** Points an alias at a version, or files a request when the policy protects the alias. */
+  async setRegisteredModelAlias(
+    name: string,
+    alias: string,
+    version: number,
+    caller: Principal,
+  ): Promise<ChangeOutcome<void>> {
     assertAlias(alias);
     const model = await this.requireModel(name);
-    const event = this.event(
-      'AliasChanged',
-      model,
-      caller,
-      { alias, before: model.aliases[alias] ?? null, after: version },
-      version,
-    );
-    await this.repo.recording(event).setAlias(model, alias, version, this.clock.now());
+    const target = await this.requireVersion(model, version);
+    if (model.aliases[alias] === version) return { kind: 'applied', value: undefined };
+    const decision = await this.gatekeeper.alias({ model, alias, version: target, caller });
+    if (decision.kind === 'defer') return { kind: 'pending', request: decision.request };
+    await this.core.pointAlias(model, alias, version, caller);
+    return { kind: 'applied', value: undefined };
   }
 
-  async deleteRegisteredModelAlias(name: string, alias: string, caller: string): Promise<void> {
+  async deleteRegisteredModelAlias(name: string, alias: string, caller: Principal): Promise<void> {
     assertAlias(alias);
     const model = await this.requireModel(name);
-    const before = model.aliases[alias];
-    // Deleting an alias that does not exist succeeds (as in MLflow) and records nothing.
-    const repo =
-      before === undefined
-        ? this.repo
-        : this.repo.recording(
-            this.event('AliasChanged', model, caller, { alias, before, after: null }, before),
-          );
-    await repo.deleteAlias(model, alias, this.clock.now());
-  }
-
-  /** The event of a change made by `caller`, recorded with the write (audit log and outbox). */
-  event<T extends EventType>(
-    type: T,
-    model: { readonly id: string; readonly name: string },
-    caller: string,
-    data: Parameters<typeof registryEvent<T>>[1]['data'],
-    version?: number,
-    reason?: string,
-  ): RegistryEvent {
-    return registryEvent(type, { now: this.clock.now(), actor: caller, model, version, reason, data });
+    if (model.aliases[alias] === undefined) return; // as in MLflow: nothing to delete, nothing recorded
+    await this.gatekeeper.assertAliasRemovable(model, alias);
+    await this.core.removeAlias(model, alias, caller);
   }
 
   /** Resolves an alias; `latest` is the highest existing version. */

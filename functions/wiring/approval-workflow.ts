@@ -3,11 +3,15 @@
  * workflow function's ARN, and the local runtime runs the same JSON under aws-local-stepfunctions
  * with each Task bound to the same handler code (local/workflow.ts).
  *
- * Input: the `detail` of a TransitionRequested event. Flow: quality gates → (passed) a human
- * approval task that waits for its task token (stored with the request; the approve route sends
- * SendTaskSuccess, reject/cancel SendTaskFailure) → apply the transition → done. The approval
- * task times out when the request expires; failures are recorded on the request.
+ * One execution per request, named by the request id (so a duplicate start is a no-op), started
+ * by the reconcile function for each TransitionRequested event. Input: `workflowInput`. Flow:
+ * quality gates → (passed) a human approval task that waits for its task token (stored with the
+ * request; the approve route sends SendTaskSuccess, reject/cancel SendTaskFailure) → apply the
+ * change after checking it again → done. The approval task times out when the request expires: a
+ * request still pending expires, one approved whose resume was lost is applied. Failures are
+ * recorded on the request.
  */
+import type { WorkflowExecution } from '../use-cases/ports';
 
 /** Actions of the workflow function, one per Task state. */
 export type WorkflowAction = 'checkGates' | 'awaitApproval' | 'apply' | 'expire' | 'fail';
@@ -18,7 +22,9 @@ export const WORKFLOW_STATES = {
   gatesPassed: 'GatesPassed',
   approval: 'WaitForApproval',
   apply: 'ApplyTransition',
+  applied: 'Applied',
   expire: 'ExpireRequest',
+  expired: 'Expired',
   fail: 'RecordFailure',
   closed: 'Closed',
   done: 'Done',
@@ -51,9 +57,21 @@ const TRANSIENT = [
 
 const request = {
   'modelId.$': '$.modelId',
-  'name.$': '$.name',
   'requestId.$': '$.requestId',
 };
+
+/** The input of an execution (its name is the request id). */
+export function workflowInput(execution: WorkflowExecution) {
+  return {
+    requestId: execution.requestId,
+    modelId: execution.modelId,
+    name: execution.name,
+    approvalTimeoutSeconds: execution.approvalTimeoutSeconds,
+  };
+}
+
+/** The execution of a request is named by its id (Step Functions: 1-80 characters). */
+export const executionName = (requestId: string) => requestId;
 
 export function approvalWorkflowDefinition(workflowFunctionArn: string) {
   const invoke = (action: WorkflowAction, extra: Record<string, unknown> = {}) => ({
@@ -71,12 +89,11 @@ export function approvalWorkflowDefinition(workflowFunctionArn: string) {
       [WORKFLOW_STATES.prepare]: {
         Type: 'Pass',
         Parameters: {
-          'modelId.$': '$.model.id',
-          'name.$': '$.model.name',
-          'requestId.$': '$.data.request_id',
+          'modelId.$': '$.modelId',
+          'requestId.$': '$.requestId',
           // At `$.Payload.timeoutSeconds` on purpose: Step Functions reads TimeoutSecondsPath from
           // the state's input, aws-local-stepfunctions from its Parameters; the Payload of both has it.
-          Payload: { 'timeoutSeconds.$': '$.data.approval_timeout_seconds' },
+          Payload: { 'timeoutSeconds.$': '$.approvalTimeoutSeconds' },
         },
         Next: WORKFLOW_STATES.gates,
       },
@@ -120,13 +137,28 @@ export function approvalWorkflowDefinition(workflowFunctionArn: string) {
       [WORKFLOW_STATES.apply]: {
         ...invoke('apply'),
         ResultPath: '$.applied',
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: WORKFLOW_STATES.fail }],
-        Next: WORKFLOW_STATES.done,
+        Catch: [
+          { ErrorEquals: [WORKFLOW_ERRORS.closed], ResultPath: '$.error', Next: WORKFLOW_STATES.closed },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: WORKFLOW_STATES.fail },
+        ],
+        Next: WORKFLOW_STATES.applied,
+      },
+      // apply checks the request again first: one that can no longer apply is recorded FAILED.
+      [WORKFLOW_STATES.applied]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.applied.outcome', StringEquals: 'applied', Next: WORKFLOW_STATES.done }],
+        Default: WORKFLOW_STATES.failed,
       },
       [WORKFLOW_STATES.expire]: {
         ...invoke('expire'),
         ResultPath: '$.expired',
-        Next: WORKFLOW_STATES.closed,
+        Next: WORKFLOW_STATES.expired,
+      },
+      // A request approved just before its task timed out (its resume lost) is applied, not dropped.
+      [WORKFLOW_STATES.expired]: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.expired.outcome', StringEquals: 'approved', Next: WORKFLOW_STATES.apply }],
+        Default: WORKFLOW_STATES.closed,
       },
       [WORKFLOW_STATES.fail]: {
         ...invoke('fail', { 'error.$': '$.error' }),

@@ -27,6 +27,8 @@ export const INDEXES = {
   byStage: { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
   /** Model versions by run id, by last update time. */
   byRun: { indexName: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk' },
+  /** Open transition requests (sparse), by model, version and id. */
+  byOpenRequest: { indexName: 'gsi6', partitionKey: 'gsi6pk', sortKey: 'gsi6sk' },
 } as const satisfies Record<string, IndexDefinition>;
 
 export type IndexName = keyof typeof INDEXES;

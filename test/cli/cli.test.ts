@@ -113,9 +113,28 @@ describe('mreg against a local registry', () => {
     );
     const model = json(await mreg(['models', 'get', name, '--json']));
     expect(model.registered_model).toMatchObject({ name, description: 'Churn', tags: { team: 'risk' } });
-    // Production is guarded by default; this model guards Staging instead.
-    const policy = json(await mreg(['policy', 'set', name, '{"guarded_stages": ["Staging"]}', '--json']));
-    expect(policy.effective.guarded_stages).toEqual(['Staging']);
+    // Production is guarded by default; this model guards Staging instead. That weakens the
+    // policy (Production no longer guarded), so it is a request that another person approves.
+    const policy = json(
+      await mreg([
+        'policy',
+        'set',
+        name,
+        '{"guarded_stages": ["Staging"], "protected_aliases": []}',
+        '--json',
+      ]),
+    );
+    expect(policy.policy_request.weakenings).toEqual([
+      'stage Production no longer guarded',
+      'alias @champion no longer protected',
+    ]);
+    const approved = ok(
+      await mreg(['policy', 'requests', 'approve', name, policy.policy_request.id], {
+        AWS_ACCESS_KEY_ID: 'AKIAPOLICYADMIN',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      }),
+    );
+    expect(approved).toContain('APPLIED');
     expect(ok(await mreg(['policy', 'get', name]))).toMatch(/guarded stages:\s+Staging \(model override\)/);
   });
 

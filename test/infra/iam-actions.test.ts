@@ -91,11 +91,20 @@ describe('ROLE_ACTIONS', () => {
     }
   });
 
-  it('lets only approve resume approval tasks, and only relay publish events or read the stream', () => {
+  it('lets only approve and reconcile drive approval tasks, and only relay publish events or read the stream', () => {
     for (const fn of FUNCTION_NAMES) {
       const actions = [...allowedActions(fn)];
       expect(actions.filter((a) => a.startsWith('states:')).sort(), fn).toEqual(
-        fn === 'approve' ? ['states:SendTaskFailure', 'states:SendTaskSuccess'] : [],
+        fn === 'approve'
+          ? ['states:SendTaskFailure', 'states:SendTaskSuccess']
+          : fn === 'reconcile'
+            ? [
+                'states:DescribeExecution',
+                'states:SendTaskFailure',
+                'states:SendTaskSuccess',
+                'states:StartExecution',
+              ]
+            : [],
       );
       expect(actions.includes('events:PutEvents'), fn).toBe(fn === 'relay');
       expect(ROLE_ACTIONS[fn].tableStream.length > 0, fn).toBe(fn === 'relay');

@@ -195,10 +195,10 @@ async function workload() {
   await ok(alice('GET', `/resolve?uri=${enc(`models:/${name}/${version}`)}`));
 
   // Aliases.
-  await ok(alice('PUT', `/models/${name}/aliases/champion`, { version: 1 }));
-  await ok(alice('GET', `/models/${name}/aliases/champion`));
-  await ok(alice('GET', `/resolve?uri=${enc(`models:/${name}@champion`)}`));
-  await ok(alice('DELETE', `/models/${name}/aliases/champion`));
+  await ok(alice('PUT', `/models/${name}/aliases/challenger`, { version: 1 }));
+  await ok(alice('GET', `/models/${name}/aliases/challenger`));
+  await ok(alice('GET', `/resolve?uri=${enc(`models:/${name}@challenger`)}`));
+  await ok(alice('DELETE', `/models/${name}/aliases/challenger`));
 
   // Governed promotion: request (202) → quality gates → approval by bob → applied by the workflow.
   await promote(name, 1);
@@ -333,16 +333,18 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
     }
   });
 
-  it('(template) approve may resume the approval task and relay may publish: calls the local engines make in-process', () => {
+  it('(template) approve and reconcile may drive the approval task and relay may publish: calls the local engines make in-process', () => {
     const stateMachine = `<${logicalId(registryConstruct.approvalWorkflow)}>`;
     for (const command of ['SendTaskSuccessCommand', 'SendTaskFailureCommand']) {
       for (const action of iamActionsFor(command, {})) {
-        expect(allows('approve', action, stateMachine), action).toBe(true);
-        for (const other of FUNCTION_NAMES.filter((f) => f !== 'approve')) {
+        for (const fn of ['approve', 'reconcile'] as const)
+          expect(allows(fn, action, stateMachine), action).toBe(true);
+        for (const other of FUNCTION_NAMES.filter((f) => f !== 'approve' && f !== 'reconcile')) {
           expect(roleGrants(other).has(action), `${other} ${action}`).toBe(false);
         }
       }
     }
+    expect(allows('reconcile', 'states:StartExecution', stateMachine)).toBe(true);
     const bus = `<${logicalId(registryConstruct.eventBus)}.Arn>`;
     expect(iamActionsFor('PutEventsCommand', {})).toEqual(['events:PutEvents']);
     expect(allows('relay', 'events:PutEvents', bus)).toBe(true);

@@ -18,6 +18,7 @@ import {
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { audienceOf } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
 import { artifactPrefix } from '../../functions/domain/artifacts';
 import { approvalWorkflowDefinition } from '../../functions/wiring/approval-workflow';
@@ -135,6 +136,7 @@ function expectedGrants(
   const fnResource = res[logicalId(registry.functions[name])];
   const stateMachine = `<${logicalId(registry.approvalWorkflow)}>`;
   const stream = `<${logicalId(registry.table)}.StreamArn>`;
+  const executions = `arn:<AWS::Partition>:states:eu-west-1:123456789012:execution:<${logicalId(registry.approvalWorkflow)}.Name>:*`;
   const logs = `<${fnResource.Properties.LoggingConfig.LogGroup.Ref}.Arn>`;
   const read = {
     'dynamodb:BatchGetItem': [T],
@@ -175,6 +177,13 @@ function expectedGrants(
       'states:SendTaskSuccess': [stateMachine],
     },
     workflow: write,
+    reconcile: {
+      ...write,
+      'states:SendTaskFailure': [stateMachine],
+      'states:SendTaskSuccess': [stateMachine],
+      'states:StartExecution': [stateMachine],
+      'states:DescribeExecution': [executions],
+    },
     relay: {
       'dynamodb:DescribeStream': [stream],
       'dynamodb:GetRecords': [stream],
@@ -284,7 +293,11 @@ describe('API Gateway', () => {
       expect.objectContaining({
         Action: 'execute-api:Invoke',
         Principal: { AWS: '*' },
-        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } },
+        // Never the deploying account: "*" would grant its principals without any identity policy.
+        Condition: {
+          StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' },
+          StringNotEquals: { 'aws:PrincipalAccount': ['123456789012'] },
+        },
       }),
     );
   });
@@ -325,7 +338,8 @@ describe('API Gateway', () => {
       ],
     });
     const read = grants(roleStatements(customResources, logicalId(reader)))['execute-api:Invoke'];
-    const readOps = ALL_OPERATIONS.filter((o) => o.group === 'read' || o.group === 'download');
+    const readOps = ALL_OPERATIONS.filter((o) => audienceOf(o) === 'reader');
+    expect(readOps.every((o) => o.group === 'read' || o.group === 'download')).toBe(true);
     expect(read).toEqual(
       [...new Set(readOps.map((o) => `${o.method}${o.path.replace(/\{[^}]+\}/g, '*')}`))]
         .map((suffix) => `arn:<AWS::Partition>:execute-api:eu-west-1:123456789012:<${apiId}>/prod/${suffix}`)
@@ -375,37 +389,44 @@ const LOG_DELIVERY_ACTIONS = [
 
 describe('function roles', () => {
   const workflowRoleId = logicalId(defaults.approvalWorkflow.role);
-  const eventsRoleId = logicalId(defaults.approvalWorkflow.node.findChild('EventsRole'));
 
-  it('the stack has no roles but the function roles, the state machine and rule roles and the API Gateway logging role', () => {
+  it('the stack has no roles but the function roles, the state machine role and the API Gateway logging role', () => {
     const roles = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
     const functionRoles = FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n].role!));
     expect(new Set(functionRoles).size).toBe(FUNCTION_NAMES.length);
     expect(roles.map(([id]) => id).sort()).toEqual(
-      [
-        ...functionRoles,
-        workflowRoleId,
-        eventsRoleId,
-        logicalId(defaults.api.node.findChild('CloudWatchRole')),
-      ].sort(),
+      [...functionRoles, workflowRoleId, logicalId(defaults.api.node.findChild('CloudWatchRole'))].sort(),
     );
   });
 
-  it('only the approve role may send task tokens, and only to the approval state machine', () => {
+  it('only the approve and reconcile roles may drive the approval state machine, and only it', () => {
     const stateMachine = `<${logicalId(defaults.approvalWorkflow)}>`;
+    const executions = `arn:<AWS::Partition>:states:eu-west-1:123456789012:execution:<${logicalId(defaults.approvalWorkflow)}.Name>:*`;
+    const approve = logicalId(defaults.functions.approve.role!);
+    const reconcile = logicalId(defaults.functions.reconcile.role!);
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::IAM::Policy') continue;
       for (const s of r.Properties.PolicyDocument.Statement as Statement[]) {
         const statesActions = list(s.Action).filter((a) => a.startsWith('states:'));
         if (statesActions.length === 0) continue;
         const roleIds = list(r.Properties.Roles).map((x: any) => x.Ref);
-        expect(list(s.Resource).map(render), id).toEqual([stateMachine]);
-        if (statesActions.includes('states:StartExecution')) {
-          // The start-approval rule's role, and nothing else, starts executions.
-          expect(roleIds).toEqual([eventsRoleId]);
-          expect(statesActions).toEqual(['states:StartExecution']);
+        if (statesActions.includes('states:DescribeExecution')) {
+          // Its executions (named by request id), to find one that was lost.
+          expect(roleIds, id).toEqual([reconcile]);
+          expect(list(s.Resource).map(render)).toEqual([executions]);
+          expect(statesActions).toEqual(['states:DescribeExecution']);
+        } else if (statesActions.includes('states:StartExecution')) {
+          // The reconcile function, and nothing else, starts executions (named by request id).
+          expect(roleIds, id).toEqual([reconcile]);
+          expect(list(s.Resource).map(render)).toEqual([stateMachine]);
+          expect(statesActions.sort()).toEqual([
+            'states:SendTaskFailure',
+            'states:SendTaskSuccess',
+            'states:StartExecution',
+          ]);
         } else {
-          expect(roleIds).toEqual([logicalId(defaults.functions.approve.role!)]);
+          expect(roleIds, id).toEqual([approve]);
+          expect(list(s.Resource).map(render)).toEqual([stateMachine]);
           expect(statesActions.sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
         }
       }
@@ -469,12 +490,18 @@ describe('function roles', () => {
       const roleIds = [
         ...FUNCTION_NAMES.map((name) => logicalId(registry.functions[name].role!)),
         logicalId(registry.approvalWorkflow.role),
-        logicalId(registry.approvalWorkflow.node.findChild('EventsRole')),
       ];
       for (const roleId of roleIds) {
         const isStateMachine = roleId === logicalId(registry.approvalWorkflow.role);
         for (const s of roleStatements(res, roleId)) {
           for (const action of list(s.Action)) expect(action).not.toContain('*');
+          // The reconcile role describes the state machine's executions, named at run time.
+          if (list(s.Action).includes('states:DescribeExecution')) {
+            expect(list(s.Resource).map(render)).toEqual([
+              `arn:<AWS::Partition>:states:eu-west-1:123456789012:execution:<${logicalId(registry.approvalWorkflow)}.Name>:*`,
+            ]);
+            continue;
+          }
           if (list(s.Resource).some((r) => render(r) === '*')) {
             expect(list(s.Resource)).toEqual(['*']);
             const actions = list(s.Action).sort();
@@ -558,8 +585,8 @@ describe('functions', () => {
     for (const name of ['verify', 'relay'] as const) expect(policyOf(name), name).toBeUndefined();
     const invalid = (governancePolicy: object) => () =>
       new ModelRegistry(new Stack(new App(), 'S'), 'R', { governancePolicy });
-    expect(invalid({ qualityGates: ['accuracy ~ 3'] })).toThrow(/governancePolicy: Invalid quality gate/);
-    expect(invalid({ requiredApprovals: 0 })).toThrow(/governancePolicy: required_approvals/);
+    expect(invalid({ qualityGates: ['accuracy ~ 3'] })).toThrow(/governancePolicy: policy\.quality_gates\.0: Invalid quality gate/);
+    expect(invalid({ requiredApprovals: 0 })).toThrow(/governancePolicy: policy\.required_approvals/);
     expect(invalid({ guardedStages: ['None'] })).toThrow(/governancePolicy/);
   });
 
@@ -729,23 +756,33 @@ describe('governance', () => {
     });
   });
 
-  it("starts it from a rule whose pattern is the wiring's RULES.startApproval, with the event's detail as input", () => {
+  it("starts it through the reconcile function, from a rule whose pattern is the wiring's RULES.startApproval", () => {
     const rules = one('AWS::Events::Rule');
-    expect(rules).toHaveLength(1);
-    const [[id, rule]] = rules;
-    expect(id).toBe(logicalId(defaults.startApprovalRule));
+    expect(rules).toHaveLength(2);
+    const rule = resources[logicalId(defaults.startApprovalRule)];
     // The local runtime routes with RULES.startApproval: the deployed rule matches exactly the same events.
     expect(rule.Properties.EventPattern).toEqual(RULES.startApproval);
     expect(rule.Properties.EventBusName).toEqual({ Ref: logicalId(defaults.eventBus) });
+    // A Lambda target: EventBridge cannot name an execution; the function names it by request id.
     expect(rule.Properties.Targets).toEqual([
       {
         Id: 'Target0',
-        Arn: { Ref: logicalId(defaults.approvalWorkflow) },
-        RoleArn: { 'Fn::GetAtt': [logicalId(defaults.approvalWorkflow.node.findChild('EventsRole')), 'Arn'] },
-        InputPath: '$.detail',
+        Arn: { 'Fn::GetAtt': [logicalId(defaults.functions.reconcile), 'Arn'] },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(defaults.approvalDeadLetterQueue), 'Arn'] } },
         RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
       },
+    ]);
+    expect(
+      resources[logicalId(defaults.functions.reconcile)].Properties.Environment.Variables.STATE_MACHINE_ARN,
+    ).toEqual({ Ref: logicalId(defaults.approvalWorkflow) });
+  });
+
+  it('runs the reconciler every minute on the default bus', () => {
+    const schedule = resources[logicalId(defaults.reconcileRule)];
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(schedule.Properties.EventBusName).toBeUndefined();
+    expect(schedule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(defaults.functions.reconcile), 'Arn'] } }),
     ]);
   });
 

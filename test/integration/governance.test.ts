@@ -36,11 +36,24 @@ async function modelWithVersions(
   policy?: Record<string, unknown>,
 ) {
   expect((await alice('POST', '/models', { name })).status).toBe(201);
-  if (policy) expect((await alice('PUT', `/models/${name}/policy`, { policy })).status).toBe(200);
+  if (policy) await setPolicy(name, policy);
   for (const m of metrics) {
     expect(
       (await alice('POST', `/models/${name}/versions`, { source: `s3://b/${name}`, metrics: m })).status,
     ).toBe(201);
+  }
+}
+
+/** Sets a model's policy; a weakening change is approved by another policy admin (carol). */
+async function setPolicy(name: string, policy: Record<string, unknown>) {
+  const res = await alice('PUT', `/models/${name}/policy`, { policy });
+  if (res.status === 202) {
+    const id = res.body.policy_request.id;
+    const approved = await carol('POST', `/models/${name}/policy-requests/${id}/approve`, {});
+    expect(approved.status).toBe(200);
+    expect(approved.body.policy_request.status).toBe('APPLIED');
+  } else {
+    expect(res.status).toBe(200);
   }
 }
 
@@ -300,10 +313,10 @@ describe('rollback, protected deletes and the audit log', () => {
     const del = await alice('DELETE', `/models/${name}/versions/1`);
     expect(del.status).toBe(409);
     expect(del.body.message).toContain('is in Production');
-    await alice('PUT', `/models/${name}/aliases/champion`, { version: 2 });
+    await alice('PUT', `/models/${name}/aliases/challenger`, { version: 2 });
     const aliased = await alice('DELETE', `/models/${name}/versions/2`);
     expect(aliased.status).toBe(409);
-    expect(aliased.body.message).toContain('@champion');
+    expect(aliased.body.message).toContain('@challenger');
     expect((await alice('DELETE', `/models/${name}`)).status).toBe(409);
     expect((await alice('GET', `/models/${name}/versions/1`)).status).toBe(200);
   });
@@ -337,6 +350,8 @@ describe('rollback, protected deletes and the audit log', () => {
     );
     expect(Items!.map((i) => i.type)).toEqual([
       'RegisteredModelCreated',
+      'PolicyChangeRequested',
+      'PolicyChangeApproved',
       'GovernancePolicyChanged',
       'ModelVersionCreated',
       'RegisteredModelDeleted',
@@ -363,7 +378,18 @@ describe('rollback, protected deletes and the audit log', () => {
     });
     expect((await alice('POST', `/models/${name}/versions`, { source: 's3://b/x' })).status).toBe(201);
     expect((await alice('POST', `/models/${name}/versions/1/stage`, { stage: 'Staging' })).status).toBe(202);
-    const cleared = await alice('PUT', `/models/${name}/policy`, { policy: null });
-    expect(cleared.body.override).toBeUndefined();
+    // Removing the overrides weakens the policy (2 approvers → 1, Staging unguarded): a request.
+    const cleared = await alice('DELETE', `/models/${name}/policy`);
+    expect(cleared.status).toBe(202);
+    expect(cleared.body.policy_request.weakenings).toEqual([
+      'stage Staging no longer guarded',
+      'required_approvals 2 → 1',
+    ]);
+    // It needs as many approvers as the policy it weakens (2), neither of them the requester.
+    const decide = `/models/${name}/policy-requests/${cleared.body.policy_request.id}/approve`;
+    expect((await carol('POST', decide, {})).body.policy_request.status).toBe('PENDING');
+    expect((await alice('GET', `/models/${name}/policy`)).body.override).toBeDefined();
+    expect((await bob('POST', decide, {})).body.policy_request.status).toBe('APPLIED');
+    expect((await alice('GET', `/models/${name}/policy`)).body.override).toBeUndefined();
   });
 });

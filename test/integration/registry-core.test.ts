@@ -12,10 +12,10 @@ import {
 } from '../../functions/domain/errors';
 import { MAX_TAGS_PER_ENTITY } from '../../functions/domain/rules';
 import type { RegistryService } from '../../functions/use-cases/registry';
-import { type TestRegistry, testRegistry } from '../support/engines';
+import { principal, type TestRegistry, testRegistry } from '../support/engines';
 
-const alice = 'arn:aws:iam::111111111111:user/alice';
-const bob = 'arn:aws:iam::111111111111:user/bob';
+const alice = principal('arn:aws:iam::111111111111:user/alice');
+const bob = principal('arn:aws:iam::111111111111:user/bob');
 let t: TestRegistry;
 let registry: RegistryService;
 let counter = 0;
@@ -43,17 +43,22 @@ describe('registered models', () => {
       { name, description: 'churn', tags: { team: 'growth' } },
       alice,
     );
-    expect(model).toMatchObject({ name, description: 'churn', tags: { team: 'growth' }, createdBy: alice });
+    expect(model).toMatchObject({
+      name,
+      description: 'churn',
+      tags: { team: 'growth' },
+      createdBy: alice.arn,
+    });
     expect(model.creationTimestamp).toBeGreaterThanOrEqual(before);
     const fetched = await registry.getRegisteredModel(name);
-    expect(fetched.model).toMatchObject({ name, description: 'churn', createdBy: alice, aliases: {} });
+    expect(fetched.model).toMatchObject({ name, description: 'churn', createdBy: alice.arn, aliases: {} });
   });
 
   it('refuses a duplicate name', async () => {
     const name = uniqueName();
     await registry.createRegisteredModel({ name }, alice);
     await expect(registry.createRegisteredModel({ name }, bob)).rejects.toThrow(ResourceAlreadyExistsError);
-    expect((await registry.getRegisteredModel(name)).model.createdBy).toBe(alice);
+    expect((await registry.getRegisteredModel(name)).model.createdBy).toBe(alice.arn);
   });
 
   it.each([
@@ -167,7 +172,7 @@ describe('model versions', () => {
       metrics: { accuracy: 0.93 },
       status: 'READY',
       stage: 'None',
-      createdBy: bob,
+      createdBy: bob.arn,
     });
     const second = await registry.createModelVersion(name, { source: 's3://models/churn/2' }, bob);
     expect(second.version.version.version).toBe(2);
@@ -337,9 +342,9 @@ describe('stages', () => {
     const history = await registry.listTransitions(name, { maxResults: 10 });
     expect(history.items.map((h) => [h.version, h.fromStage, h.toStage, h.actor])).toEqual(
       expect.arrayContaining([
-        [1, 'None', 'Production', alice],
-        [2, 'None', 'Production', bob],
-        [1, 'Production', 'Archived', bob],
+        [1, 'None', 'Production', alice.arn],
+        [2, 'None', 'Production', bob.arn],
+        [1, 'Production', 'Archived', bob.arn],
       ]),
     );
     expect(history.items.find((h) => h.version === 2)?.comment).toBe('ship it');
@@ -417,7 +422,7 @@ describe('stages', () => {
         description: '',
         tags: {},
         status: 'PENDING_REGISTRATION',
-        createdBy: alice,
+        createdBy: alice.arn,
       },
       Date.now(),
     );

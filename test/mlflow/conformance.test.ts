@@ -15,7 +15,7 @@ import { apiClient, localRegistry } from '../support/engines';
 import { type Fields, MlflowRestError, mlflowWire } from './client';
 
 /** Every guard off: the registry behaves as MLflow's does. */
-const UNGUARDED = { guarded_stages: [], protect_live_versions: false };
+const UNGUARDED = 'mlflow';
 
 let registry: LocalRegistry;
 let mlflow: ReturnType<typeof mlflowWire>;
@@ -24,7 +24,7 @@ let call: (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', endpoint: string, fields
 beforeAll(async () => {
   // MLflow's registry applies every transition at once: no guarded stage, no protected versions
   // (test/mlflow/governed-stages.test.ts covers the governed answers).
-  registry = await localRegistry({ env: { GOVERNANCE_POLICY: JSON.stringify(UNGUARDED) } });
+  registry = await localRegistry({ env: { GOVERNANCE_POLICY: UNGUARDED } });
   mlflow = mlflowWire(registry.url);
   call = mlflow.call;
 });

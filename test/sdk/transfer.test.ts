@@ -132,8 +132,8 @@ describe('uploadModel and downloadModel', () => {
     expect(version.files).toEqual([
       { path: 'model.pkl', size: 1234, sha256: sha256(contents['model.pkl']!) },
     ]);
-    await client.setRegisteredModelAlias(name, 'champion', version.version);
-    await client.downloadModel(`models:/${name}@champion`, out);
+    await client.setRegisteredModelAlias(name, 'prod', version.version);
+    await client.downloadModel(`models:/${name}@prod`, out);
     expect(readFileSync(join(out, 'model.pkl')).equals(contents['model.pkl']!)).toBe(true);
   });
 

@@ -4,8 +4,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { DynamoDbRegistryRepository } from '../../functions/adapters/dynamodb/registry-repository';
+import { DEFAULT_IDENTITY_TRUST, type Principal, principalOf } from '../../functions/domain/identity';
+import { RegistryCore } from '../../functions/use-cases/core';
 import type { Clock } from '../../functions/use-cases/ports';
-import { applyAtOnce, RegistryService, type TransitionPolicy } from '../../functions/use-cases/registry';
+import { applyAtOnce, type Gatekeeper, RegistryService } from '../../functions/use-cases/registry';
 import { ensureTable, LOCAL_AWS } from '../../local/dynamodb';
 import { type LocalRegistry, type LocalRegistryOptions, startLocalRegistry } from '../../local/registry';
 
@@ -35,12 +37,15 @@ export interface TestRegistry {
 }
 
 export async function testRegistry(
-  options: { policy?: TransitionPolicy; clock?: Clock } = {},
+  options: { gatekeeper?: Gatekeeper; clock?: Clock } = {},
 ): Promise<TestRegistry> {
   const tableName = await freshTable();
   const db = documentClient();
   const repo = new DynamoDbRegistryRepository(db, tableName);
-  const service = new RegistryService(repo, options.policy ?? applyAtOnce, options.clock);
+  const service = new RegistryService(
+    new RegistryCore(repo, options.clock),
+    options.gatekeeper ?? applyAtOnce,
+  );
   return { service, repo, db, tableName, snapshot: () => tableSnapshot(db, tableName) };
 }
 
@@ -61,8 +66,13 @@ export async function tableSnapshot(db: DynamoDBDocumentClient, tableName: strin
   return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
 }
 
-/** Every governance guard off: transitions apply at once, as in MLflow. */
-export const UNGUARDED = JSON.stringify({ guarded_stages: [], protect_live_versions: false });
+/** The caller an IAM principal ARN is, under the default identity trust (docs/identity.md). */
+export function principal(userArn: string): Principal {
+  return principalOf({ userArn }, DEFAULT_IDENTITY_TRUST);
+}
+
+/** Every governance guard off: the `mlflow` policy profile (transitions apply at once, as in MLflow). */
+export const UNGUARDED = 'mlflow';
 
 /** A whole local registry (HTTP front + handlers) on a fresh table of the shared engine. */
 export async function localRegistry(options: Partial<LocalRegistryOptions> = {}): Promise<LocalRegistry> {

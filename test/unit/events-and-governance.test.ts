@@ -31,16 +31,23 @@ describe('events', () => {
   it('validates the data of each event against its schema', () => {
     const e = registryEvent('AliasChanged', {
       now: 5,
-      actor: 'me',
+      actor: { person: 'me', arn: 'me' },
       model,
       version: 3,
       data: { alias: 'champion', before: null, after: 3 },
     });
-    expect(e.detail).toMatchObject({ schema_version: '1', occurred_at: 5, actor: 'me', model, version: 3 });
+    expect(e.detail).toMatchObject({
+      schema_version: '1',
+      occurred_at: 5,
+      actor: 'me',
+      person: 'me',
+      model,
+      version: 3,
+    });
     expect(() =>
       registryEvent('AliasChanged', {
         now: 5,
-        actor: 'me',
+        actor: { person: 'me', arn: 'me' },
         model,
         data: { alias: 'x', before: 'one', after: 3 } as never,
       }),
@@ -56,7 +63,7 @@ describe('events', () => {
   it('relays exactly the inserted audit entries, as recorded', () => {
     const e = registryEvent('RegisteredModelCreated', {
       now: 1,
-      actor: 'me',
+      actor: { person: 'me', arn: 'me' },
       model,
       data: { description: '', tags: {} },
     });
@@ -124,8 +131,10 @@ describe('governance rules', () => {
       requesterMayApprove: false,
       protectLiveVersions: true,
     });
-    expect(() => parsePolicyOverride({ guarded_stages: ['None'] })).toThrow("Stage 'None' cannot be guarded");
-    expect(() => parsePolicyOverride({ required_approvals: 0 })).toThrow('1 to 10');
-    expect(() => parsePolicyOverride({ approvers: 2 })).toThrow("Unknown policy field 'approvers'");
+    expect(() => parsePolicyOverride({ guarded_stages: ['None'] })).toThrow(
+      "policy.guarded_stages.0: 'None' is not a stage that can be guarded",
+    );
+    expect(() => parsePolicyOverride({ required_approvals: 0 })).toThrow('policy.required_approvals');
+    expect(() => parsePolicyOverride({ approvers: 2 })).toThrow("policy: unknown field 'approvers'");
   });
 });

@@ -30,6 +30,11 @@ export const modelKey = {
 /** Everything that belongs to one model lives in the partition of its immutable id. */
 export const modelPartition = (modelId: string) => `MID#${modelId}`;
 
+/** The model's anchor under its immutable id: its current name (requests and workflows follow renames). */
+export const modelAnchorKey = {
+  primary: (modelId: string) => ({ pk: modelPartition(modelId), sk: 'MODEL' }),
+};
+
 export const versionKey = {
   primary: (modelId: string, version: number) => ({
     pk: modelPartition(modelId),
@@ -93,8 +98,29 @@ export const auditKey = {
   prefix: 'A#',
 };
 
-/** Transition requests of a model (governed promotions). */
+/** Transition requests of a model (governed stage transitions and protected alias moves). */
 export const requestKey = {
   primary: (modelId: string, requestId: string) => ({ pk: modelPartition(modelId), sk: `R#${requestId}` }),
   prefix: 'R#',
+};
+
+/** Policy change requests of a model. */
+export const policyRequestKey = {
+  primary: (modelId: string, requestId: string) => ({ pk: modelPartition(modelId), sk: `P#${requestId}` }),
+  prefix: 'P#',
+};
+
+/**
+ * The sparse index of open (PENDING or APPROVED) transition requests, across every model: the
+ * approval inbox, the reconciler, and the requests of a model or version that a change makes moot.
+ * A request leaves it when it closes.
+ */
+export const openRequestKey = {
+  partition: 'OPEN_REQUESTS',
+  index: (modelId: string, version: number, requestId: string) => ({
+    gsi6pk: 'OPEN_REQUESTS',
+    gsi6sk: `${modelId}#${padVersion(version)}#${requestId}`,
+  }),
+  prefix: (modelId?: string, version?: number) =>
+    modelId === undefined ? '' : version === undefined ? `${modelId}#` : `${modelId}#${padVersion(version)}#`,
 };

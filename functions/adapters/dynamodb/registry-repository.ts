@@ -25,9 +25,21 @@ import {
   ResourceNotFoundError,
 } from '../../domain/errors';
 import type { RegistryEvent, RegistryEventDetail } from '../../domain/events';
-import type { PolicyOverride, RequestStatus, TransitionRequest } from '../../domain/governance';
+import {
+  type Approval,
+  DEFAULT_POLICY,
+  effectivePolicy,
+  type PolicyChangeRequest,
+  type PolicyOverride,
+  parsePolicyOverride,
+  policyToWire,
+  type RequestStatus,
+  type RequestTarget,
+  type TransitionRequest,
+} from '../../domain/governance';
 import {
   type ActiveStage,
+  type ChangeProvenance,
   isActiveStage,
   type ModelVersion,
   type RegisteredModel,
@@ -46,6 +58,8 @@ import type {
   NewModelVersion,
   Page,
   RegistryRepository,
+  RequestChanges,
+  RequestClosure,
   SearchQuery,
   StageChange,
 } from '../../use-cases/ports';
@@ -54,8 +68,11 @@ import {
   auditKey,
   clientTokenKey,
   MODELS_PARTITION,
+  modelAnchorKey,
   modelKey,
   modelPartition,
+  openRequestKey,
+  policyRequestKey,
   requestKey,
   transitionKey,
   VERSIONS_PARTITION,
@@ -267,7 +284,8 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       revision: (item.revision as number | undefined) ?? 0,
       ...(item.pendingRename ? { pendingRename: true } : {}),
       ...(item.deleting ? { deleting: true } : {}),
-      ...(item.policy ? { policy: item.policy as PolicyOverride } : {}),
+      ...(item.policy ? { policy: parsePolicyOverride(item.policy, 'stored policy') } : {}),
+      policyRevision: (item.policyRevision as number | undefined) ?? 0,
     };
   }
 
@@ -287,7 +305,8 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       lastVersion: model.lastVersion,
       stageMembers: model.stageMembers,
       revision: model.revision,
-      policy: model.policy,
+      policy: model.policy ? policyToWire(model.policy) : undefined,
+      policyRevision: model.policyRevision,
     };
   }
 
@@ -325,25 +344,53 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     return Item ? this.toModel(Item) : undefined;
   }
 
+  async getModelById(id: string): Promise<RegisteredModel | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: modelAnchorKey.primary(id), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const model = await this.getModel(Item.name as string);
+    return model?.id === id ? model : undefined;
+  }
+
   async createModel(model: RegisteredModel): Promise<void> {
     try {
       await this.write(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: this.modelItem(model),
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.modelItem(model),
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...modelAnchorKey.primary(model.id), entity: 'ModelAnchor', name: model.name },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) {
-        const existing = conditionItem(err);
+      const reasons = cancellationReasons(err);
+      if (reasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        const existing = reasons[0].Item;
         if (existing?.deleting) {
           throw new ResourceAlreadyExistsError(
             `Registered Model (name=${model.name}) is still being deleted. Call delete on it again to finish, then create it.`,
           );
         }
         throw new ResourceAlreadyExistsError(`Registered Model (name=${model.name}) already exists.`);
+      }
+      if (reasons) {
+        throw new ConcurrentModificationError(
+          `Registered Model (name=${model.name}) is being created by another request; retry.`,
+        );
       }
       throw err;
     }
@@ -438,6 +485,12 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
                 ExpressionAttributeValues: { ':rev': model.revision },
               },
             },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...modelAnchorKey.primary(model.id), entity: 'ModelAnchor', name: newName },
+              },
+            },
           ],
         }),
       );
@@ -496,6 +549,31 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
         }),
       );
     }
+    // Requests keep the model's name for display; they are found by the model's id.
+    for (const prefix of [requestKey.prefix, policyRequestKey.prefix]) {
+      for await (const items of this.partitionPages(model.id, prefix)) {
+        await Promise.all(
+          items
+            .filter((item) => item.name !== model.name)
+            .map((item) =>
+              this.db
+                .send(
+                  new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { pk: item.pk, sk: item.sk },
+                    UpdateExpression: 'SET #n = :n',
+                    ConditionExpression: 'attribute_exists(pk)',
+                    ExpressionAttributeNames: { '#n': 'name' },
+                    ExpressionAttributeValues: { ':n': model.name },
+                  }),
+                )
+                .catch((err) => {
+                  if (!isConditionFailure(err)) throw err;
+                }),
+            ),
+        );
+      }
+    }
     await this.db
       .send(
         new UpdateCommand({
@@ -547,6 +625,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       .catch((err) => {
         if (!isConditionFailure(err)) throw err; // already gone: a concurrent delete finished first
       });
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: modelAnchorKey.primary(model.id) }),
+    );
   }
 
   private async batchDelete(keys: { pk: unknown; sk: unknown }[]): Promise<void> {
@@ -829,6 +910,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
             timestamp: now,
             comment: move.v === version.version ? change.comment : undefined,
             causedBy: move.causedBy,
+            via: change.via,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -850,18 +932,8 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
         },
       },
     });
-    if (change.requestId) {
-      items.push({
-        Update: {
-          TableName: this.tableName,
-          Key: requestKey.primary(model.id, change.requestId),
-          UpdateExpression: 'SET #st = :applied, updatedAt = :now REMOVE taskToken',
-          ConditionExpression: '#st = :approved',
-          ExpressionAttributeNames: { '#st': 'status' },
-          ExpressionAttributeValues: { ':applied': 'APPLIED', ':approved': 'APPROVED', ':now': now },
-        },
-      });
-    }
+    if (change.via?.kind === 'request') items.push(this.markApplied(model.id, change.via.requestId, now));
+    items.push(...(change.close ?? []).map((c) => this.closeItem(c, now)));
     try {
       await this.write(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
@@ -875,7 +947,12 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     return { ...version, stage: toStage, lastUpdatedTimestamp: now };
   }
 
-  async deleteVersion(model: RegisteredModel, version: ModelVersion, now: number): Promise<void> {
+  async deleteVersion(
+    model: RegisteredModel,
+    version: ModelVersion,
+    now: number,
+    close: readonly RequestClosure[] = [],
+  ): Promise<void> {
     const aliases = Object.fromEntries(
       Object.entries(model.aliases).filter(([, v]) => v !== version.version),
     );
@@ -912,6 +989,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
                 },
               },
             },
+            ...close.map((c) => this.closeItem(c, now)),
           ],
         }),
       );
@@ -1005,7 +1083,14 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 
   // ---------------------------------------------------------------- aliases
 
-  async setAlias(model: RegisteredModel, alias: string, version: number, _now: number): Promise<void> {
+  async setAlias(
+    model: RegisteredModel,
+    alias: string,
+    version: number,
+    now: number,
+    options: { expected: number | null; requestId?: string },
+  ): Promise<void> {
+    const expected = options.expected;
     try {
       await this.write(
         new TransactWriteCommand({
@@ -1022,18 +1107,23 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
                 TableName: this.tableName,
                 Key: modelKey.primary(model.name),
                 UpdateExpression: 'SET aliases.#a = :v ADD revision :one',
-                ConditionExpression:
-                  'modelId = :id AND attribute_not_exists(deleting) AND (attribute_exists(aliases.#a) OR size(aliases) < :max)',
+                // The alias is still where the caller read it (the event records that value).
+                ConditionExpression: `modelId = :id AND attribute_not_exists(deleting) AND ${
+                  expected === null
+                    ? 'attribute_not_exists(aliases.#a) AND size(aliases) < :max'
+                    : 'aliases.#a = :expected'
+                }`,
                 ExpressionAttributeNames: { '#a': alias },
                 ExpressionAttributeValues: {
                   ':v': version,
                   ':one': 1,
                   ':id': model.id,
-                  ':max': MAX_ALIASES_PER_MODEL,
+                  ...(expected === null ? { ':max': MAX_ALIASES_PER_MODEL } : { ':expected': expected }),
                 },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
+            ...(options.requestId ? [this.markApplied(model.id, options.requestId, now)] : []),
           ],
         }),
       );
@@ -1044,9 +1134,12 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       if (reasons[1]?.Code === 'ConditionalCheckFailed') {
         const old = reasons[1].Item;
         if (!old || old.deleting || old.modelId !== model.id) throw notFoundModel(model.name);
-        throw new LimitExceededError(
-          `Registered Model (name=${model.name}) has ${MAX_ALIASES_PER_MODEL} aliases already; delete one before adding another.`,
-        );
+        const current = (old.aliases as Record<string, number> | undefined)?.[alias];
+        if (expected === null && current === undefined) {
+          throw new LimitExceededError(
+            `Registered Model (name=${model.name}) has ${MAX_ALIASES_PER_MODEL} aliases already; delete one before adding another.`,
+          );
+        }
       }
       throw new ConcurrentModificationError(
         `Registered Model (name=${model.name}) changed while setting the alias; retry.`,
@@ -1054,8 +1147,64 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     }
   }
 
-  async deleteAlias(model: RegisteredModel, alias: string, _now: number): Promise<void> {
-    await this.updateModelItem(model, 'REMOVE aliases.#a ADD revision :one', { ':one': 1 }, { '#a': alias });
+  async deleteAlias(model: RegisteredModel, alias: string, _now: number, expected: number): Promise<void> {
+    try {
+      await this.write(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: modelKey.primary(model.name),
+          UpdateExpression: 'REMOVE aliases.#a ADD revision :one',
+          ConditionExpression: 'modelId = :id AND attribute_not_exists(deleting) AND aliases.#a = :expected',
+          ExpressionAttributeNames: { '#a': alias },
+          ExpressionAttributeValues: { ':one': 1, ':id': model.id, ':expected': expected },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        const old = conditionItem(err);
+        if (!old || old.deleting || old.modelId !== model.id) throw notFoundModel(model.name);
+        // The alias moved or went away since it was read: the caller reads it again.
+        throw new ConcurrentModificationError(
+          `Alias @${alias} of Registered Model (name=${model.name}) changed while it was being deleted; retry.`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Marks the approved request a change applies APPLIED, in the change's transaction. */
+  private markApplied(modelId: string, requestId: string, now: number) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: requestKey.primary(modelId, requestId),
+        UpdateExpression: 'SET #st = :applied, updatedAt = :now REMOVE taskToken, gsi6pk, gsi6sk',
+        ConditionExpression: '#st = :approved',
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: { ':applied': 'APPLIED', ':approved': 'APPROVED', ':now': now },
+      },
+    };
+  }
+
+  /** Closes an open request a change makes moot, if it is still as it was read. */
+  private closeItem(closure: RequestClosure, now: number) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: requestKey.primary(closure.request.modelId, closure.request.id),
+        UpdateExpression:
+          'SET #st = :status, reason = :reason, updatedAt = :now REMOVE taskToken, gsi6pk, gsi6sk',
+        ConditionExpression: '#st = :expected',
+        ExpressionAttributeNames: { '#st': 'status' },
+        ExpressionAttributeValues: {
+          ':status': closure.status,
+          ':reason': closure.reason,
+          ':now': now,
+          ':expected': closure.request.status,
+        },
+      },
+    };
   }
 
   // ---------------------------------------------------------------- search
@@ -1272,28 +1421,87 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     model: RegisteredModel,
     policy: PolicyOverride | undefined,
     now: number,
+    apply?: { request: PolicyChangeRequest; approvals: readonly Approval[] },
   ): Promise<RegisteredModel> {
-    const item = await this.updateModelItem(
-      model,
-      policy
-        ? 'SET policy = :p, updatedAt = :now, gsi3sk = :u'
-        : 'REMOVE policy SET updatedAt = :now, gsi3sk = :u',
-      { ...(policy ? { ':p': policy } : {}), ':now': now, ':u': modelKey.updatedIndex(model.name, now) },
-    );
-    return this.toModel(item);
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: modelKey.primary(model.name),
+          UpdateExpression: `${policy ? 'SET policy = :p, ' : 'REMOVE policy SET '}policyRevision = :next, updatedAt = :now, gsi3sk = :u`,
+          ConditionExpression:
+            'modelId = :id AND attribute_not_exists(deleting) AND (policyRevision = :rev OR (attribute_not_exists(policyRevision) AND :rev = :zero))',
+          ExpressionAttributeValues: {
+            ...(policy ? { ':p': policyToWire(policy) } : {}),
+            ':next': model.policyRevision + 1,
+            ':rev': model.policyRevision,
+            ':zero': 0,
+            ':id': model.id,
+            ':now': now,
+            ':u': modelKey.updatedIndex(model.name, now),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    ];
+    if (apply) {
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: policyRequestKey.primary(model.id, apply.request.id),
+          UpdateExpression: 'SET #st = :applied, approvals = :approvals, updatedAt = :now',
+          ConditionExpression: '#st = :pending AND size(approvals) = :count',
+          ExpressionAttributeNames: { '#st': 'status' },
+          ExpressionAttributeValues: {
+            ':applied': 'APPLIED',
+            ':pending': 'PENDING',
+            ':approvals': apply.approvals,
+            ':count': apply.request.approvals.length,
+            ':now': now,
+          },
+        },
+      });
+    }
+    try {
+      await this.write(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (!reasons) throw err;
+      const old = reasons[0]?.Item;
+      if (
+        reasons[0]?.Code === 'ConditionalCheckFailed' &&
+        (!old || old.deleting || old.modelId !== model.id)
+      ) {
+        throw notFoundModel(model.name);
+      }
+      throw new ConcurrentModificationError(
+        `The policy of Registered Model (name=${model.name}) changed while it was being set; read it again and retry.`,
+      );
+    }
+    return {
+      ...model,
+      ...(policy ? { policy } : {}),
+      ...(policy ? {} : { policy: undefined }),
+      policyRevision: model.policyRevision + 1,
+      lastUpdatedTimestamp: now,
+    };
   }
 
   async createRequest(request: TransitionRequest): Promise<void> {
     await this.write(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...requestKey.primary(request.modelId, request.id), entity: 'TransitionRequest', ...request },
+        Item: {
+          ...requestKey.primary(request.modelId, request.id),
+          ...openRequestKey.index(request.modelId, request.version, request.id),
+          ...requestItem(request),
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   }
 
-  async getRequest(model: RegisteredModel, id: string): Promise<TransitionRequest | undefined> {
+  async getRequest(model: { id: string }, id: string): Promise<TransitionRequest | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
@@ -1304,7 +1512,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     return Item ? toRequest(Item) : undefined;
   }
 
-  async getTaskToken(model: RegisteredModel, id: string): Promise<string | undefined> {
+  async getTaskToken(model: { id: string }, id: string): Promise<string | undefined> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
@@ -1317,22 +1525,31 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   }
 
   async updateRequest(
-    model: RegisteredModel,
+    model: { id: string },
     current: TransitionRequest,
-    changes: {
-      status?: RequestStatus;
-      reason?: string;
-      approvals?: TransitionRequest['approvals'];
-      taskToken?: string | null;
-    },
+    changes: RequestChanges,
     now: number,
   ): Promise<TransitionRequest> {
+    await this.updateRequestItem(requestKey.primary(model.id, current.id), current, changes, now);
+    const fresh = await this.getRequest(model, current.id);
+    return fresh!;
+  }
+
+  /** Updates a request item if it is still as `current` says (status and approvals). */
+  private async updateRequestItem(
+    key: Item,
+    current: { id: string; status: RequestStatus; approvals: readonly Approval[] },
+    changes: RequestChanges,
+    now: number,
+  ): Promise<void> {
     const sets = ['updatedAt = :now'];
     const removes: string[] = [];
     const values: Item = { ':now': now, ':expected': current.status, ':count': current.approvals.length };
     if (changes.status) {
       sets.push('#st = :status');
       values[':status'] = changes.status;
+      // A closed request leaves the index of open requests.
+      if (changes.status !== 'PENDING' && changes.status !== 'APPROVED') removes.push('gsi6pk', 'gsi6sk');
     }
     if (changes.reason !== undefined) {
       sets.push('reason = :reason');
@@ -1352,7 +1569,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
       await this.write(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: requestKey.primary(model.id, current.id),
+          Key: key,
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           // Optimistic: the request is still as the caller read it.
           ConditionExpression: 'attribute_exists(pk) AND #st = :expected AND size(approvals) = :count',
@@ -1363,13 +1580,11 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     } catch (err) {
       if (isConditionFailure(err)) {
         throw new ConcurrentModificationError(
-          `Transition request ${current.id} changed while it was being updated; read it again and retry.`,
+          `Request ${current.id} changed while it was being updated; read it again and retry.`,
         );
       }
       throw err;
     }
-    const fresh = await this.getRequest(model, current.id);
-    return fresh!;
   }
 
   async listRequests(
@@ -1395,6 +1610,78 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
         if (options.status && request.status !== options.status) return undefined;
         if (options.version !== undefined && request.version !== options.version) return undefined;
         return request;
+      },
+    });
+  }
+
+  async listOpenRequests(options: {
+    modelId?: string;
+    version?: number;
+    maxResults: number;
+    pageToken?: string;
+  }): Promise<Page<TransitionRequest>> {
+    const fingerprint = queryFingerprint(['open-requests', options.modelId ?? null, options.version ?? null]);
+    const cursor = decodePageToken(options.pageToken, fingerprint);
+    const prefix = openRequestKey.prefix(options.modelId, options.version);
+    return this.streamIndex({
+      fingerprint,
+      cursor,
+      index: INDEXES.byOpenRequest,
+      partition: openRequestKey.partition,
+      ascending: true,
+      sortKeyPrefix: prefix || undefined,
+      maxResults: options.maxResults,
+      convert: toRequest,
+    });
+  }
+
+  async createPolicyRequest(request: PolicyChangeRequest): Promise<void> {
+    await this.write(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...policyRequestKey.primary(request.modelId, request.id), ...policyRequestItem(request) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getPolicyRequest(model: { id: string }, id: string): Promise<PolicyChangeRequest | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: policyRequestKey.primary(model.id, id),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toPolicyRequest(Item) : undefined;
+  }
+
+  async updatePolicyRequest(
+    model: { id: string },
+    current: PolicyChangeRequest,
+    changes: Pick<RequestChanges, 'status' | 'reason' | 'approvals'>,
+    now: number,
+  ): Promise<PolicyChangeRequest> {
+    await this.updateRequestItem(policyRequestKey.primary(model.id, current.id), current, changes, now);
+    return (await this.getPolicyRequest(model, current.id))!;
+  }
+
+  async listPolicyRequests(
+    model: RegisteredModel,
+    options: { status?: RequestStatus; maxResults: number; pageToken?: string },
+  ): Promise<Page<PolicyChangeRequest>> {
+    const fingerprint = queryFingerprint(['policy-requests', model.id, options.status ?? null]);
+    const cursor = decodePageToken(options.pageToken, fingerprint);
+    return this.streamIndex({
+      fingerprint,
+      cursor,
+      partition: modelPartition(model.id),
+      sortKeyPrefix: policyRequestKey.prefix,
+      ascending: false,
+      maxResults: options.maxResults,
+      convert: (item) => {
+        const request = toPolicyRequest(item);
+        return options.status && request.status !== options.status ? undefined : request;
       },
     });
   }
@@ -1444,6 +1731,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
               timestamp: item.timestamp as number,
               ...(item.comment ? { comment: item.comment as string } : {}),
               ...(item.causedBy ? { causedBy: item.causedBy as StageTransition['causedBy'] } : {}),
+              ...(item.via ? { via: item.via as ChangeProvenance } : {}),
             } satisfies StageTransition),
     });
   }
@@ -1451,26 +1739,91 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 
 const decodeMismatch = invalidPageToken;
 
+/** The stored form of a transition request (policies as their wire JSON). */
+function requestItem(r: TransitionRequest): Item {
+  return {
+    entity: 'TransitionRequest',
+    id: r.id,
+    modelId: r.modelId,
+    name: r.name,
+    version: r.version,
+    target: r.target,
+    requester: r.requester,
+    comment: r.comment,
+    status: r.status,
+    reason: r.reason,
+    approvals: r.approvals,
+    filedPolicy: policyToWire(r.filedPolicy),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    // Not `expiresAt`: that is the TTL attribute, and a decided request stays in the history.
+    requestExpiresAt: r.expiresAt,
+    awaitingApproval: r.awaitingApproval,
+  };
+}
+
 function toRequest(item: Item): TransitionRequest {
   return {
     id: item.id as string,
     modelId: item.modelId as string,
     name: item.name as string,
     version: item.version as number,
-    fromStage: item.fromStage as Stage,
-    toStage: item.toStage as Stage,
-    archiveExistingVersions: item.archiveExistingVersions === true,
-    requester: item.requester as string,
+    target: item.target as RequestTarget,
+    requester: item.requester as TransitionRequest['requester'],
     ...(item.comment ? { comment: item.comment as string } : {}),
     status: item.status as RequestStatus,
     ...(item.reason ? { reason: item.reason as string } : {}),
     approvals: (item.approvals as TransitionRequest['approvals'] | undefined) ?? [],
-    requiredApprovals: item.requiredApprovals as number,
-    requesterMayApprove: item.requesterMayApprove === true,
+    filedPolicy: effectivePolicy(DEFAULT_POLICY, parsePolicyOverride(item.filedPolicy, 'stored policy')),
     createdAt: item.createdAt as number,
     updatedAt: item.updatedAt as number,
-    expiresAt: item.expiresAt as number,
+    expiresAt: item.requestExpiresAt as number,
     awaitingApproval: item.awaitingApproval === true,
+  };
+}
+
+function policyRequestItem(r: PolicyChangeRequest): Item {
+  return {
+    entity: 'PolicyChangeRequest',
+    id: r.id,
+    modelId: r.modelId,
+    name: r.name,
+    requester: r.requester,
+    comment: r.comment,
+    status: r.status,
+    reason: r.reason,
+    approvals: r.approvals,
+    before: r.before ? policyToWire(r.before) : null,
+    after: r.after ? policyToWire(r.after) : null,
+    weakenings: r.weakenings,
+    requiredApprovals: r.requiredApprovals,
+    policyRevision: r.policyRevision,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    // Not `expiresAt`: that is the TTL attribute, and a decided request stays in the history.
+    requestExpiresAt: r.expiresAt,
+  };
+}
+
+function toPolicyRequest(item: Item): PolicyChangeRequest {
+  const override = (v: unknown) => (v ? parsePolicyOverride(v, 'stored policy') : null);
+  return {
+    id: item.id as string,
+    modelId: item.modelId as string,
+    name: item.name as string,
+    requester: item.requester as PolicyChangeRequest['requester'],
+    ...(item.comment ? { comment: item.comment as string } : {}),
+    status: item.status as RequestStatus,
+    ...(item.reason ? { reason: item.reason as string } : {}),
+    approvals: (item.approvals as Approval[] | undefined) ?? [],
+    before: override(item.before),
+    after: override(item.after),
+    weakenings: (item.weakenings as string[] | undefined) ?? [],
+    requiredApprovals: item.requiredApprovals as number,
+    policyRevision: item.policyRevision as number,
+    createdAt: item.createdAt as number,
+    updatedAt: item.updatedAt as number,
+    expiresAt: item.requestExpiresAt as number,
   };
 }
 

@@ -106,6 +106,7 @@ export const MLFLOW_OPERATIONS = [
     response: s.modelVersionsList,
     successStatus: 200,
     protocol: 'mlflow',
+    audience: 'reader',
   }),
   op({
     operationId: 'mlflowGetLatestVersionsGet',
@@ -326,6 +327,7 @@ export const MLFLOW_OPERATIONS = [
     response: s.activityResponse,
     successStatus: 200,
     protocol: 'mlflow',
+    audience: 'approver',
   }),
   op({
     operationId: 'mlflowRejectTransitionRequest',
@@ -338,6 +340,7 @@ export const MLFLOW_OPERATIONS = [
     response: s.activityResponse,
     successStatus: 200,
     protocol: 'mlflow',
+    audience: 'approver',
   }),
   op({
     operationId: 'mlflowDeleteTransitionRequest',

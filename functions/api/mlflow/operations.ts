@@ -115,10 +115,20 @@ async function checkModelsSource(registry: RegistryService, source: string): Pro
  * was created and the registry route that approves it (looked up in the contract, so the hint
  * follows the route).
  */
-function pendingApproval(name: string, version: number, stage: string, pending: unknown) {
-  const p = pending && typeof pending === 'object' ? (pending as Record<string, unknown>) : {};
-  const rawId = p.id ?? p.requestId ?? p.request_id;
-  const id = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : undefined;
+function pendingApproval(request: TransitionRequest) {
+  const { name, version, id } = request;
+  const what =
+    request.target.kind === 'stage'
+      ? {
+          not: `moved to ${request.target.toStage}`,
+          guard: `a governance policy guards ${request.target.toStage}`,
+          after: `the version moves to ${request.target.toStage}`,
+        }
+      : {
+          not: `given the alias @${request.target.alias}`,
+          guard: `@${request.target.alias} is a protected alias`,
+          after: `@${request.target.alias} moves to it`,
+        };
   const approve = (OPERATIONS as readonly OperationSpec[]).find(
     (o) => o.operationId === 'approveTransitionRequest',
   );
@@ -127,7 +137,7 @@ function pendingApproval(name: string, version: number, stage: string, pending: 
       ? `An approver approves it with ${approve.method} ${approve.path.replace('{name}', name).replace('{request_id}', id)} on the registry API`
       : 'An approver approves it through the registry API';
   return new TransitionPendingApprovalError(
-    `Model Version (name=${name}, version=${version}) was not moved to ${stage}: a governance policy guards ${stage}, so transition request ${id ?? '(pending)'} was created and waits for approval. ${how} (see docs/mlflow.md, "Governed stages"); the version moves to ${stage} once it is approved.`,
+    `Model Version (name=${name}, version=${version}) was not ${what.not}: ${what.guard}, so transition request ${id} was created and waits for approval. ${how} (see docs/mlflow.md, "Governed stages"); ${what.after} once it is approved.`,
   );
 }
 
@@ -139,8 +149,14 @@ const OPEN_REQUESTS_LIST = 100;
 /** The reason recorded when MLflow's reject carries no comment (the registry requires one). */
 export const DEFAULT_REJECT_REASON = 'Rejected';
 
+/** The version's open (PENDING) stage requests: MLflow's transition requests. */
 const openRequests = async (governance: GovernanceService, name: string, version: number) =>
-  (await governance.listRequests(name, { status: 'PENDING', version, maxResults: OPEN_REQUESTS_LIST })).items;
+  (
+    await governance.listRequests(name, { status: 'PENDING', version, maxResults: OPEN_REQUESTS_LIST })
+  ).items.filter((v) => v.request.target.kind === 'stage');
+
+const toStageOf = (r: TransitionRequest) => (r.target.kind === 'stage' ? r.target.toStage : undefined);
+const archivesOf = (r: TransitionRequest) => r.target.kind === 'stage' && r.target.archiveExistingVersions;
 
 /** The version's open (PENDING) request to move it to `stage`: MLflow names a request by both. */
 async function openRequest(
@@ -149,7 +165,9 @@ async function openRequest(
   version: number,
   stage: Stage,
 ): Promise<TransitionRequest> {
-  const request = (await openRequests(governance, name, version)).find((r) => r.toStage === stage);
+  const request = (await openRequests(governance, name, version)).find(
+    (v) => toStageOf(v.request) === stage,
+  )?.request;
   if (!request) {
     throw new ResourceNotFoundError(
       `No open transition request to move Model Version (name=${name}, version=${version}) to ${stage}.`,
@@ -227,7 +245,8 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
   },
   async mlflowSetRegisteredModelAlias({ registry }, { body, caller }) {
     const b = body as z.infer<typeof s.setAlias>;
-    await registry.setRegisteredModelAlias(b.name, b.alias, version(b.version), caller);
+    const outcome = await registry.setRegisteredModelAlias(b.name, b.alias, version(b.version), caller);
+    if (outcome.kind === 'pending') throw pendingApproval(outcome.request);
     return {};
   },
   async mlflowDeleteRegisteredModelAlias({ registry }, { body, caller }) {
@@ -285,8 +304,8 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
       { stage, archiveExistingVersions: b.archive_existing_versions ?? false },
       caller,
     );
-    if (outcome.kind === 'pending') throw pendingApproval(b.name, n, stage, outcome.pending);
-    return { model_version: mlflowModelVersion(outcome.version) };
+    if (outcome.kind === 'pending') throw pendingApproval(outcome.request);
+    return { model_version: mlflowModelVersion(outcome.value) };
   },
   async mlflowDeleteModelVersion({ registry }, { body, caller }) {
     const b = body as z.infer<typeof s.versionOnly>;
@@ -321,7 +340,7 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
 
   // ---------------------------------------------------------------- transition requests
 
-  async mlflowCreateTransitionRequest({ registry, governance }, { body, caller }) {
+  async mlflowCreateTransitionRequest({ registry, governance, policies }, { body, caller }) {
     const b = body as z.infer<typeof s.createTransitionRequest>;
     const n = version(b.version);
     const stage = parseStage(b.stage);
@@ -329,7 +348,7 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     await registry.getModelVersion(b.name, n);
     // MLflow's create-request never moves a version: a stage that needs no approval is refused
     // instead of being applied (transition-stage applies it).
-    const { effective } = await governance.getPolicy(b.name);
+    const { effective } = await policies.getPolicy(b.name);
     if (!effective.guardedStages.includes(stage)) {
       throw new InvalidParameterError(
         `Stage ${stage} is not guarded for Registered Model (name=${b.name}): a transition to it needs no approval. Use model-versions/transition-stage to move the version.`,
@@ -351,7 +370,8 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
         `Model Version (name=${b.name}, version=${n}) was moved to ${stage} at once: the governance policy stopped guarding ${stage} while the request was being created.`,
       );
     }
-    return { request: mlflowTransitionRequest(outcome.pending as TransitionRequest, caller) };
+    const model = await registry.requireModel(b.name);
+    return { request: mlflowTransitionRequest(governance.view(outcome.request, model), caller) };
   },
   async mlflowListTransitionRequests({ governance }, { query, caller }) {
     const q = query as z.infer<typeof s.listTransitionRequests>;
@@ -364,22 +384,24 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     const request = await openRequest(governance, b.name, n, parseStage(b.stage));
     // The archive flag is the request's (chosen when it was made); approving with another one is
     // refused rather than silently ignored.
-    if (b.archive_existing_versions !== request.archiveExistingVersions) {
+    const archives = archivesOf(request);
+    if (b.archive_existing_versions !== archives) {
       throw new InvalidParameterError(
-        `Transition request ${request.id} was created with archive_existing_versions=${request.archiveExistingVersions}; approve it with archive_existing_versions=${request.archiveExistingVersions}, or cancel it and request the transition again with archive_existing_versions=${b.archive_existing_versions}.`,
+        `Transition request ${request.id} was created with archive_existing_versions=${archives}; approve it with archive_existing_versions=${archives}, or cancel it and request the transition again with archive_existing_versions=${b.archive_existing_versions}.`,
       );
     }
-    const updated = await governance.approve(b.name, request.id, caller, b.comment || undefined);
-    const mine = updated.approvals.find((a) => a.principal === caller);
+    const view = await governance.approve(b.name, request.id, caller, b.comment || undefined);
+    const updated = view.request;
+    const mine = updated.approvals.find((a) => a.person === caller.person);
     const applying = updated.status === 'APPROVED' || updated.status === 'APPLIED';
     const system = applying
-      ? `All ${updated.requiredApprovals} required approval(s) given: the registry moves the version to ${updated.toStage}${updated.archiveExistingVersions ? ', archiving the versions now in it' : ''}.`
-      : `Approval ${updated.approvals.length} of ${updated.requiredApprovals}: the request stays open.`;
+      ? `All ${view.requiredApprovals} required approval(s) given: the registry moves the version to ${toStageOf(updated)}${archives ? ', archiving the versions now in it' : ''}.`
+      : `Approval ${updated.approvals.length} of ${view.requiredApprovals}: the request stays open.`;
     return {
       activity: mlflowActivity(
         'APPROVED_REQUEST',
         updated,
-        caller,
+        caller.arn,
         mine?.timestamp ?? updated.updatedAt,
         b.comment,
         system,
@@ -391,9 +413,14 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     const n = version(b.version);
     const request = await openRequest(governance, b.name, n, parseStage(b.stage));
     const comment = b.comment?.trim() ? b.comment : undefined;
-    const updated = await governance.reject(b.name, request.id, caller, comment ?? DEFAULT_REJECT_REASON);
+    const { request: updated } = await governance.reject(
+      b.name,
+      request.id,
+      caller,
+      comment ?? DEFAULT_REJECT_REASON,
+    );
     return {
-      activity: mlflowActivity('REJECTED_REQUEST', updated, caller, updated.updatedAt, comment),
+      activity: mlflowActivity('REJECTED_REQUEST', updated, caller.arn, updated.updatedAt, comment),
     };
   },
   async mlflowDeleteTransitionRequest({ governance }, { body, caller }) {
@@ -401,9 +428,9 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     const n = version(b.version);
     const stage = parseStage(b.stage);
     const request = await openRequest(governance, b.name, n, stage);
-    if (request.requester !== b.creator) {
+    if (request.requester.arn !== b.creator && request.requester.person !== b.creator) {
       throw new ResourceNotFoundError(
-        `No open transition request by ${b.creator} to move Model Version (name=${b.name}, version=${n}) to ${stage}; the open request ${request.id} was created by ${request.requester}.`,
+        `No open transition request by ${b.creator} to move Model Version (name=${b.name}, version=${n}) to ${stage}; the open request ${request.id} was created by ${request.requester.arn}.`,
       );
     }
     // Only the requester may cancel (403 PERMISSION_DENIED otherwise).

@@ -5,6 +5,8 @@
  * missing status decodes as PENDING_REGISTRATION and makes the client poll for five minutes.
  */
 import type { TransitionRequest } from '../../domain/governance';
+import type { Principal } from '../../domain/identity';
+import type { RequestView } from '../../use-cases/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
 
 const tagList = (tags: Readonly<Record<string, string>>) =>
@@ -58,26 +60,27 @@ export function tagMap(tags: readonly { key: string; value?: string | undefined 
 /**
  * A governance transition request as Databricks' TransitionRequest, with the registry's `id` and
  * `status` as extra fields (the client ignores unknown fields). `available_actions` says what the
- * caller may do under the request's policy (separation of duties, one approval each); IAM decides
- * whether the caller may call the decision routes at all.
+ * caller may do under the request's policy (separation of duties by person, one approval each);
+ * IAM decides whether the caller may call the decision routes at all.
  */
-export function mlflowTransitionRequest(r: TransitionRequest, caller: string) {
+export function mlflowTransitionRequest(view: RequestView, caller: Principal) {
+  const r = view.request;
   const actions: (
     | 'APPROVE_TRANSITION_REQUEST'
     | 'REJECT_TRANSITION_REQUEST'
     | 'CANCEL_TRANSITION_REQUEST'
   )[] = [];
   if (r.status === 'PENDING') {
-    const isRequester = caller === r.requester;
-    const approved = r.approvals.some((a) => a.principal === caller);
-    if ((!isRequester || r.requesterMayApprove) && !approved) actions.push('APPROVE_TRANSITION_REQUEST');
+    const isRequester = caller.person === r.requester.person;
+    const approved = r.approvals.some((a) => a.person === caller.person);
+    if ((!isRequester || view.requesterMayApprove) && !approved) actions.push('APPROVE_TRANSITION_REQUEST');
     actions.push('REJECT_TRANSITION_REQUEST');
     if (isRequester) actions.push('CANCEL_TRANSITION_REQUEST');
   }
   return {
     creation_timestamp: r.createdAt,
-    to_stage: r.toStage,
-    user_id: r.requester,
+    to_stage: r.target.kind === 'stage' ? r.target.toStage : undefined,
+    user_id: r.requester.arn,
     ...(r.comment ? { comment: r.comment } : {}),
     available_actions: actions,
     id: r.id,
@@ -98,8 +101,7 @@ export function mlflowActivity(
 ) {
   return {
     activity_type: type,
-    from_stage: r.fromStage,
-    to_stage: r.toStage,
+    ...(r.target.kind === 'stage' ? { from_stage: r.target.fromStage, to_stage: r.target.toStage } : {}),
     user_id: user,
     creation_timestamp: at,
     last_updated_timestamp: at,

@@ -11,6 +11,7 @@ import { mlflowErrorResponse } from '../../api/mlflow/errors';
 import { MLFLOW_IMPLEMENTATIONS } from '../../api/mlflow/operations';
 import { Accepted, IMPLEMENTATIONS, type OperationContext } from '../../api/operations';
 import { EndpointNotFoundError } from '../../domain/errors';
+import type { IdentityTrust } from '../../domain/identity';
 import { errorResponse, MethodNotAllowedError } from './errors';
 import { readInput } from './request';
 
@@ -32,6 +33,7 @@ export function createApiHandler(
   operations: readonly OperationSpec[],
   context: () => OperationContext,
   logger: Logger,
+  trust: IdentityTrust,
 ): (event: APIGatewayProxyEvent, lambdaContext: Context) => Promise<APIGatewayProxyResult> {
   const byRoute = new Map(operations.map((o) => [`${o.method} ${o.path}`, o]));
   const paths = new Set(operations.map((o) => o.path));
@@ -48,8 +50,12 @@ export function createApiHandler(
         }
         throw new EndpointNotFoundError(`No route for ${event.httpMethod} ${event.path}.`);
       }
-      const input = readInput(event, spec);
-      logger.appendKeys({ operation: spec.operationId, caller: input.caller });
+      const input = readInput(event, spec, trust);
+      logger.appendKeys({
+        operation: spec.operationId,
+        caller: input.caller.arn,
+        person: input.caller.person,
+      });
       const result = await (spec.protocol === 'mlflow'
         ? MLFLOW_IMPLEMENTATIONS[spec.operationId as keyof typeof MLFLOW_IMPLEMENTATIONS]
         : IMPLEMENTATIONS[spec.operationId as keyof typeof IMPLEMENTATIONS])(context(), input);
@@ -61,7 +67,7 @@ export function createApiHandler(
       else logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
       return json(mapped.status, mapped.body, requestId);
     } finally {
-      logger.removeKeys(['operation', 'caller']);
+      logger.removeKeys(['operation', 'caller', 'person']);
     }
   };
 }

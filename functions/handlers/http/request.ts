@@ -8,20 +8,19 @@ import type { OperationSpec } from '../../api/contract';
 import { mlflowValidationMessage } from '../../api/mlflow/errors';
 import type { OperationInput } from '../../api/operations';
 import { InvalidParameterError, MalformedRequestError, PayloadTooLargeError } from '../../domain/errors';
+import { type IdentityTrust, type Principal, principalOf } from '../../domain/identity';
 import { UnsupportedMediaTypeError } from './errors';
 
 /** The largest JSON body the API accepts (metadata only: artifacts go to S3 directly). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** The principal API Gateway authenticated with SigV4; locally, the runtime fills the same fields. */
-export function callerOf(event: APIGatewayProxyEvent): string {
-  const id = event.requestContext?.identity;
-  const caller = id?.userArn || id?.caller || id?.accessKey;
-  if (!caller) {
-    // Every deployed route uses AWS_IAM authorization, so API Gateway always sets the identity.
-    throw new MalformedRequestError('The request carries no authenticated identity.');
-  }
-  return caller;
+/**
+ * The person API Gateway authenticated with SigV4, from `requestContext.identity` only: a deployed
+ * caller cannot set it (headers are never read for identity). Locally the front fills the same
+ * fields (docs/identity.md).
+ */
+export function callerOf(event: APIGatewayProxyEvent, trust: IdentityTrust): Principal {
+  return principalOf(event.requestContext?.identity, trust);
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -102,13 +101,17 @@ function validate<T>(
   throw new InvalidParameterError(`Invalid request: ${issues.join('; ')}.`);
 }
 
-export function readInput(event: APIGatewayProxyEvent, spec: OperationSpec): OperationInput {
+export function readInput(
+  event: APIGatewayProxyEvent,
+  spec: OperationSpec,
+  trust: IdentityTrust,
+): OperationInput {
   const rawPath: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) rawPath[k] = v;
   return {
     path: validate(spec.pathParams, rawPath, 'path') as Record<string, string>,
     query: validate(spec.query, parseQuery(event, spec), 'query', spec.protocol) as Record<string, unknown>,
     body: validate(spec.body, parseBody(event, spec), 'body', spec.protocol) as Record<string, unknown>,
-    caller: callerOf(event),
+    caller: callerOf(event, trust),
   };
 }

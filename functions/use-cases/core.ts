@@ -1,0 +1,366 @@
+/**
+ * What the registry's use cases share: looking models and versions up, building the event of a
+ * change, and the changes of what a model serves (stages, aliases, deletes), each written with
+ * its events and with the open requests it makes moot closed in the same transaction.
+ *
+ * The registry (registry.ts) and governance (governance.ts) both stand on this layer; neither
+ * needs the other to change what is live, so they are wired without a cycle.
+ */
+import {
+  ConcurrentModificationError,
+  InvalidParameterError,
+  InvalidStateError,
+  ResourceNotFoundError,
+} from '../domain/errors';
+import { type EventType, type RegistryEvent, registryEvent } from '../domain/events';
+import type { RequestTarget, TransitionRequest } from '../domain/governance';
+import type { Actor } from '../domain/identity';
+import {
+  aliasesOf,
+  type ChangeProvenance,
+  isActiveStage,
+  type ModelVersion,
+  type RegisteredModel,
+  type Stage,
+} from '../domain/model';
+import { assertModelName } from '../domain/rules';
+import { type Clock, type RegistryRepository, type RequestClosure, systemClock } from './ports';
+
+/** A model version as the API shows it: with the aliases that point at it. */
+export interface VersionView {
+  readonly version: ModelVersion;
+  readonly aliases: readonly string[];
+}
+
+export interface TransitionInput {
+  readonly stage: Stage;
+  readonly archiveExistingVersions: boolean;
+  readonly comment?: string | undefined;
+}
+
+const RETRIES_ON_CONFLICT = 8;
+
+/** The target of a request as event data. */
+export function targetData(target: RequestTarget): { to_stage?: Stage; alias?: string } {
+  return target.kind === 'stage' ? { to_stage: target.toStage } : { alias: target.alias };
+}
+
+/** What a request does, in words (messages, reasons). */
+export function describeTarget(request: Pick<TransitionRequest, 'version' | 'target'>): string {
+  return request.target.kind === 'stage'
+    ? `move version ${request.version} to ${request.target.toStage}`
+    : `point @${request.target.alias} at version ${request.version}`;
+}
+
+export class RegistryCore {
+  constructor(
+    readonly repo: RegistryRepository,
+    readonly clock: Clock = systemClock,
+  ) {}
+
+  // ---------------------------------------------------------------- lookups
+
+  /** Reads a model or throws the not-found error MLflow clients match on. */
+  async requireModel(name: string): Promise<RegisteredModel> {
+    assertModelName(name);
+    const model = await this.repo.getModel(name);
+    if (!model || model.deleting) {
+      throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
+    }
+    if (model.pendingRename) await this.repo.completeRename(model);
+    return model;
+  }
+
+  /** The model with this id under its current name (requests and workflows follow renames). */
+  async modelById(id: string): Promise<RegisteredModel | undefined> {
+    const model = await this.repo.getModelById(id);
+    if (!model || model.deleting) return undefined;
+    if (model.pendingRename) await this.repo.completeRename(model);
+    return model;
+  }
+
+  async requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
+    const found = await this.repo.getVersion(model, version);
+    if (!found)
+      throw new ResourceNotFoundError(`Model Version (name=${model.name}, version=${version}) not found`);
+    return found;
+  }
+
+  /** A version as callers see it; a pending upload past its deadline shows as failed. */
+  view(model: RegisteredModel, version: ModelVersion): VersionView {
+    const expired =
+      version.status === 'PENDING_REGISTRATION' &&
+      version.pendingExpiresAt !== undefined &&
+      version.pendingExpiresAt <= this.clock.now();
+    const shown: ModelVersion = expired
+      ? {
+          ...version,
+          status: 'FAILED_REGISTRATION',
+          statusMessage: `The upload was not finalized before ${new Date(version.pendingExpiresAt!).toISOString()}; register a new version.`,
+        }
+      : version;
+    return { version: { ...shown, name: model.name }, aliases: aliasesOf(model, version.version) };
+  }
+
+  /** Runs a write conditioned on the model's revision again on a fresh read if it lost a race. */
+  async withFreshModel<T>(model: RegisteredModel, write: (model: RegisteredModel) => Promise<T>): Promise<T> {
+    let current = model;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write(current);
+      } catch (err) {
+        if (!(err instanceof ConcurrentModificationError) || attempt >= RETRIES_ON_CONFLICT) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        const fresh = await this.modelById(model.id);
+        if (!fresh) throw new ResourceNotFoundError(`Registered Model with name=${model.name} not found`);
+        current = fresh;
+      }
+    }
+  }
+
+  /** The event of a change made by `actor`, recorded with the write (audit log and outbox). */
+  event<T extends EventType>(
+    type: T,
+    model: { readonly id: string; readonly name: string },
+    actor: Actor,
+    data: Parameters<typeof registryEvent<T>>[1]['data'],
+    version?: number,
+    reason?: string,
+  ): RegistryEvent {
+    return registryEvent(type, { now: this.clock.now(), actor, model, version, reason, data });
+  }
+
+  /** The event of a request closed as a side effect of another change. */
+  closureEvent(model: RegisteredModel, closure: RequestClosure, actor: Actor): RegistryEvent {
+    const { request, status, reason } = closure;
+    const base = { request_id: request.id, ...targetData(request.target) };
+    return status === 'CANCELLED'
+      ? this.event('TransitionCancelled', model, actor, { ...base, reason }, request.version, reason)
+      : this.event('TransitionFailed', model, actor, { ...base, reason }, request.version, reason);
+  }
+
+  // ---------------------------------------------------------------- changes of what is served
+
+  assertTransitionable(model: RegisteredModel, version: ModelVersion): void {
+    if (version.status !== 'READY') {
+      throw new InvalidStateError(
+        `Model Version (name=${model.name}, version=${version.version}) is ${version.status}, not READY; only READY versions can change stage.`,
+      );
+    }
+  }
+
+  /**
+   * Moves a version to a stage now (and archives the other versions of an active target stage
+   * when asked), in one transaction with its events. Open stage requests of the versions that
+   * move, which can no longer apply from the stage they were filed from, are cancelled in the same
+   * write; a request this change applies (`via`) is marked APPLIED.
+   */
+  async moveStage(
+    model: RegisteredModel,
+    version: number,
+    input: TransitionInput,
+    actor: Actor,
+    via?: ChangeProvenance,
+  ): Promise<VersionView> {
+    if (input.archiveExistingVersions && !isActiveStage(input.stage)) {
+      throw new InvalidParameterError(
+        `archive_existing_versions can only be used when transitioning to Staging or Production, not ${input.stage}.`,
+      );
+    }
+    return this.withFreshModel(model, async (fresh) => {
+      const current = await this.requireVersion(fresh, version);
+      this.assertTransitionable(fresh, current);
+      const archive =
+        input.archiveExistingVersions && isActiveStage(input.stage)
+          ? this.repo.stageMembers(fresh, input.stage).filter((v) => v !== version)
+          : [];
+      const moving = new Set([version, ...archive]);
+      const applied = via?.kind === 'request' ? via.requestId : undefined;
+      const open = await this.openRequestsOf(fresh, archive.length ? undefined : version);
+      const close: RequestClosure[] = open
+        .filter((r) => r.id !== applied && r.target.kind === 'stage' && moving.has(r.version))
+        .map((request) => {
+          const to = request.version === version ? input.stage : 'Archived';
+          return {
+            request,
+            status: 'CANCELLED' as const,
+            reason: `Version ${request.version} moved to ${to} (${via?.kind === 'break-glass' ? 'break-glass' : 'by another change'}) after the request was filed.`,
+          };
+        });
+      const provenance = provenanceData(via);
+      const events = [
+        this.event(
+          'ModelVersionStageChanged',
+          fresh,
+          actor,
+          {
+            from_stage: current.stage,
+            to_stage: input.stage,
+            archived_versions: archive,
+            ...(input.comment ? { comment: input.comment } : {}),
+            ...provenance,
+          },
+          version,
+          input.comment,
+        ),
+        ...archive.map((v) =>
+          this.event(
+            'ModelVersionStageChanged',
+            fresh,
+            actor,
+            {
+              from_stage: input.stage,
+              to_stage: 'Archived',
+              archived_versions: [],
+              comment: `Archived by the move of version ${version} to ${input.stage}`,
+              ...provenance,
+            },
+            v,
+          ),
+        ),
+        ...close.map((c) => this.closureEvent(fresh, c, actor)),
+      ];
+      const moved = await this.repo.recording(...events).transitionStage({
+        model: fresh,
+        version: current,
+        toStage: input.stage,
+        archive,
+        actor: actor.arn,
+        ...(input.comment ? { comment: input.comment } : {}),
+        now: this.clock.now(),
+        ...(via ? { via } : {}),
+        close,
+      });
+      return this.view(fresh, moved);
+    });
+  }
+
+  /** Points an alias at a version now (with the request it applies, if any). */
+  async pointAlias(
+    model: RegisteredModel,
+    alias: string,
+    version: number,
+    actor: Actor,
+    via?: ChangeProvenance,
+  ): Promise<void> {
+    await this.withFreshModel(model, async (fresh) => {
+      const before = fresh.aliases[alias] ?? null;
+      const event = this.event(
+        'AliasChanged',
+        fresh,
+        actor,
+        { alias, before, after: version, ...provenanceData(via) },
+        version,
+      );
+      await this.repo.recording(event).setAlias(fresh, alias, version, this.clock.now(), {
+        expected: before,
+        ...(via?.kind === 'request' ? { requestId: via.requestId } : {}),
+      });
+    });
+  }
+
+  /** Removes an alias now; removing one that does not exist records nothing (as in MLflow). */
+  async removeAlias(model: RegisteredModel, alias: string, actor: Actor, via?: ChangeProvenance) {
+    await this.withFreshModel(model, async (fresh) => {
+      const before = fresh.aliases[alias];
+      if (before === undefined) return;
+      const event = this.event(
+        'AliasChanged',
+        fresh,
+        actor,
+        { alias, before, after: null, ...provenanceData(via) },
+        before,
+      );
+      await this.repo.recording(event).deleteAlias(fresh, alias, this.clock.now(), before);
+    });
+  }
+
+  /** Deletes a version now, cancelling its open requests in the same write. */
+  async removeVersion(model: RegisteredModel, version: number, actor: Actor, via?: ChangeProvenance) {
+    await this.withFreshModel(model, async (fresh) => {
+      const current = await this.requireVersion(fresh, version);
+      const close: RequestClosure[] = (await this.openRequestsOf(fresh, version)).map((request) => ({
+        request,
+        status: 'CANCELLED',
+        reason: `Version ${version} was deleted.`,
+      }));
+      const events = [
+        this.event(
+          'ModelVersionDeleted',
+          fresh,
+          actor,
+          { stage: current.stage, aliases: [...aliasesOf(fresh, version)], ...provenanceData(via) },
+          version,
+        ),
+        ...close.map((c) => this.closureEvent(fresh, c, actor)),
+      ];
+      await this.repo.recording(...events).deleteVersion(fresh, current, this.clock.now(), close);
+    });
+  }
+
+  /**
+   * Deletes a model with its versions. Its open requests are cancelled first (a request filed
+   * meanwhile is closed by the reconciler, which finds its model gone).
+   */
+  async removeModel(model: RegisteredModel, actor: Actor, via?: ChangeProvenance): Promise<void> {
+    if (!model.deleting) {
+      for (const request of await this.openRequestsOf(model)) {
+        const closure: RequestClosure = {
+          request,
+          status: 'CANCELLED',
+          reason: `Registered Model ${model.name} was deleted.`,
+        };
+        await this.repo
+          .recording(this.closureEvent(model, closure, actor))
+          .updateRequest(
+            model,
+            request,
+            { status: 'CANCELLED', reason: closure.reason, taskToken: null },
+            this.clock.now(),
+          )
+          .catch((err) => {
+            if (!(err instanceof ConcurrentModificationError)) throw err; // decided meanwhile
+          });
+      }
+    }
+    await this.repo
+      .recording(this.event('RegisteredModelDeleted', model, actor, { ...provenanceData(via) }))
+      .deleteModel(model);
+  }
+
+  /** Open requests of a model (or of one of its versions). */
+  async openRequestsOf(model: RegisteredModel, version?: number): Promise<TransitionRequest[]> {
+    const out: TransitionRequest[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.repo.listOpenRequests({
+        modelId: model.id,
+        ...(version !== undefined ? { version } : {}),
+        maxResults: 100,
+        ...(pageToken ? { pageToken } : {}),
+      });
+      out.push(...page.items);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return out;
+  }
+}
+
+/** Event fields saying how a change was authorized. */
+export function provenanceData(via: ChangeProvenance | undefined): {
+  request_id?: string;
+  approved_by?: string[];
+  rollback?: boolean;
+  break_glass?: boolean;
+  break_glass_reason?: string;
+} {
+  if (!via) return {};
+  switch (via.kind) {
+    case 'request':
+      return { request_id: via.requestId, approved_by: [...via.approvedBy] };
+    case 'break-glass':
+      return { break_glass: true, break_glass_reason: via.reason };
+    case 'rollback':
+      return { rollback: true };
+  }
+}
