@@ -108,18 +108,36 @@ describe('registering a version with files', () => {
   });
 
   it('fails the version, naming the file and both hashes, when a SHA-256 does not match', async () => {
+    // A multipart file: S3 checks no whole-file SHA-256 for it, the registry's verification does.
     const name = uniqueName();
-    const body = randomBytes(2048);
+    const body = randomBytes(6 * MiB);
     const wrong = sha256(Buffer.from('something else'));
     const created = await registerFiles(name, { 'model.onnx': body }, { 'model.onnx': wrong });
-    await uploadAll(created.upload, { 'model.onnx': body });
-    expect((await api('POST', `/models/${name}/versions/1/finalize`, {})).status).toBe(200);
+    const parts = await uploadAll(created.upload, { 'model.onnx': body });
+    expect((await api('POST', `/models/${name}/versions/1/finalize`, { parts })).status).toBe(200);
     const settled = await waitSettled(name, 1);
     expect(settled.status).toBe('FAILED_REGISTRATION');
     expect(settled.status_message).toBe(
       `File 'model.onnx' has SHA-256 ${sha256(body)}; ${wrong} was declared.`,
     );
     expect((await api('GET', `/models/${name}/versions/1/download`)).status).toBe(409);
+  });
+
+  it('has S3 refuse a single PUT whose body does not match the declared SHA-256, storing nothing', async () => {
+    const name = uniqueName();
+    const body = randomBytes(2048);
+    const created = await registerFiles(
+      name,
+      { 'model.onnx': body },
+      { 'model.onnx': sha256(randomBytes(8)) },
+    );
+    const [file] = created.upload.files;
+    const refused = await put(file.url, body, file.headers);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('<Code>BadDigest</Code>');
+    const finalize = await api('POST', `/models/${name}/versions/1/finalize`, {});
+    expect(finalize.status).toBe(409);
+    expect(finalize.body.message).toContain("File 'model.onnx' has not been uploaded yet");
   });
 
   it('refuses a second upload to the same key, even with a valid URL (write-once)', async () => {

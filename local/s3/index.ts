@@ -1,15 +1,20 @@
 /**
  * The local S3: `@20minutes/s3rver` (it verifies SigV4 signatures, expiry and a signed
- * Content-Length), behind a thin proxy that gives PUT and CompleteMultipartUpload S3's
- * conditional-write semantics, which s3rver lacks: with `If-None-Match: *`, a write to a key that
- * already exists is refused with 412 PreconditionFailed, as real S3 does. Everything else passes
- * through unchanged (the Host header too, so signatures still verify).
+ * Content-Length) made to follow the S3 rules the registry relies on, which s3rver lacks:
+ *
+ * - an object or part is visible whole or not at all, and a PUT or UploadPart whose body does not
+ *   match its `x-amz-checksum-sha256` is refused with 400 BadDigest and stores nothing (store.ts,
+ *   inside s3rver, after its signature check; bodies are streamed to disk, never held in memory);
+ * - a write with `If-None-Match: *` (PUT, CompleteMultipartUpload) to a key that already exists is
+ *   refused with 412 PreconditionFailed, by a thin proxy in front of s3rver. Everything else passes
+ *   through it unchanged (the Host header too, so signatures still verify).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, LOCAL_AWS } from './dynamodb';
+import { freePort, LOCAL_AWS } from '../dynamodb';
+import { hardenStore, type S3rverStore } from './store';
 
 export const LOCAL_BUCKET = 'model-registry-artifacts';
 
@@ -21,21 +26,19 @@ export interface LocalS3 {
 }
 
 // s3rver has no typings.
-type S3rverInstance = { run(): Promise<{ port: number }>; close(): Promise<void> };
+type S3rverInstance = {
+  store: S3rverStore;
+  middleware: Parameters<typeof hardenStore>[0]['middleware'];
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+};
 
 function preconditionFailed(key: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition><Resource>${key.replace(/[<>&]/g, '')}</Resource></Error>`;
 }
 
-/** s3rver's file store: asked directly whether an object exists (no signed HEAD needed). */
-type Store = { existsObject(bucket: string, key: string): Promise<boolean> };
-
 export async function startLocalS3(options: { dataDir?: string } = {}): Promise<LocalS3> {
-  const S3rver = require('@20minutes/s3rver') as new (
-    opts: Record<string, unknown>,
-  ) => S3rverInstance & {
-    store: Store;
-  };
+  const S3rver = require('@20minutes/s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
   const { DUMMY_ACCOUNT } = require('@20minutes/s3rver/lib/models/account') as {
     DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
   };
@@ -53,6 +56,7 @@ export async function startLocalS3(options: { dataDir?: string } = {}): Promise<
     vhostBuckets: false,
     configureBuckets: [{ name: LOCAL_BUCKET }],
   });
+  hardenStore(s3rver);
   await s3rver.run();
 
   // One write at a time per key, so that check-then-write is atomic like S3's conditional write.
@@ -89,6 +93,10 @@ export async function startLocalS3(options: { dataDir?: string } = {}): Promise<
         if (!res.headersSent) res.writeHead(502);
         res.end();
         resolve();
+      });
+      // A client that gives up halfway: s3rver must see the body end early and keep nothing.
+      req.on('close', () => {
+        if (!req.complete) upstream.destroy();
       });
       req.pipe(upstream);
     });
