@@ -35,6 +35,10 @@ export interface S3rverStore {
 type RequestContext = { method: string; headers: Record<string, string | string[] | undefined> };
 type Middleware = (ctx: RequestContext, next: () => Promise<unknown>) => Promise<unknown>;
 
+export interface LocalStore {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+}
+
 const S3Error = require('@20minutes/s3rver/lib/models/error') as new (
   code: string,
   message: string,
@@ -100,10 +104,10 @@ async function writeWhole(
 }
 
 /**
- * Makes s3rver write like S3 (see the module comment). Call before `run()`: the request context is
- * installed as s3rver's first middleware.
+ * Makes s3rver write like S3 (see the module comment) and returns what the proxy asks the store.
+ * Call before `run()`: the request context is installed as s3rver's first middleware.
  */
-export function hardenStore(s3rver: { store: S3rverStore; middleware: Middleware[] }): void {
+export function hardenStore(s3rver: { store: S3rverStore; middleware: Middleware[] }): LocalStore {
   const { store } = s3rver;
   // s3rver hands the store a body without its request: the request rides along with the call.
   const requests = new AsyncLocalStorage<RequestContext>();
@@ -124,4 +128,6 @@ export function hardenStore(s3rver: { store: S3rverStore; middleware: Middleware
       writeFile(`${path}.md5`, md5),
     );
   };
+
+  return { existsObject: (bucket, key) => store.existsObject(bucket, key) };
 }

@@ -69,6 +69,29 @@ async function read(key: string): Promise<Buffer | undefined> {
   return Buffer.from(await out.Body!.transformToByteArray());
 }
 
+/** The SDK error a call ends with (fails the test if it succeeds). */
+async function refusal(call: Promise<unknown>): Promise<Error & Record<string, any>> {
+  const outcome = await call.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(outcome instanceof Error)) throw new Error('expected S3 to refuse the request');
+  return outcome as Error & Record<string, any>;
+}
+
+/** Starts a multipart upload of `key` and uploads one part of each size through presigned URLs. */
+async function upload(key: string, sizes: readonly number[]) {
+  const uploadId = await store.createMultipartUpload(key);
+  const bodies = sizes.map((size) => randomBytes(size));
+  const parts: { partNumber: number; etag: string }[] = [];
+  for (const [i, body] of bodies.entries()) {
+    const res = await put(await store.presignPart(key, uploadId, i + 1, 60), body);
+    expect(res.status).toBe(200);
+    parts.push({ partNumber: i + 1, etag: res.etag });
+  }
+  return { uploadId, parts, content: Buffer.concat(bodies) };
+}
+
 const complete = (
   key: string,
   uploadId: string,
@@ -181,5 +204,79 @@ describe('a PUT with x-amz-checksum-sha256 (S3 computes the SHA-256 of the body)
     await held.abandon();
     expect(await store.head(key)).toBeUndefined();
     expect((await putOnce(key, body)).status).toBe(200);
+  });
+});
+
+describe('conditional writes (If-None-Match: *)', () => {
+  it('refuse a PUT to a key that exists with 412 PreconditionFailed', async () => {
+    const key = newKey();
+    const first = randomBytes(100);
+    expect((await putOnce(key, first)).status).toBe(200);
+    const again = await putOnce(key, randomBytes(100));
+    expect([again.status, again.code]).toEqual([412, 'PreconditionFailed']);
+    expect(again.text).toContain('<Condition>If-None-Match</Condition>');
+    expect((await read(key))?.equals(first)).toBe(true);
+  });
+
+  it('refuse a multipart completion to a key that exists with 412 PreconditionFailed', async () => {
+    const key = newKey();
+    const a = await upload(key, [1024]);
+    const b = await upload(key, [2048]);
+    await complete(key, a.uploadId, a.parts);
+    const err = await refusal(complete(key, b.uploadId, b.parts));
+    expect([err.name, err.$metadata.httpStatusCode]).toEqual(['PreconditionFailed', 412]);
+    expect((await read(key))?.equals(a.content)).toBe(true);
+  });
+
+  it('refuse a write while another one to the key is in flight with 409 ConditionalRequestConflict', async () => {
+    const key = newKey();
+    const body = randomBytes(MiB);
+    const held = await hold(key, body);
+    const mp = await upload(key, [1024]);
+    const err = await refusal(complete(key, mp.uploadId, mp.parts));
+    expect([err.name, err.$metadata.httpStatusCode]).toEqual(['ConditionalRequestConflict', 409]);
+    expect(err.message).toBe(
+      'A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.',
+    );
+    const putDuring = await putOnce(key, randomBytes(10));
+    expect([putDuring.status, putDuring.code]).toEqual([409, 'ConditionalRequestConflict']);
+    expect(await held.finish()).toBe(200);
+    expect((await refusal(complete(key, mp.uploadId, mp.parts))).name).toBe('PreconditionFailed');
+    expect((await read(key))?.equals(body)).toBe(true);
+  });
+
+  it('let exactly one of two concurrent completions to a key win, every time', async () => {
+    for (let round = 0; round < 20; round++) {
+      const key = newKey();
+      const a = await upload(key, [MiB]);
+      const b = await upload(key, [MiB]);
+      const results = await Promise.allSettled([
+        complete(key, a.uploadId, a.parts),
+        complete(key, b.uploadId, b.parts),
+      ]);
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(
+        results.filter((r) => r.status === 'fulfilled'),
+        `round ${round}`,
+      ).toHaveLength(1);
+      const lost = results[1 - won] as PromiseRejectedResult;
+      expect(['ConditionalRequestConflict', 'PreconditionFailed']).toContain(lost.reason.name);
+      expect((await read(key))?.equals([a, b][won]!.content), `round ${round}`).toBe(true);
+    }
+  });
+
+  it('let exactly one of two concurrent PUTs to a key win, every time', async () => {
+    for (let round = 0; round < 20; round++) {
+      const key = newKey();
+      const bodies = [randomBytes(256 * 1024), randomBytes(256 * 1024)];
+      const results = await Promise.all(bodies.map((b) => putOnce(key, b)));
+      const statuses = results.map((r) => r.status).sort();
+      expect([statuses, statuses[1] === 409 || statuses[1] === 412], `round ${round}`).toEqual([
+        [200, statuses[1]],
+        true,
+      ]);
+      const won = results.findIndex((r) => r.status === 200);
+      expect((await read(key))?.equals(bodies[won]!), `round ${round}`).toBe(true);
+    }
   });
 });
