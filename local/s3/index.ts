@@ -6,10 +6,15 @@
  *   match its `x-amz-checksum-sha256` is refused with 400 BadDigest and stores nothing (store.ts,
  *   inside s3rver, after its signature check; bodies are streamed to disk, never held in memory);
  * - a write with `If-None-Match: *` (PUT, CompleteMultipartUpload) gets 412 PreconditionFailed when
- *   the key exists and 409 ConditionalRequestConflict while another one to the key is in flight.
+ *   the key exists and 409 ConditionalRequestConflict while another one to the key is in flight;
+ * - CompleteMultipartUpload refuses parts under 5 MiB but the last (400 EntityTooSmall), parts
+ *   that were not uploaded or whose ETag differs (400 InvalidPart) and parts out of order (400
+ *   InvalidPartOrder);
+ * - a completed or aborted upload is gone: UploadPart, CompleteMultipartUpload, ListParts and
+ *   AbortMultipartUpload get 404 NoSuchUpload (and AbortMultipartUpload works).
  *
- * The second is answered by a thin proxy in front of s3rver (proxy.ts), which forwards everything
- * else untouched, the Host header too, so signatures still verify.
+ * All but the first are answered by a thin proxy in front of s3rver (proxy.ts), which forwards
+ * everything else untouched, the Host header too, so signatures still verify.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -6,7 +6,12 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { type S3ErrorResponse, sendS3Error } from './errors';
-import type { LocalStore } from './store';
+import type { LocalStore, Upload } from './store';
+
+/** S3's minimum size of every part but the last (5 MiB). */
+const MIN_PART_SIZE = 5 * 1024 ** 2;
+// A CompleteMultipartUpload body lists at most 10,000 parts of ~100 bytes each.
+const MAX_COMPLETE_BODY = 4 * 1024 ** 2;
 
 export interface ProxyOptions {
   readonly backendPort: number;
@@ -24,6 +29,16 @@ function targetOf(url: string | undefined): Target | undefined {
     return undefined; // a malformed path: s3rver answers it
   }
 }
+
+const noSuchUpload = (uploadId: string): S3ErrorResponse => ({
+  // S3 (UploadPart, CompleteMultipartUpload, ListParts, AbortMultipartUpload on an upload that was
+  // never created, or was completed or aborted): 404 NoSuchUpload, <UploadId> in the body.
+  status: 404,
+  code: 'NoSuchUpload',
+  message:
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+  detail: { UploadId: uploadId },
+});
 
 // S3 (PutObject, CompleteMultipartUpload with If-None-Match: *): 409 ConditionalRequestConflict
 // when a conflicting write to the key is in progress; the caller retries a PUT, or starts the
@@ -44,18 +59,96 @@ const PRECONDITION_FAILED: S3ErrorResponse = {
   detail: { Condition: 'If-None-Match' },
 };
 
+// S3: 400 MaxMessageLengthExceeded for a request body over its limit.
+const TOO_BIG: S3ErrorResponse = {
+  status: 400,
+  code: 'MaxMessageLengthExceeded',
+  message: 'Your request was too big.',
+};
+
 const INTERNAL_ERROR: S3ErrorResponse = {
   status: 500,
   code: 'InternalError',
   message: 'We encountered an internal error. Please try again.',
 };
 
+/** The parts a CompleteMultipartUpload body lists, in the order given. */
+function listedParts(xml: string): { number: number; etag: string }[] {
+  return [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map(([, part]) => ({
+    number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(part!)?.[1] ?? Number.NaN),
+    // S3 ignores the quotes around an ETag.
+    etag: (/<ETag>([\s\S]*?)<\/ETag>/.exec(part!)?.[1] ?? '').replace(/&quot;|&#34;|"/g, ''),
+  }));
+}
+
+/** What S3 says about the parts a completion lists, checked against the parts stored. */
+function partsRefusal(
+  uploadId: string,
+  upload: Upload,
+  listed: readonly { number: number; etag: string }[],
+): S3ErrorResponse | undefined {
+  for (let i = 1; i < listed.length; i++) {
+    if (!(listed[i]!.number > listed[i - 1]!.number)) {
+      // S3: 400 InvalidPartOrder.
+      return {
+        status: 400,
+        code: 'InvalidPartOrder',
+        message: 'The list of parts was not in ascending order. Parts must be ordered by part number.',
+        detail: { UploadId: uploadId },
+      };
+    }
+  }
+  for (const part of listed) {
+    const stored = upload.parts.get(part.number);
+    if (!stored || stored.etag !== part.etag) {
+      // S3: 400 InvalidPart, with the upload, part number and ETag in the body.
+      return {
+        status: 400,
+        code: 'InvalidPart',
+        message:
+          "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+        detail: { UploadId: uploadId, PartNumber: part.number, ETag: part.etag },
+      };
+    }
+  }
+  for (const part of listed.slice(0, -1)) {
+    const { size } = upload.parts.get(part.number)!;
+    if (size < MIN_PART_SIZE) {
+      // S3: 400 EntityTooSmall when a part other than the last is under 5 MiB, with
+      // <ProposedSize>, <MinSizeAllowed>, <PartNumber> and <ETag> in the body.
+      return {
+        status: 400,
+        code: 'EntityTooSmall',
+        message: 'Your proposed upload is smaller than the minimum allowed object size.',
+        detail: {
+          ProposedSize: size,
+          MinSizeAllowed: MIN_PART_SIZE,
+          PartNumber: part.number,
+          ETag: part.etag,
+        },
+      };
+    }
+  }
+  return undefined;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 export function s3Proxy({ backendPort, store }: ProxyOptions) {
   /** Keys ("bucket/key") with a conditional write in flight. */
   const writing = new Set<string>();
 
-  /** Relays the request to s3rver and its answer back. */
-  const forward = (req: IncomingMessage, res: ServerResponse) =>
+  /** Relays the request (or `body`, already read from it) to s3rver and its answer back. */
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) =>
     new Promise<void>((resolve) => {
       const upstream = httpRequest(
         { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers },
@@ -73,7 +166,8 @@ export function s3Proxy({ backendPort, store }: ProxyOptions) {
       req.on('close', () => {
         if (!req.complete) upstream.destroy();
       });
-      req.pipe(upstream);
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
     });
 
   /**
@@ -103,16 +197,46 @@ export function s3Proxy({ backendPort, store }: ProxyOptions) {
     }
   };
 
+  /** CompleteMultipartUpload: s3rver assembles whatever part files it finds, so check first. */
+  const complete = async (req: IncomingMessage, res: ServerResponse, target: Target, uploadId: string) => {
+    const body = await readBody(req, MAX_COMPLETE_BODY);
+    if (!body) return sendS3Error(res, TOO_BIG);
+    const upload = await store.upload(target.bucket, uploadId);
+    if (!upload || upload.key !== target.key) return sendS3Error(res, noSuchUpload(uploadId));
+    const listed = listedParts(body.toString('utf8'));
+    // No parts listed: s3rver answers MalformedXML, as S3 does.
+    const refusal = listed.length ? partsRefusal(uploadId, upload, listed) : undefined;
+    if (refusal) return sendS3Error(res, refusal);
+    const write = () => forward(req, res, body);
+    return req.headers['if-none-match'] === '*' ? conditionally(req, res, target, write) : write();
+  };
+
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const target = targetOf(req.url);
-    const write =
-      target?.key &&
-      ((req.method === 'PUT' && !target.query.has('partNumber')) ||
-        (req.method === 'POST' && target.query.has('uploadId')));
-    if (write && req.headers['if-none-match'] === '*') {
-      return conditionally(req, res, target, () => forward(req, res));
+    if (!target?.key) return forward(req, res);
+    const uploadId = target.query.get('uploadId');
+    if (uploadId === null) {
+      const conditional = req.method === 'PUT' && req.headers['if-none-match'] === '*';
+      return conditional ? conditionally(req, res, target, () => forward(req, res)) : forward(req, res);
     }
-    return forward(req, res);
+    switch (req.method) {
+      case 'POST':
+        return complete(req, res, target, uploadId);
+      case 'GET':
+      case 'DELETE': {
+        // ListParts and AbortMultipartUpload, which s3rver lacks (405): an upload that is gone gets
+        // NoSuchUpload; an open one is aborted here, and its listing still gets s3rver's 405.
+        const upload = await store.upload(target.bucket, uploadId);
+        if (!upload || upload.key !== target.key) return sendS3Error(res, noSuchUpload(uploadId));
+        if (req.method === 'GET') return forward(req, res);
+        await store.abortUpload(target.bucket, uploadId);
+        // S3: 204 No Content; the parts are gone and the upload ID no longer works.
+        res.writeHead(204).end();
+        return;
+      }
+      default:
+        return forward(req, res); // UploadPart: the store checks the upload and checksum
+    }
   };
 
   return (req: IncomingMessage, res: ServerResponse): void => {

@@ -5,11 +5,14 @@
  * kept. Here every object and part is written to a temporary file beside its place and renamed into
  * place only once it is whole and matches: what S3 shows is all or nothing. This runs inside
  * s3rver, after it has checked the request's signature, so a badly signed request still gets 403.
+ *
+ * It also answers the proxy's questions about multipart uploads from where s3rver keeps them
+ * (`<bucket>/._S3rver_uploads/<uploadId>/`: the key, then one file per part and its MD5).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,11 +35,29 @@ export interface S3rverStore {
 }
 
 /** The request s3rver is serving, as its Koa context shows it. */
-type RequestContext = { method: string; headers: Record<string, string | string[] | undefined> };
+type RequestContext = {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  params?: { key?: string };
+};
 type Middleware = (ctx: RequestContext, next: () => Promise<unknown>) => Promise<unknown>;
+
+export interface StoredPart {
+  readonly size: number;
+  /** The part's MD5 in hex: the ETag S3 returned for it, without quotes. */
+  readonly etag: string;
+}
+
+export interface Upload {
+  readonly key: string;
+  readonly parts: ReadonlyMap<number, StoredPart>;
+}
 
 export interface LocalStore {
   existsObject(bucket: string, key: string): Promise<boolean>;
+  /** The multipart upload, or undefined when it was never created, or was completed or aborted. */
+  upload(bucket: string, uploadId: string): Promise<Upload | undefined>;
+  abortUpload(bucket: string, uploadId: string): Promise<void>;
 }
 
 const S3Error = require('@20minutes/s3rver/lib/models/error') as new (
@@ -44,6 +65,9 @@ const S3Error = require('@20minutes/s3rver/lib/models/error') as new (
   message: string,
   detail?: Record<string, string>,
 ) => Error;
+
+// s3rver names upload ids with 32 hex digits; anything else must not become a path.
+const UPLOAD_ID = /^[0-9a-f]{1,64}$/i;
 
 const header = (ctx: RequestContext | undefined, name: string) => {
   const value = ctx?.headers[name];
@@ -59,6 +83,15 @@ const declaredSha256 = (ctx: RequestContext | undefined) =>
   ctx?.method === 'PUT' && !header(ctx, 'x-amz-copy-source')
     ? header(ctx, 'x-amz-checksum-sha256')
     : undefined;
+
+function noSuchUpload(uploadId: string): Error {
+  // S3: 404 NoSuchUpload, <Error><Code>NoSuchUpload</Code><Message>…</Message><UploadId>…</UploadId>.
+  return new S3Error(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId },
+  );
+}
 
 /**
  * Writes `content` beside `path` and renames it into place once it is whole and, when a SHA-256
@@ -113,6 +146,32 @@ export function hardenStore(s3rver: { store: S3rverStore; middleware: Middleware
   const requests = new AsyncLocalStorage<RequestContext>();
   s3rver.middleware.unshift((ctx, next) => requests.run(ctx, next));
 
+  const uploadDir = (bucket: string, uploadId: string) =>
+    join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+
+  const upload = async (bucket: string, uploadId: string): Promise<Upload | undefined> => {
+    if (!UPLOAD_ID.test(uploadId)) return undefined;
+    const dir = uploadDir(bucket, uploadId);
+    let key: string;
+    let files: string[];
+    try {
+      key = await readFile(join(dir, 'key'), 'utf8');
+      files = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const parts = new Map<number, StoredPart>();
+    for (const name of files.filter((f) => /^\d+$/.test(f) && files.includes(`${f}.md5`))) {
+      const [{ size }, etag] = await Promise.all([
+        stat(join(dir, name)),
+        readFile(join(dir, `${name}.md5`), 'utf8'),
+      ]);
+      parts.set(Number(name), { size, etag });
+    }
+    return { key, parts };
+  };
+
   store.putObject = async (object) => {
     const path = store.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(path), { recursive: true });
@@ -122,12 +181,28 @@ export function hardenStore(s3rver: { store: S3rverStore; middleware: Middleware
   };
 
   store.putPart = async (bucket, uploadId, partNumber, content) => {
-    const path = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
-    await mkdir(dirname(path), { recursive: true });
-    return writeWhole(path, content, declaredSha256(requests.getStore()), (md5) =>
-      writeFile(`${path}.md5`, md5),
-    );
+    const ctx = requests.getStore();
+    const current = await upload(bucket, uploadId);
+    // s3rver would create the upload's directory again; S3 refuses a part for an upload that is
+    // not open (never created, completed or aborted) or that belongs to another key.
+    if (!current || (ctx?.params?.key !== undefined && current.key !== ctx.params.key)) {
+      throw noSuchUpload(uploadId);
+    }
+    const path = join(uploadDir(bucket, uploadId), String(partNumber));
+    try {
+      return await writeWhole(path, content, declaredSha256(ctx), (md5) => writeFile(`${path}.md5`, md5));
+    } catch (err) {
+      // Completed or aborted while this part was arriving.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload(uploadId);
+      throw err;
+    }
   };
 
-  return { existsObject: (bucket, key) => store.existsObject(bucket, key) };
+  return {
+    existsObject: (bucket, key) => store.existsObject(bucket, key),
+    upload,
+    abortUpload: async (bucket, uploadId) => {
+      if (UPLOAD_ID.test(uploadId)) await rm(uploadDir(bucket, uploadId), { recursive: true, force: true });
+    },
+  };
 }

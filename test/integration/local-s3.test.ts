@@ -5,13 +5,15 @@
  * it can inspect, and stops it at the end.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   GetObjectCommand,
+  ListPartsCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -204,6 +206,91 @@ describe('a PUT with x-amz-checksum-sha256 (S3 computes the SHA-256 of the body)
     await held.abandon();
     expect(await store.head(key)).toBeUndefined();
     expect((await putOnce(key, body)).status).toBe(200);
+  });
+});
+
+describe('completing a multipart upload', () => {
+  it('refuses a part under 5 MiB that is not the last with 400 EntityTooSmall', async () => {
+    const key = newKey();
+    const { uploadId, parts } = await upload(key, [MiB, MiB]);
+    const err = await refusal(complete(key, uploadId, parts));
+    expect(err.name).toBe('EntityTooSmall');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.message).toBe('Your proposed upload is smaller than the minimum allowed object size.');
+    expect(err).toMatchObject({
+      ProposedSize: String(MiB),
+      MinSizeAllowed: String(5 * MiB),
+      PartNumber: '1',
+    });
+    expect(await store.head(key)).toBeUndefined();
+  });
+
+  it('accepts parts of 5 MiB with a small last part, and a single small part', async () => {
+    const key = newKey();
+    const big = await upload(key, [5 * MiB, 5 * MiB, 1024]);
+    await complete(key, big.uploadId, big.parts);
+    expect((await read(key))?.equals(big.content)).toBe(true);
+
+    const small = newKey();
+    const one = await upload(small, [1024]);
+    await complete(small, one.uploadId, one.parts);
+    expect((await read(small))?.equals(one.content)).toBe(true);
+  });
+
+  it('refuses a part that was not uploaded, or an ETag that differs, with 400 InvalidPart', async () => {
+    const key = newKey();
+    const { uploadId, parts } = await upload(key, [5 * MiB, 1024]);
+    const missing = await refusal(
+      complete(key, uploadId, [...parts, { partNumber: 3, etag: parts[1]!.etag }]),
+    );
+    expect([missing.name, missing.$metadata.httpStatusCode, missing.PartNumber]).toEqual([
+      'InvalidPart',
+      400,
+      '3',
+    ]);
+    const wrongEtag = await refusal(complete(key, uploadId, [parts[0]!, { partNumber: 2, etag: '"0123"' }]));
+    expect(wrongEtag.name).toBe('InvalidPart');
+    const unordered = await refusal(complete(key, uploadId, [parts[1]!, parts[0]!]));
+    expect([unordered.name, unordered.$metadata.httpStatusCode]).toEqual(['InvalidPartOrder', 400]);
+    expect(await store.head(key)).toBeUndefined();
+    await complete(key, uploadId, parts); // the upload is still open
+    expect(await store.head(key)).toEqual({ size: 5 * MiB + 1024 });
+  });
+
+  it('answers 404 NoSuchUpload for a completed upload: no more parts, completions or listings', async () => {
+    const key = newKey();
+    const { uploadId, parts, content } = await upload(key, [1024]);
+    await complete(key, uploadId, parts);
+
+    const late = await put(await store.presignPart(key, uploadId, 2, 60), randomBytes(10));
+    expect([late.status, late.code]).toEqual([404, 'NoSuchUpload']);
+    expect(late.text).toContain(
+      '<Message>The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.</Message>',
+    );
+    expect(late.text).toContain(`<UploadId>${uploadId}</UploadId>`);
+    for (const call of [
+      () => complete(key, uploadId, parts, false),
+      () => client.send(new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId })),
+      () => client.send(new AbortMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId })),
+    ]) {
+      const err = await refusal(call());
+      expect([err.name, err.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
+    }
+    // The late part did not bring the upload back, nor change the object.
+    expect(readdirSync(join(dataDir, s3.bucket, '._S3rver_uploads'))).not.toContain(uploadId);
+    expect((await read(key))?.equals(content)).toBe(true);
+  });
+
+  it('answers 404 NoSuchUpload for an aborted upload, and for the upload ID of another key', async () => {
+    const key = newKey();
+    const { uploadId, parts } = await upload(key, [1024]);
+    const other = await refusal(complete(newKey(), uploadId, parts));
+    expect(other.name).toBe('NoSuchUpload');
+    await client.send(new AbortMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId: uploadId }));
+    const late = await put(await store.presignPart(key, uploadId, 2, 60), randomBytes(10));
+    expect([late.status, late.code]).toEqual([404, 'NoSuchUpload']);
+    expect((await refusal(complete(key, uploadId, parts))).name).toBe('NoSuchUpload');
+    expect(await store.head(key)).toBeUndefined();
   });
 });
 

@@ -78,7 +78,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
     // Best effort: an upload left behind is removed by the bucket's lifecycle rule for
-    // incomplete multipart uploads (and the local S3 server has no abort).
+    // incomplete multipart uploads.
     await this.s3
       .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
       .catch(() => undefined);
