@@ -21,19 +21,34 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore } from '../../functions/adapters/s3/artifact-store';
 import { type LocalS3, startLocalS3 } from '../../local/s3';
-import { holdPut, localS3Client, partialFiles } from '../support/local-s3';
+import { holdPut, localS3Client, partialFiles, until } from '../support/local-s3';
 
 const MiB = 1024 ** 2;
 let s3: LocalS3;
 let dataDir: string;
 let client: S3Client;
 let store: S3ArtifactStore;
+/** Every SDK call and how it ended ("CompleteMultipartUploadCommand:ConditionalRequestConflict"). */
+const calls: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'local-s3-test-'));
   s3 = await startLocalS3({ dataDir });
   client = localS3Client(s3.endpoint);
-  store = new S3ArtifactStore(client, s3.bucket);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        const out = await next(args);
+        calls.push(`${context.commandName}:ok`);
+        return out;
+      } catch (err) {
+        calls.push(`${context.commandName}:${(err as Error).name}`);
+        throw err;
+      }
+    },
+    { step: 'initialize' },
+  );
+  store = new S3ArtifactStore(client, s3.bucket, { retries: 3, baseDelayMs: 20 });
 });
 afterAll(async () => {
   client?.destroy();
@@ -365,5 +380,78 @@ describe('conditional writes (If-None-Match: *)', () => {
       const won = results.findIndex((r) => r.status === 200);
       expect((await read(key))?.equals(bodies[won]!), `round ${round}`).toBe(true);
     }
+  });
+});
+
+describe("the artifact store's multipart completion", () => {
+  it("returns 'exists' for an upload another completion has just finished, 'no-such-upload' for an aborted one", async () => {
+    const key = newKey();
+    const done = await upload(key, [1024]);
+    await complete(key, done.uploadId, done.parts);
+    expect(await store.completeMultipartUpload(key, done.uploadId, done.parts)).toBe('exists');
+    const other = newKey();
+    const aborted = await upload(other, [1024]);
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: s3.bucket, Key: other, UploadId: aborted.uploadId }),
+    );
+    expect(await store.completeMultipartUpload(other, aborted.uploadId, aborted.parts)).toBe(
+      'no-such-upload',
+    );
+  });
+
+  it("returns 'invalid-parts' when S3 refuses the parts listed", async () => {
+    const key = newKey();
+    const small = await upload(key, [MiB, 1024]);
+    expect(await store.completeMultipartUpload(key, small.uploadId, small.parts)).toBe('invalid-parts');
+    const big = await upload(key, [5 * MiB, 1024]);
+    const wrong = [big.parts[0]!, { partNumber: 2, etag: '"0123"' }];
+    expect(await store.completeMultipartUpload(key, big.uploadId, wrong)).toBe('invalid-parts');
+    expect(await store.completeMultipartUpload(key, big.uploadId, big.parts)).toBe('completed');
+  });
+});
+
+describe("the artifact store's completion when another write is in flight (409)", () => {
+  const since = (start: number) => calls.slice(start).filter((c) => !c.startsWith('HeadObject'));
+
+  it("returns 'exists' when the other write wins (the registry then verifies what was stored)", async () => {
+    const key = newKey();
+    const body = randomBytes(MiB);
+    const held = await hold(key, body);
+    const mp = await upload(key, [1024]);
+    const start = calls.length;
+    const completion = store.completeMultipartUpload(key, mp.uploadId, mp.parts);
+    await until(
+      () => calls.slice(start).includes('CompleteMultipartUploadCommand:ConditionalRequestConflict'),
+      'a 409',
+    );
+    expect(await held.finish()).toBe(200);
+    expect(await completion).toBe('exists');
+    expect((await read(key))?.equals(body)).toBe(true);
+  });
+
+  it('completes once the other write has gone without storing anything', async () => {
+    const key = newKey();
+    const held = await hold(key, randomBytes(MiB));
+    const mp = await upload(key, [1024]);
+    const start = calls.length;
+    const completion = store.completeMultipartUpload(key, mp.uploadId, mp.parts);
+    await until(
+      () => calls.slice(start).includes('CompleteMultipartUploadCommand:ConditionalRequestConflict'),
+      'a 409',
+    );
+    await held.abandon();
+    expect(await completion).toBe('completed');
+    expect(since(start).at(-1)).toBe('CompleteMultipartUploadCommand:ok');
+    expect((await read(key))?.equals(mp.content)).toBe(true);
+  });
+
+  it("gives up with 'conflict' after a bounded number of retries, never an SDK exception", async () => {
+    const key = newKey();
+    const held = await hold(key, randomBytes(MiB));
+    const mp = await upload(key, [1024]);
+    const start = calls.length;
+    expect(await store.completeMultipartUpload(key, mp.uploadId, mp.parts)).toBe('conflict');
+    expect(since(start)).toEqual(Array(4).fill('CompleteMultipartUploadCommand:ConditionalRequestConflict'));
+    await held.abandon();
   });
 });
