@@ -11,7 +11,8 @@
  *   that were not uploaded or whose ETag differs (400 InvalidPart) and parts out of order (400
  *   InvalidPartOrder);
  * - a completed or aborted upload is gone: UploadPart, CompleteMultipartUpload, ListParts and
- *   AbortMultipartUpload get 404 NoSuchUpload (and AbortMultipartUpload works).
+ *   AbortMultipartUpload get 404 NoSuchUpload (and AbortMultipartUpload works);
+ * - CORS for pages on the allowed origins (default: any loopback origin), as one bucket CORS rule.
  *
  * All but the first are answered by a thin proxy in front of s3rver (proxy.ts), which forwards
  * everything else untouched, the Host header too, so signatures still verify.
@@ -21,6 +22,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, LOCAL_AWS } from '../dynamodb';
+import { CorsRule, LOOPBACK_ORIGINS } from './cors';
 import { s3Proxy } from './proxy';
 import { hardenStore, type S3rverStore } from './store';
 
@@ -36,6 +38,8 @@ export interface LocalS3 {
 export interface LocalS3Options {
   /** Where objects are kept (they survive a restart); a temporary directory by default. */
   readonly dataDir?: string;
+  /** Origins whose pages may call the local S3 from a browser, as S3 CORS AllowedOrigin patterns. */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 // s3rver has no typings.
@@ -68,7 +72,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const store = hardenStore(s3rver);
   await s3rver.run();
 
-  const proxy: Server = createServer(s3Proxy({ backendPort, store }));
+  const cors = new CorsRule(options.corsAllowedOrigins ?? LOOPBACK_ORIGINS);
+  const proxy: Server = createServer(s3Proxy({ backendPort, store, cors }));
   const port = await freePort();
   await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', () => resolve()));
 

@@ -3,8 +3,14 @@
  * and forwards everything else untouched (the Host header too, so s3rver still verifies
  * signatures). Each refusal below names the S3 behaviour it reproduces.
  */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import type { CorsRule } from './cors';
 import { type S3ErrorResponse, sendS3Error } from './errors';
 import type { LocalStore, Upload } from './store';
 
@@ -16,6 +22,7 @@ const MAX_COMPLETE_BODY = 4 * 1024 ** 2;
 export interface ProxyOptions {
   readonly backendPort: number;
   readonly store: LocalStore;
+  readonly cors: CorsRule;
 }
 
 type Target = { bucket: string; key: string; query: URLSearchParams };
@@ -143,22 +150,22 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return Buffer.concat(chunks);
 }
 
-export function s3Proxy({ backendPort, store }: ProxyOptions) {
+export function s3Proxy({ backendPort, store, cors }: ProxyOptions) {
   /** Keys ("bucket/key") with a conditional write in flight. */
   const writing = new Set<string>();
 
   /** Relays the request (or `body`, already read from it) to s3rver and its answer back. */
-  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) =>
+  const forward = (req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, body?: Buffer) =>
     new Promise<void>((resolve) => {
       const upstream = httpRequest(
         { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers },
         (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
+          res.writeHead(up.statusCode ?? 502, { ...up.headers, ...headers });
           pipeline(up, res).then(resolve, resolve);
         },
       );
       upstream.on('error', () => {
-        if (!res.headersSent) res.writeHead(502);
+        if (!res.headersSent) res.writeHead(502, headers);
         res.end();
         resolve();
       });
@@ -178,18 +185,19 @@ export function s3Proxy({ backendPort, store }: ProxyOptions) {
     req: IncomingMessage,
     res: ServerResponse,
     { bucket, key }: Target,
+    headers: OutgoingHttpHeaders,
     write: () => Promise<void>,
   ) => {
     const id = `${bucket}/${key}`;
     if (writing.has(id)) {
       req.resume();
-      return sendS3Error(res, CONFLICT);
+      return sendS3Error(res, CONFLICT, headers);
     }
     writing.add(id);
     try {
       if (await store.existsObject(bucket, key)) {
         req.resume();
-        return sendS3Error(res, PRECONDITION_FAILED);
+        return sendS3Error(res, PRECONDITION_FAILED, headers);
       }
       await write();
     } finally {
@@ -198,51 +206,67 @@ export function s3Proxy({ backendPort, store }: ProxyOptions) {
   };
 
   /** CompleteMultipartUpload: s3rver assembles whatever part files it finds, so check first. */
-  const complete = async (req: IncomingMessage, res: ServerResponse, target: Target, uploadId: string) => {
+  const complete = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: Target,
+    uploadId: string,
+    headers: OutgoingHttpHeaders,
+  ) => {
     const body = await readBody(req, MAX_COMPLETE_BODY);
-    if (!body) return sendS3Error(res, TOO_BIG);
+    if (!body) return sendS3Error(res, TOO_BIG, headers);
     const upload = await store.upload(target.bucket, uploadId);
-    if (!upload || upload.key !== target.key) return sendS3Error(res, noSuchUpload(uploadId));
+    if (!upload || upload.key !== target.key) return sendS3Error(res, noSuchUpload(uploadId), headers);
     const listed = listedParts(body.toString('utf8'));
     // No parts listed: s3rver answers MalformedXML, as S3 does.
     const refusal = listed.length ? partsRefusal(uploadId, upload, listed) : undefined;
-    if (refusal) return sendS3Error(res, refusal);
-    const write = () => forward(req, res, body);
-    return req.headers['if-none-match'] === '*' ? conditionally(req, res, target, write) : write();
+    if (refusal) return sendS3Error(res, refusal, headers);
+    const write = () => forward(req, res, headers, body);
+    return req.headers['if-none-match'] === '*' ? conditionally(req, res, target, headers, write) : write();
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse) => {
+  const route = async (req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders) => {
     const target = targetOf(req.url);
-    if (!target?.key) return forward(req, res);
+    if (!target?.key) return forward(req, res, headers);
     const uploadId = target.query.get('uploadId');
     if (uploadId === null) {
       const conditional = req.method === 'PUT' && req.headers['if-none-match'] === '*';
-      return conditional ? conditionally(req, res, target, () => forward(req, res)) : forward(req, res);
+      return conditional
+        ? conditionally(req, res, target, headers, () => forward(req, res, headers))
+        : forward(req, res, headers);
     }
     switch (req.method) {
       case 'POST':
-        return complete(req, res, target, uploadId);
+        return complete(req, res, target, uploadId, headers);
       case 'GET':
       case 'DELETE': {
         // ListParts and AbortMultipartUpload, which s3rver lacks (405): an upload that is gone gets
         // NoSuchUpload; an open one is aborted here, and its listing still gets s3rver's 405.
         const upload = await store.upload(target.bucket, uploadId);
-        if (!upload || upload.key !== target.key) return sendS3Error(res, noSuchUpload(uploadId));
-        if (req.method === 'GET') return forward(req, res);
+        if (!upload || upload.key !== target.key) return sendS3Error(res, noSuchUpload(uploadId), headers);
+        if (req.method === 'GET') return forward(req, res, headers);
         await store.abortUpload(target.bucket, uploadId);
         // S3: 204 No Content; the parts are gone and the upload ID no longer works.
-        res.writeHead(204).end();
+        res.writeHead(204, headers).end();
         return;
       }
       default:
-        return forward(req, res); // UploadPart: the store checks the upload and checksum
+        return forward(req, res, headers); // UploadPart: the store checks the upload and checksum
     }
   };
 
   return (req: IncomingMessage, res: ServerResponse): void => {
-    route(req, res).catch(() => {
+    if (req.method === 'OPTIONS') {
+      const answer = cors.preflight(req);
+      if ('status' in answer) sendS3Error(res, answer);
+      else res.writeHead(200, { ...answer.headers, 'content-length': 0 }).end();
+      req.resume();
+      return;
+    }
+    const headers = cors.responseHeaders(req);
+    route(req, res, headers).catch(() => {
       if (res.headersSent) res.destroy();
-      else sendS3Error(res, INTERNAL_ERROR);
+      else sendS3Error(res, INTERNAL_ERROR, headers);
     });
   };
 }

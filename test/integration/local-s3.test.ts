@@ -455,3 +455,85 @@ describe("the artifact store's completion when another write is in flight (409)"
     await held.abandon();
   });
 });
+
+describe('CORS for pages on the local origins (S3 with one bucket CORS rule)', () => {
+  const objectUrl = () => `${s3.endpoint}/${s3.bucket}/${newKey()}`;
+  const preflight = (origin: string | undefined, method: string | undefined, requestHeaders?: string) =>
+    fetch(objectUrl(), {
+      method: 'OPTIONS',
+      headers: {
+        ...(origin ? { origin } : {}),
+        ...(method ? { 'access-control-request-method': method } : {}),
+        ...(requestHeaders ? { 'access-control-request-headers': requestHeaders } : {}),
+      },
+    });
+
+  it('answers a preflight for a presigned PUT from a loopback origin', async () => {
+    for (const origin of ['http://127.0.0.1:5000', 'http://localhost:43123']) {
+      const res = await preflight(origin, 'PUT', 'content-type,if-none-match,x-amz-checksum-sha256');
+      expect(res.status, origin).toBe(200);
+      expect(Object.fromEntries(res.headers)).toMatchObject({
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': 'GET, PUT, HEAD',
+        'access-control-allow-headers': 'content-type, if-none-match, x-amz-checksum-sha256',
+        'access-control-expose-headers': 'ETag',
+        vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+      });
+    }
+  });
+
+  it('refuses a preflight from another origin, for another method or header, with 403 CORSResponse', async () => {
+    for (const [origin, method, headers] of [
+      ['https://example.com', 'PUT', 'if-none-match'],
+      ['http://127.0.0.1:5000', 'DELETE', undefined],
+      ['http://127.0.0.1:5000', 'PUT', 'authorization'],
+    ] as const) {
+      const res = await preflight(origin, method, headers);
+      expect(res.status, `${origin} ${method} ${headers}`).toBe(403);
+      expect(codeOf(await res.text())).toBe('CORSResponse');
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    const noOrigin = await preflight(undefined, 'PUT');
+    expect([noOrigin.status, codeOf(await noOrigin.text())]).toEqual([400, 'BadRequest']);
+    const noMethod = await preflight('http://127.0.0.1:5000', undefined);
+    expect(noMethod.status).toBe(400);
+  });
+
+  it('adds the CORS headers to responses for an allowed origin, errors included, and none for others', async () => {
+    const key = newKey();
+    const body = randomBytes(100);
+    const { url, headers } = await store.presignPut(key, body.length, sha256(body), 60);
+    const origin = 'http://127.0.0.1:5000';
+    const stored = await put(url, body, { ...headers, origin });
+    expect(stored.status).toBe(200);
+    expect(stored.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(stored.headers.get('access-control-expose-headers')).toBe('ETag');
+    const again = await put(url, body, { ...headers, origin });
+    expect(again.status).toBe(412);
+    expect(again.headers.get('access-control-allow-origin')).toBe(origin);
+
+    const download = await store.presignGet(key, 60, 'model.bin');
+    const allowed = await fetch(download, { headers: { origin: 'http://localhost:8080' } });
+    expect(Buffer.from(await allowed.arrayBuffer()).equals(body)).toBe(true);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:8080');
+    const other = await fetch(download, { headers: { origin: 'https://example.com' } });
+    expect(other.status).toBe(200);
+    await other.arrayBuffer();
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('takes the allowed origins as an option', async () => {
+    const custom = await startLocalS3({ corsAllowedOrigins: ['https://console.example.com'] });
+    try {
+      const ask = (origin: string) =>
+        fetch(`${custom.endpoint}/${custom.bucket}/k`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'GET' },
+        });
+      expect((await ask('https://console.example.com')).status).toBe(200);
+      expect((await ask('http://127.0.0.1:5000')).status).toBe(403);
+    } finally {
+      await custom.stop();
+    }
+  });
+});
