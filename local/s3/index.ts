@@ -10,12 +10,12 @@
  * - CompleteMultipartUpload refuses parts under 5 MiB but the last (400 EntityTooSmall), parts
  *   that were not uploaded or whose ETag differs (400 InvalidPart) and parts out of order (400
  *   InvalidPartOrder);
- * - a completed or aborted upload is gone: UploadPart, CompleteMultipartUpload, ListParts and
- *   AbortMultipartUpload get 404 NoSuchUpload (and AbortMultipartUpload works);
+ * - a completed or aborted upload is gone: UploadPart (store.ts), CompleteMultipartUpload,
+ *   ListParts and AbortMultipartUpload get 404 NoSuchUpload (and AbortMultipartUpload works);
  * - CORS for pages on the allowed origins (default: any loopback origin), as one bucket CORS rule.
  *
- * All but the first are answered by a thin proxy in front of s3rver (proxy.ts), which forwards
- * everything else untouched, the Host header too, so signatures still verify.
+ * The rest is answered by a thin proxy in front of s3rver (proxy.ts), which forwards everything
+ * else untouched, the Host header too, so signatures still verify.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
