@@ -14,7 +14,12 @@ import {
   parseModelUri,
   planUpload,
 } from '../domain/artifacts';
-import { InvalidParameterError, InvalidStateError, LimitExceededError } from '../domain/errors';
+import {
+  ConcurrentModificationError,
+  InvalidParameterError,
+  InvalidStateError,
+  LimitExceededError,
+} from '../domain/errors';
 import { REGISTRY_ACTOR, registryEvent } from '../domain/events';
 import type { Principal } from '../domain/identity';
 import { type ModelVersion, parseStage, type RegisteredModel } from '../domain/model';
@@ -209,7 +214,17 @@ export class ArtifactService {
       const outcome = await this.store.completeMultipartUpload(key, uploadId, sorted);
       if (outcome === 'no-such-upload') {
         throw new InvalidStateError(
-          `The upload of '${file.path}' no longer exists, or a part's ETag does not match what S3 received: upload the file's parts again with fresh URLs, then finalize.`,
+          `The upload of '${file.path}' no longer exists: upload the file's parts again with fresh URLs, then finalize.`,
+        );
+      }
+      if (outcome === 'invalid-parts') {
+        throw new InvalidParameterError(
+          `S3 refused the parts of '${file.path}': each part must be uploaded, given with the ETag S3 returned for it, and be ${plan.partSize} bytes (the last one the rest). Upload the wrong parts again, then finalize.`,
+        );
+      }
+      if (outcome === 'conflict') {
+        throw new ConcurrentModificationError(
+          `Another write to '${file.path}' was in progress and the upload could not be completed; finalize again.`,
         );
       }
     }

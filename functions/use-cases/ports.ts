@@ -272,12 +272,17 @@ export interface ArtifactStore {
   createMultipartUpload(key: string): Promise<string>;
   presignPart(key: string, uploadId: string, partNumber: number, ttlSeconds: number): Promise<string>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
-  /** Completes write-once; 'exists' when the key was already written (a retried completion). */
+  /**
+   * Completes write-once. 'exists': the key was already written (a retried or concurrent
+   * completion), so its content still has to be verified; 'invalid-parts': S3 refused the parts
+   * (a part missing, an ETag that differs, a part but the last under 5 MiB); 'conflict': another
+   * write to the key kept S3 from completing, even after retries.
+   */
   completeMultipartUpload(
     key: string,
     uploadId: string,
     parts: readonly { partNumber: number; etag: string }[],
-  ): Promise<'completed' | 'exists' | 'no-such-upload'>;
+  ): Promise<'completed' | 'exists' | 'no-such-upload' | 'invalid-parts' | 'conflict'>;
   head(key: string): Promise<{ size: number } | undefined>;
   /** Reads the object and returns its SHA-256 (lowercase hex). */
   sha256(key: string): Promise<string>;

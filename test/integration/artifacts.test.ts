@@ -4,9 +4,15 @@
  * verify function, presigned downloads and models:/ resolution.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ArtifactStore } from '../../functions/adapters/s3/artifact-store';
 import type { LocalRegistry } from '../../local/registry';
+import { type LocalS3, startLocalS3 } from '../../local/s3';
 import { apiClient, documentClient, localRegistry, tableSnapshot, UNGUARDED } from '../support/engines';
+import { holdPut, localS3Client } from '../support/local-s3';
 
 const MiB = 1024 ** 2;
 let registry: LocalRegistry;
@@ -108,18 +114,36 @@ describe('registering a version with files', () => {
   });
 
   it('fails the version, naming the file and both hashes, when a SHA-256 does not match', async () => {
+    // A multipart file: S3 checks no whole-file SHA-256 for it, the registry's verification does.
     const name = uniqueName();
-    const body = randomBytes(2048);
+    const body = randomBytes(6 * MiB);
     const wrong = sha256(Buffer.from('something else'));
     const created = await registerFiles(name, { 'model.onnx': body }, { 'model.onnx': wrong });
-    await uploadAll(created.upload, { 'model.onnx': body });
-    expect((await api('POST', `/models/${name}/versions/1/finalize`, {})).status).toBe(200);
+    const parts = await uploadAll(created.upload, { 'model.onnx': body });
+    expect((await api('POST', `/models/${name}/versions/1/finalize`, { parts })).status).toBe(200);
     const settled = await waitSettled(name, 1);
     expect(settled.status).toBe('FAILED_REGISTRATION');
     expect(settled.status_message).toBe(
       `File 'model.onnx' has SHA-256 ${sha256(body)}; ${wrong} was declared.`,
     );
     expect((await api('GET', `/models/${name}/versions/1/download`)).status).toBe(409);
+  });
+
+  it('has S3 refuse a single PUT whose body does not match the declared SHA-256, storing nothing', async () => {
+    const name = uniqueName();
+    const body = randomBytes(2048);
+    const created = await registerFiles(
+      name,
+      { 'model.onnx': body },
+      { 'model.onnx': sha256(randomBytes(8)) },
+    );
+    const [file] = created.upload.files;
+    const refused = await put(file.url, body, file.headers);
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('<Code>BadDigest</Code>');
+    const finalize = await api('POST', `/models/${name}/versions/1/finalize`, {});
+    expect(finalize.status).toBe(409);
+    expect(finalize.body.message).toContain("File 'model.onnx' has not been uploaded yet");
   });
 
   it('refuses a second upload to the same key, even with a valid URL (write-once)', async () => {
@@ -208,6 +232,20 @@ describe('registering a version with files', () => {
     expect(res.body.message).toContain('missing part 2');
   });
 
+  it('refuses parts S3 refuses (an ETag it did not return) with 400, and finalizes with the right ones', async () => {
+    const name = uniqueName();
+    const body = randomBytes(6 * MiB);
+    const created = await registerFiles(name, { 'big.bin': body });
+    const parts = await uploadAll(created.upload, { 'big.bin': body });
+    const wrong = parts['big.bin']!.map((p) => (p.part_number === 1 ? { ...p, etag: '"0123"' } : p));
+    const refused = await api('POST', `/models/${name}/versions/1/finalize`, { parts: { 'big.bin': wrong } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(refused.body.message).toContain("S3 refused the parts of 'big.bin'");
+    expect((await api('POST', `/models/${name}/versions/1/finalize`, { parts })).status).toBe(200);
+    expect((await waitSettled(name, 1)).status).toBe('READY');
+  });
+
   it.each([
     ['../../x'],
     ['/etc/passwd'],
@@ -287,5 +325,79 @@ describe('resolving models:/ URIs', () => {
     const bad = await resolve('runs:/abc/model');
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('models:/<name>/<version>');
+  });
+});
+
+describe('finalizing while another write to a file is in flight', () => {
+  // A registry on its own local S3, whose data directory shows when a write is in flight.
+  let s3: LocalS3;
+  let dataDir: string;
+  let own: LocalRegistry;
+  let call: ReturnType<typeof apiClient>;
+  let store: S3ArtifactStore;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'artifacts-s3-'));
+    s3 = await startLocalS3({ dataDir });
+    own = await localRegistry({
+      s3Endpoint: s3.endpoint,
+      env: {
+        MULTIPART_THRESHOLD_BYTES: String(5 * MiB),
+        MULTIPART_PART_SIZE_BYTES: String(5 * MiB),
+        GOVERNANCE_POLICY: UNGUARDED,
+      },
+    });
+    call = apiClient(own.url, 'AKIAALICE');
+    store = new S3ArtifactStore(localS3Client(s3.endpoint), s3.bucket);
+  });
+  afterAll(async () => {
+    await own?.stop();
+    await s3?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** A version of a new model with one multipart file, uploaded; its parts and object key. */
+  async function uploadedVersion(body: Buffer) {
+    const name = uniqueName();
+    await call('POST', '/models', { name });
+    const created = await call('POST', `/models/${name}/versions`, {
+      files: [{ path: 'big.bin', size: body.length, sha256: sha256(body) }],
+    });
+    expect(created.status).toBe(201);
+    const parts = await uploadAll(created.body.upload, { 'big.bin': body });
+    const key = `${created.body.model_version.source.slice(`s3://${s3.bucket}/`.length)}/big.bin`;
+    return { name, parts, key };
+  }
+
+  it('answers 409 CONCURRENT_MODIFICATION (never 500) and finalizes once the other write is gone', async () => {
+    const { name, parts, key } = await uploadedVersion(randomBytes(6 * MiB));
+    const held = await holdPut(store, { dataDir, bucket: s3.bucket }, key, randomBytes(1024));
+    const refused = await call('POST', `/models/${name}/versions/1/finalize`, { parts });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      error_code: 'CONCURRENT_MODIFICATION',
+      message:
+        "Another write to 'big.bin' was in progress and the upload could not be completed; finalize again.",
+    });
+    expect((await call('GET', `/models/${name}/versions/1`)).body.model_version.status).toBe(
+      'PENDING_REGISTRATION',
+    );
+    await held.abandon();
+    expect((await call('POST', `/models/${name}/versions/1/finalize`, { parts })).status).toBe(200);
+    await own.settled();
+    expect((await call('GET', `/models/${name}/versions/1`)).body.model_version.status).toBe('READY');
+  });
+
+  it('verifies what the other write stored when it wins, and fails the version if it is not the file', async () => {
+    const { name, parts, key } = await uploadedVersion(randomBytes(6 * MiB));
+    const held = await holdPut(store, { dataDir, bucket: s3.bucket }, key, randomBytes(1024));
+    const finalizing = call('POST', `/models/${name}/versions/1/finalize`, { parts });
+    expect(await held.finish()).toBe(200);
+    expect((await finalizing).status).toBe(200);
+    await own.settled();
+    expect((await call('GET', `/models/${name}/versions/1`)).body.model_version).toMatchObject({
+      status: 'FAILED_REGISTRATION',
+      status_message: `File 'big.bin' is 1024 bytes; ${6 * MiB} were declared.`,
+    });
   });
 });

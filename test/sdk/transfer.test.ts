@@ -22,6 +22,7 @@ import {
   type ProgressEvent,
   RegistryApiError,
   RegistryClient,
+  TransferError,
   type TransferEvent,
 } from '../../sdk';
 import { localRegistry } from '../support/engines';
@@ -206,30 +207,45 @@ describe('uploadModel and downloadModel', () => {
     expect(transfers.find((t) => t.path === 'model.pkl')?.status).toBe(412);
   });
 
-  it('throws ArtifactVerificationError with the registry message when verification fails', async () => {
-    const { name, stateDir } = await fresh();
-    const dir = join(work, 'changing');
+  /** Uploads a directory whose one file is rewritten after it was hashed; returns the error. */
+  async function uploadChangingFile(name: string, stateDir: string, size: number) {
+    const dir = join(work, `changing-${name}`);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'm.bin'), randomBytes(4096));
+    writeFileSync(join(dir, 'm.bin'), randomBytes(size));
     let changed = false;
-    const err = await client
+    return client
       .uploadModel(name, dir, {
         stateDir,
         pollIntervalMs: 50,
         onProgress: (e) => {
-          // The file changes after it was hashed: the registry's verification catches it.
           if (e.phase === 'uploading' && !changed) {
             changed = true;
-            writeFileSync(join(dir, 'm.bin'), randomBytes(4096));
+            writeFileSync(join(dir, 'm.bin'), randomBytes(size));
           }
         },
       })
       .catch((e) => e);
+  }
+
+  it('throws ArtifactVerificationError with the registry message when verification fails', async () => {
+    const { name, stateDir } = await fresh();
+    // Multipart: storage checks no whole-file SHA-256, the registry's verification catches it.
+    const err = await uploadChangingFile(name, stateDir, 6 * MiB);
     expect(err).toBeInstanceOf(ArtifactVerificationError);
     expect(err.path).toBe('m.bin');
     expect(err.version).toBe(1);
     expect(err.message).toMatch(/File 'm\.bin' has SHA-256 [0-9a-f]{64}; [0-9a-f]{64} was declared/);
     expect((await client.getModelVersion(name, 1)).status).toBe('FAILED_REGISTRATION');
+  });
+
+  it('throws TransferError when storage refuses a single PUT whose body does not match its SHA-256', async () => {
+    const { name, stateDir } = await fresh();
+    const err = await uploadChangingFile(name, stateDir, 4096);
+    expect(err).toBeInstanceOf(TransferError);
+    expect(err.path).toBe('m.bin');
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('BadDigest');
+    expect((await client.getModelVersion(name, 1)).status).toBe('PENDING_REGISTRATION');
   });
 
   it('refuses a downloaded file that does not match the manifest, and deletes it', async () => {

@@ -32,10 +32,22 @@ const statusOf = (err: unknown) =>
   err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
 const nameOf = (err: unknown) => (err as { name?: string })?.name;
 
+/** S3's refusals of the parts a completion lists: the caller gave wrong ETags or short parts. */
+const INVALID_PARTS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall']);
+
+/** How often a completion that met a concurrent write (409) is tried again, and how soon. */
+export interface ConflictRetry {
+  readonly retries: number;
+  readonly baseDelayMs: number;
+}
+
+const DEFAULT_CONFLICT_RETRY: ConflictRetry = { retries: 4, baseDelayMs: 100 };
+
 export class S3ArtifactStore implements ArtifactStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
+    private readonly conflictRetry: ConflictRetry = DEFAULT_CONFLICT_RETRY,
   ) {}
 
   async presignPut(key: string, size: number, sha256: string, ttlSeconds: number) {
@@ -78,7 +90,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
     // Best effort: an upload left behind is removed by the bucket's lifecycle rule for
-    // incomplete multipart uploads (and the local S3 server has no abort).
+    // incomplete multipart uploads.
     await this.s3
       .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
       .catch(() => undefined);
@@ -88,22 +100,35 @@ export class S3ArtifactStore implements ArtifactStore {
     key: string,
     uploadId: string,
     parts: readonly { partNumber: number; etag: string }[],
-  ): Promise<'completed' | 'exists' | 'no-such-upload'> {
-    try {
-      await this.s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.bucket,
-          Key: key,
-          UploadId: uploadId,
-          IfNoneMatch: '*',
-          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-        }),
-      );
-      return 'completed';
-    } catch (err) {
-      if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') return 'exists';
-      if (nameOf(err) === 'NoSuchUpload' || statusOf(err) === 404) return 'no-such-upload';
-      throw err;
+  ): Promise<'completed' | 'exists' | 'no-such-upload' | 'invalid-parts' | 'conflict'> {
+    for (let retry = 0; ; retry++) {
+      try {
+        await this.s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            IfNoneMatch: '*',
+            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+          }),
+        );
+        return 'completed';
+      } catch (err) {
+        if (statusOf(err) === 412 || nameOf(err) === 'PreconditionFailed') return 'exists';
+        // A concurrent finalize may have completed this very upload a moment ago.
+        if (nameOf(err) === 'NoSuchUpload' || statusOf(err) === 404) {
+          return (await this.head(key)) ? 'exists' : 'no-such-upload';
+        }
+        if (INVALID_PARTS.has(nameOf(err) ?? '')) return 'invalid-parts';
+        // 409 ConditionalRequestConflict: another write to the key was in flight. The SDK does not
+        // retry a 409. If that write won, the key now exists and its content gets verified like
+        // any other; if not, the completion may go through once the other write is over.
+        if (statusOf(err) !== 409) throw err;
+        if (await this.head(key)) return 'exists';
+        if (retry >= this.conflictRetry.retries) return 'conflict';
+        const delay = this.conflictRetry.baseDelayMs * (2 ** retry + Math.random());
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
