@@ -11,7 +11,7 @@ import type { FunctionGroup } from '../functions/api/contract';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
 import { buildRelayHandler } from '../functions/handlers/relay-factory';
-import type { Environment, SdkCallObserver } from '../functions/handlers/runtime';
+import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { VerificationJob } from '../functions/use-cases/ports';
@@ -45,7 +45,12 @@ export interface LocalRegistryOptions {
   /** Start with the outbox relay off (tests of a crash between a write and its publication). */
   readonly outboxPaused?: boolean;
   /** Sees every AWS SDK command each function sends (tests and benchmarks). */
-  readonly observeSdkCalls?: (fn: LocalFunction, call: Parameters<SdkCallObserver>[0]) => void;
+  readonly observeSdkCalls?: (fn: LocalFunction, call: SdkCall) => void;
+  /**
+   * Benchmarks: every DynamoDB command of each function asks for its consumed capacity
+   * (`ReturnConsumedCapacity: 'INDEXES'`) and reports it here, failed commands included.
+   */
+  readonly observeConsumedCapacity?: (fn: LocalFunction, report: SdkCapacityReport) => void;
 }
 
 export interface LocalRegistry {
@@ -102,10 +107,14 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       S3_ENDPOINT: s3Endpoint,
       ...options.env,
     };
-    const observer = (fn: LocalFunction) =>
-      options.observeSdkCalls
-        ? (call: Parameters<SdkCallObserver>[0]) => options.observeSdkCalls!(fn, call)
-        : undefined;
+    const observer = (fn: LocalFunction): SdkCallObserver | undefined => {
+      const { observeSdkCalls: calls, observeConsumedCapacity: capacity } = options;
+      if (!calls && !capacity) return undefined;
+      const observe = (call: SdkCall) => calls?.(fn, call);
+      return capacity
+        ? Object.assign(observe, { consumedCapacity: (report: SdkCapacityReport) => capacity(fn, report) })
+        : observe;
+    };
 
     // Finalize queues verification; locally it runs in this process, after the request returns,
     // through the same handler the verify function runs on Lambda.
