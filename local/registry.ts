@@ -10,7 +10,7 @@ import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-fact
 import { artifactService } from '../functions/handlers/artifact-runtime';
 import { buildReconcileHandler } from '../functions/handlers/reconcile-factory';
 import { buildRelayHandler } from '../functions/handlers/relay-factory';
-import type { Environment, SdkCallObserver } from '../functions/handlers/runtime';
+import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { ApprovalWorkflow, VerificationJob } from '../functions/use-cases/ports';
@@ -47,7 +47,12 @@ export interface LocalRegistryOptions {
   /** Start with the outbox relay off (tests of a crash between a write and its publication). */
   readonly outboxPaused?: boolean;
   /** Sees every AWS SDK command each function sends (tests and benchmarks). */
-  readonly observeSdkCalls?: (fn: LocalFunction, call: Parameters<SdkCallObserver>[0]) => void;
+  readonly observeSdkCalls?: (fn: LocalFunction, call: SdkCall) => void;
+  /**
+   * Benchmarks: every DynamoDB command of each function asks for its consumed capacity
+   * (`ReturnConsumedCapacity: 'INDEXES'`) and reports it here, failed commands included.
+   */
+  readonly observeConsumedCapacity?: (fn: LocalFunction, report: SdkCapacityReport) => void;
   /** How often the reconciler runs (0: only at start and on `reconcile()`). */
   readonly reconcileIntervalMs?: number;
   /**
@@ -113,10 +118,14 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       S3_ENDPOINT: s3Endpoint,
       ...options.env,
     };
-    const observer = (fn: LocalFunction) =>
-      options.observeSdkCalls
-        ? (call: Parameters<SdkCallObserver>[0]) => options.observeSdkCalls!(fn, call)
-        : undefined;
+    const observer = (fn: LocalFunction): SdkCallObserver | undefined => {
+      const { observeSdkCalls: calls, observeConsumedCapacity: capacity } = options;
+      if (!calls && !capacity) return undefined;
+      const observe = (call: SdkCall) => calls?.(fn, call);
+      return capacity
+        ? Object.assign(observe, { consumedCapacity: (report: SdkCapacityReport) => capacity(fn, report) })
+        : observe;
+    };
 
     // Finalize queues verification; locally it runs in this process, after the request returns,
     // through the same handler the verify function runs on Lambda.

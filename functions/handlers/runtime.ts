@@ -4,7 +4,7 @@
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
@@ -82,8 +82,33 @@ export function parseEnvironment(env: Environment | NodeJS.ProcessEnv): Settings
   return parsed.data;
 }
 
-/** Sees every AWS SDK command a function sends (local runtime, tests and benchmarks only). */
-export type SdkCallObserver = (call: { readonly command: string; readonly input: unknown }) => void;
+/** One AWS SDK command as a function sends it. */
+export interface SdkCall {
+  readonly command: string;
+  readonly input: unknown;
+}
+
+/**
+ * One DynamoDB command and what it consumed, as DynamoDB reported it (`ReturnConsumedCapacity:
+ * 'INDEXES'`): one entry per table for batch and transactional commands; none when the command
+ * failed or cannot report capacity.
+ */
+export interface SdkCapacityReport extends SdkCall {
+  readonly consumed: readonly ConsumedCapacity[];
+  /** The error the command failed with (its capacity is not reported). */
+  readonly error?: unknown;
+}
+
+/**
+ * Sees every AWS SDK command a function sends (local runtime, tests and benchmarks only). With
+ * `consumedCapacity` (benchmarks), every DynamoDB command is also reported there once it has
+ * completed, and those that can report their consumed capacity ask for it; without it, requests
+ * are sent exactly as in production.
+ */
+export interface SdkCallObserver {
+  (call: SdkCall): void;
+  readonly consumedCapacity?: (report: SdkCapacityReport) => void;
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: any SDK v3 client (their middleware stacks differ in types only)
 type ObservableClient = { middlewareStack: { add(middleware: any, options: any): void } };
@@ -102,12 +127,51 @@ export function observeCalls<C extends ObservableClient>(client: C, observe?: Sd
   return client;
 }
 
+/** Reports each DynamoDB command with the capacity it consumed (see SdkCallObserver). */
+function observeConsumedCapacity(
+  client: DynamoDBClient,
+  observe: NonNullable<SdkCallObserver['consumedCapacity']>,
+): void {
+  // The commands that accept ReturnConsumedCapacity.
+  const reporting: ReadonlySet<string> = new Set([
+    'GetItemCommand',
+    'PutItemCommand',
+    'UpdateItemCommand',
+    'DeleteItemCommand',
+    'QueryCommand',
+    'ScanCommand',
+    'BatchGetItemCommand',
+    'BatchWriteItemCommand',
+    'TransactGetItemsCommand',
+    'TransactWriteItemsCommand',
+  ]);
+  client.middlewareStack.add(
+    // biome-ignore lint/suspicious/noExplicitAny: see ObservableClient
+    (next: any, context: any) => async (args: any) => {
+      const command = String(context.commandName ?? 'unknown');
+      const input = reporting.has(command)
+        ? { ...args.input, ReturnConsumedCapacity: 'INDEXES' }
+        : args.input;
+      const result = await next({ ...args, input }).catch((error: unknown) => {
+        observe({ command, input, consumed: [], error });
+        throw error;
+      });
+      const consumed: ConsumedCapacity | ConsumedCapacity[] | undefined = result.output?.ConsumedCapacity;
+      observe({ command, input, consumed: consumed === undefined ? [] : [consumed].flat() });
+      return result;
+    },
+    { step: 'initialize', name: 'observeConsumedCapacity' },
+  );
+}
+
 export function documentClient(env: Environment, observe?: SdkCallObserver): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     ...(env.DYNAMODB_ENDPOINT ? { endpoint: env.DYNAMODB_ENDPOINT } : {}),
     maxAttempts: 4,
   });
-  return DynamoDBDocumentClient.from(observeCalls(client, observe), {
+  observeCalls(client, observe);
+  if (observe?.consumedCapacity) observeConsumedCapacity(client, observe.consumedCapacity);
+  return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   });
 }
