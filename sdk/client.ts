@@ -103,6 +103,11 @@ export interface RegistryClientOptions {
   readonly region?: string;
   /** Default: the standard chain (`fromNodeProviderChain()`), resolved on the first request. */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /**
+   * The named AWS profile to sign with (default: AWS_PROFILE). A profile that is in neither shared
+   * file fails the first request with ProfileNotFoundError, on a loopback endpoint too.
+   */
+  readonly profile?: string;
   /** Attempts per request, the first included (default 4). */
   readonly maxAttempts?: number;
   /** Backoff: delay before retry n is random in [0, min(maxDelayMs, baseDelayMs·2^(n-1))]. */
@@ -156,6 +161,7 @@ export class RegistryClient {
       endpoint: this.endpoint,
       region: this.region,
       ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
     });
   }
 
