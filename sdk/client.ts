@@ -26,9 +26,11 @@ import type {
   GetUploadUrlsRequest,
   GovernancePolicyOverride,
   GovernancePolicyResponse,
+  ListAllTransitionRequestsParams,
   ListModelVersionsParams,
   ListTransitionRequestsParams,
   ListTransitionsParams,
+  LocalEventsPage,
   ModelVersion,
   ModelVersionsPage,
   RegisteredModel,
@@ -95,6 +97,16 @@ export const ROUTES = {
 } as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
 export type SdkOperationId = keyof typeof ROUTES;
+
+/**
+ * Routes the SDK calls that are not operations of the API contract (so not in ROUTES, which a test
+ * keeps equal to the contract): the local runtime's event log, and the cross-model request inbox,
+ * whose route is being added to the contract (move it into ROUTES when it lands).
+ */
+const UNRELEASED_ROUTES = {
+  listAllTransitionRequests: { method: 'GET', path: '/transition-requests' },
+  listLocalEvents: { method: 'GET', path: '/local/events' },
+} as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
 export interface RegistryClientOptions {
   /** The API's base URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod or http://127.0.0.1:5000. */
@@ -176,8 +188,16 @@ export class RegistryClient {
   }
 
   /** Sends one operation: signs, retries what is retryable, maps errors. Returns the JSON body. */
-  async request<T = unknown>(operationId: SdkOperationId, parts: RequestParts = {}): Promise<T> {
-    const route = ROUTES[operationId];
+  request<T = unknown>(operationId: SdkOperationId, parts: RequestParts = {}): Promise<T> {
+    return this.send(operationId, ROUTES[operationId], parts);
+  }
+
+  /** `request` for a route given by method and path (routes outside the API contract). */
+  private async send<T>(
+    operationId: string,
+    route: { readonly method: HttpMethod; readonly path: string },
+    parts: RequestParts,
+  ): Promise<T> {
     const base = this.endpoint.pathname.replace(/\/+$/, '');
     const path =
       base +
@@ -402,6 +422,17 @@ export class RegistryClient {
     return this.request('listTransitionRequests', { params: { name }, query: params });
   }
 
+  /**
+   * Transition requests across every model (e.g. the pending ones: an approver's inbox), newest
+   * first. `GET /transition-requests` is not in the API contract of this version yet: against a
+   * registry without the route this fails with a 404 RegistryApiError.
+   */
+  listAllTransitionRequests(params: ListAllTransitionRequestsParams = {}): Promise<TransitionRequestsPage> {
+    return this.send('listAllTransitionRequests', UNRELEASED_ROUTES.listAllTransitionRequests, {
+      query: params,
+    });
+  }
+
   async getTransitionRequest(name: string, requestId: string): Promise<TransitionRequest> {
     const res = await this.request<{ transition_request: TransitionRequest }>('getTransitionRequest', {
       params: { name, request_id: requestId },
@@ -506,6 +537,15 @@ export class RegistryClient {
 
   getOpenApiDocument(): Promise<Record<string, unknown>> {
     return this.request('getOpenApiDocument');
+  }
+
+  /**
+   * The event log of a local registry (`npm start`), oldest first, as EventBridge would deliver
+   * the events; `type` keeps one detail-type. Deployed registries publish to EventBridge and have
+   * no such route (404 RegistryApiError, or 403 from API Gateway).
+   */
+  listLocalEvents(params: { type?: string } = {}): Promise<LocalEventsPage> {
+    return this.send('listLocalEvents', UNRELEASED_ROUTES.listLocalEvents, { query: params });
   }
 
   // ---------------------------------------------------------------- high level
