@@ -1,7 +1,7 @@
 /**
  * The `mreg` program: global options and help, and the command groups (cli/commands/*), which
  * together have one command for every SDK method (see COMMAND_FOR_OPERATION), plus the high-level
- * artifact upload (`versions create --artifact`) and `download`.
+ * artifact upload (`versions create --artifact`), `download`, `compare` and `events`.
  */
 import { Command, Help, type Option } from 'commander';
 import type { SdkOperationId } from '../sdk';

@@ -44,6 +44,20 @@ export function registerGovernanceCommands(program: Command): void {
     },
   );
 
+  const inbox = requests
+    .command('inbox')
+    .description('transition requests across all models, newest first: by default the pending ones')
+    .option('--status <status>', `requests in this status (default PENDING): ${STATUS_HELP}`, requestStatus);
+  withPaging(inbox).action(async (o: { status?: RequestStatusOption } & PageOptions, cmd: Command) => {
+    await emitPages(
+      cmd,
+      'transition_requests',
+      o,
+      (page) => client(cmd).listAllTransitionRequests({ status: o.status ?? 'PENDING', ...page }),
+      (items) => requestsTable(items, true),
+    );
+  });
+
   const show = (cmd: Command, r: TransitionRequest, human: (r: TransitionRequest) => string) =>
     emit(cmd, { transition_request: r }, () => human(r));
   const summary = (verb: string) => (r: TransitionRequest) =>

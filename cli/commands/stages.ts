@@ -1,8 +1,16 @@
-/** Stages: `promote`, `transitions`, `latest`, `rollback` and `stage-history`. */
+/** Stages: `promote`, `transitions`, `latest`, `rollback`, `stage-history`, and `compare`. */
 import type { Command } from 'commander';
 import { client, emit, emitPages, type PageOptions, withPaging } from '../context';
-import { time, transitionsTable, versionsTable } from '../format';
-import { collect, instant, modelCommand, versionCommand, versionQuery, withVersionFilter } from '../options';
+import { compareVersions, comparisonTable, time, transitionsTable, versionsTable } from '../format';
+import {
+  collect,
+  instant,
+  modelCommand,
+  versionCommand,
+  versionNumber,
+  versionQuery,
+  withVersionFilter,
+} from '../options';
 
 export function registerStageCommands(program: Command): void {
   versionCommand(program, 'promote', 'move a version to a stage (None, Staging, Production, Archived)')
@@ -50,6 +58,16 @@ export function registerStageCommands(program: Command): void {
     .action(async (name: string, o: { stage?: string[] }, cmd: Command) => {
       const list = await client(cmd).getLatestVersions(name, o.stage);
       emit(cmd, { model_versions: list }, () => versionsTable(list));
+    });
+
+  modelCommand(program, 'compare', 'two versions side by side: metrics, parameters, lineage, stage')
+    .argument('<v1>', 'first version number', versionNumber)
+    .argument('<v2>', 'second version number (differences are v2 − v1)', versionNumber)
+    .action(async (name: string, v1: string, v2: string, _o, cmd: Command) => {
+      const c = client(cmd);
+      const [a, b] = await Promise.all([c.getModelVersion(name, v1), c.getModelVersion(name, v2)]);
+      const comparison = compareVersions(a, b);
+      emit(cmd, comparison, () => comparisonTable(comparison));
     });
 
   modelCommand(program, 'rollback', 're-promote the previous Production version and archive the current one')

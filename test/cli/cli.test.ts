@@ -2,7 +2,9 @@
  * The real `mreg` binary (dist/mreg.js, built by scripts/build-cli.ts) run as a child process
  * against a local registry started in this process.
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import {
   existsSync,
   mkdirSync,
@@ -24,7 +26,7 @@ import { OPERATIONS, type OperationSpec } from '../../functions/api/contract';
 import type { LocalRegistry } from '../../local/registry';
 import { ArtifactVerificationError, RegistryApiError, RegistryNetworkError } from '../../sdk';
 import { localRegistry } from '../support/engines';
-import { ensureBinary, type Run, runMreg } from './binary';
+import { BIN, cleanEnv, ensureBinary, type Run, runMreg } from './binary';
 
 const MiB = 1024 ** 2;
 
@@ -315,11 +317,12 @@ describe('mreg against a local registry', () => {
   });
 });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Local mode takes the caller from the access key id of a signed request. */
 const as = (user: string) => ({ AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: 'local' });
 const LOCAL = 'arn:aws:iam::000000000000:user';
 
-describe('mreg output, paging and governance against a local registry', () => {
+describe('mreg output, paging, governance and events against a local registry', () => {
   const gov = 'gov-model';
   let requestId: string;
 
@@ -527,6 +530,103 @@ describe('mreg output, paging and governance against a local registry', () => {
     const table = ok(await human(['versions', 'list', gov, '--max-results', '1', '--all']));
     expect(table.trimEnd().split('\n')).toHaveLength(4);
     expect(table).not.toContain('--page-token');
+  });
+
+  it('compares two versions side by side', async () => {
+    const c = json(await mreg(['compare', gov, '1', '2']));
+    expect(c.model_versions.map((v: any) => v.version)).toEqual([1, 2]);
+    expect(c.metrics).toEqual([
+      { key: 'auc', values: [0.91, 0.93], difference: 0.02 },
+      { key: 'f1', values: [0.8, null], difference: null },
+      { key: 'recall', values: [null, 0.7], difference: null },
+    ]);
+    expect(c.parameters).toEqual([
+      { key: 'depth', values: ['6', '8'], differs: true },
+      { key: 'lr', values: ['0.1', '0.1'], differs: false },
+    ]);
+    const field = (name: string) => c.fields.find((f: any) => f.field === name);
+    expect(field('run_id')).toEqual({ field: 'run_id', values: ['run-a', 'run-b'], differs: true });
+    expect(field('dataset.name')).toEqual({
+      field: 'dataset.name',
+      values: ['customers', 'customers'],
+      differs: false,
+    });
+    expect(field('dataset.digest').differs).toBe(true);
+    expect(field('current_stage').values).toEqual(['Staging', 'None']);
+    const table = ok(await human(['compare', gov, '1', '2']));
+    expect(table).toMatch(/^FIELD\s+VERSION 1\s+VERSION 2\s+DIFFERENCE\n/);
+    expect(table).toMatch(/\nstage\s+Staging\s+None\s+changed\n/);
+    expect(table).toMatch(/\ndataset name\s+customers\s+customers\n/);
+    expect(table).toMatch(/\ndataset digest\s+sha256:aaa\s+sha256:bbb\s+changed\n/);
+    expect(table).toMatch(/\nsource\s+s3:\/\/bucket\/a\s+s3:\/\/bucket\/b\s+changed\n/);
+    expect(table).toMatch(/\ncreated by\s+local-user\s+local-user\n/);
+    expect(table).toMatch(/\nmetric auc\s+0\.91\s+0\.93\s+\+0\.02\n/);
+    expect(table).toMatch(/\nmetric f1\s+0\.8\s+only in v1\n/);
+    expect(table).toMatch(/\nmetric recall\s+0\.7\s+only in v2\n/);
+    expect(table).toMatch(/\nparam depth\s+6\s+8\s+changed\n/);
+    expect(table).toMatch(/\nparam lr\s+0\.1\s+0\.1\n/);
+  });
+
+  it('prints the local event log, filtered by --type', async () => {
+    const all = json(await mreg(['events']));
+    expect(all.events.length).toBeGreaterThan(0);
+    expect(all.events[0]).toMatchObject({
+      source: 'model-registry',
+      detail: { event_id: expect.any(String) },
+    });
+    const created = json(await mreg(['events', '--type', 'ModelVersionCreated']));
+    expect(created.events.length).toBeGreaterThan(0);
+    expect(created.events.every((e: any) => e['detail-type'] === 'ModelVersionCreated')).toBe(true);
+    expect(created.events.filter((e: any) => e.detail.model.name === gov)).toHaveLength(3);
+    const approvals = ok(await human(['events', '--type', 'TransitionApproved']));
+    expect(approvals).toMatch(/^WHEN\s+EVENT\s+MODEL\s+VERSION\s+ACTOR/);
+    expect(approvals).toMatch(/TransitionApproved\s+gov-model\s+1\s+alice/);
+    const remote = await mreg([
+      'events',
+      '--endpoint',
+      'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
+    ]);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/^mreg: mreg events reads the event log of a local registry/);
+  });
+
+  it('follows the event log: new events as they come, each once, until interrupted', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'events', '--follow', '--interval', '0.2', '--type', 'RegisteredModelCreated'],
+      { cwd: work, env: cleanEnv(work, { MREG_ENDPOINT: registry.url }), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const lines: string[] = [];
+    let partial = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      partial += chunk;
+      const complete = partial.split('\n');
+      partial = complete.pop()!;
+      lines.push(...complete);
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) await sleep(100);
+      expect(done(), lines.join('\n')).toBe(true);
+    };
+    const names = () => lines.map((l) => JSON.parse(l).detail.model.name);
+    try {
+      await until(() => names().includes(gov));
+      ok(await mreg(['models', 'create', 'followed-model']));
+      await until(() => names().includes('followed-model'));
+      await sleep(700); // a few more polls: nothing is printed twice
+    } finally {
+      child.kill('SIGINT');
+    }
+    await once(child, 'close');
+    expect(stderr).toBe('');
+    const events = lines.map((l) => JSON.parse(l));
+    expect(events.every((e) => e['detail-type'] === 'RegisteredModelCreated')).toBe(true);
+    const ids = events.map((e) => e.detail.event_id);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('shows the global options in the help of every command', async () => {
