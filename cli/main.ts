@@ -1,7 +1,8 @@
 /**
  * `mreg`, the registry's command-line client (bundled to dist/mreg.js by scripts/build-cli.ts).
  *
- * Exit codes: 0 ok · 1 the registry refused the request (4xx) · 2 usage error (also an AWS profile that does not
+ * Exit codes: 0 ok (also when the reader of stdout goes away early, as with `mreg … | head`) ·
+ * 1 the registry refused the request (4xx) · 2 usage error (also an AWS profile that does not
  * exist) · 3 artifact verification failed · 4 registry unreachable or server error (5xx, network).
  */
 import { CommanderError } from 'commander';
@@ -44,7 +45,21 @@ export function describeFailure(err: unknown): { code: number; message: string }
   return { code: EXIT.refused, message: message.split('\n')[0]! };
 }
 
+/**
+ * A reader that stops early (`mreg openapi | head`) closes the pipe; the next write fails with
+ * EPIPE. That is not a failure of the command: exit at once, quietly, with 0.
+ */
+function exitQuietlyWhenReaderLeaves(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    if (stream !== process.stderr) process.stderr.write(`mreg: cannot write the output: ${err.message}\n`);
+    process.exit(EXIT.refused);
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyWhenReaderLeaves(process.stdout);
+  exitQuietlyWhenReaderLeaves(process.stderr);
   // The notice the AWS SDK prints on Node 20 is noise on a CLI's stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = buildProgram();

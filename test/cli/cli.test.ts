@@ -629,6 +629,23 @@ describe('mreg output, paging, governance and events against a local registry', 
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('exits 0, silently, when the reader of its output goes away (mreg openapi | head)', async () => {
+    const child = spawn(process.execPath, [BIN, 'openapi'], {
+      cwd: work,
+      env: cleanEnv(work, { MREG_ENDPOINT: registry.url }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    // The document (~360 KB) is larger than a pipe holds: mreg is still writing when the reader leaves.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = await once(child, 'close');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('shows the global options in the help of every command', async () => {
     for (const args of [
       ['audit', '--help'],
