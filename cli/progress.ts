@@ -1,6 +1,6 @@
 /**
  * Progress bars on stderr (bytes, rate, ETA), one per phase: hashing, uploading, verifying,
- * downloading. Shown only when stderr is a terminal and --json is off.
+ * downloading. Shown only when stderr is a terminal and the output is a table (see cli/context.ts).
  */
 import { SingleBar } from 'cli-progress';
 import type { ProgressEvent } from '../sdk';

@@ -33,6 +33,7 @@ import type {
   ListPolicyChangeRequestsParams,
   ListTransitionRequestsParams,
   ListTransitionsParams,
+  LocalEventsPage,
   ModelVersion,
   ModelVersionsPage,
   PolicyChangeOutcome,
@@ -115,6 +116,14 @@ export const ROUTES = {
 
 export type SdkOperationId = keyof typeof ROUTES;
 
+/**
+ * Routes of the local runtime only, not operations of the API contract (so not in ROUTES, which a
+ * test keeps equal to the contract): the local event log.
+ */
+const LOCAL_ROUTES = {
+  listLocalEvents: { method: 'GET', path: '/local/events' },
+} as const satisfies Record<string, { method: HttpMethod; path: string }>;
+
 export interface RegistryClientOptions {
   /** The API's base URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod or http://127.0.0.1:5000. */
   readonly endpoint: string;
@@ -122,6 +131,11 @@ export interface RegistryClientOptions {
   readonly region?: string;
   /** Default: the standard chain (`fromNodeProviderChain()`), resolved on the first request. */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /**
+   * The named AWS profile to sign with (default: AWS_PROFILE). A profile that is in neither shared
+   * file fails the first request with ProfileNotFoundError, on a loopback endpoint too.
+   */
+  readonly profile?: string;
   /** Attempts per request, the first included (default 4). */
   readonly maxAttempts?: number;
   /** Backoff: delay before retry n is random in [0, min(maxDelayMs, baseDelayMs·2^(n-1))]. */
@@ -175,6 +189,7 @@ export class RegistryClient {
       endpoint: this.endpoint,
       region: this.region,
       ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
     });
   }
 
@@ -189,8 +204,16 @@ export class RegistryClient {
   }
 
   /** Sends one operation: signs, retries what is retryable, maps errors. Returns the JSON body. */
-  async request<T = unknown>(operationId: SdkOperationId, parts: RequestParts = {}): Promise<T> {
-    const route = ROUTES[operationId];
+  request<T = unknown>(operationId: SdkOperationId, parts: RequestParts = {}): Promise<T> {
+    return this.send(operationId, ROUTES[operationId], parts);
+  }
+
+  /** `request` for a route given by method and path (routes outside the API contract). */
+  private async send<T>(
+    operationId: string,
+    route: { readonly method: HttpMethod; readonly path: string },
+    parts: RequestParts,
+  ): Promise<T> {
     const base = this.endpoint.pathname.replace(/\/+$/, '');
     const path =
       base +
@@ -624,6 +647,15 @@ export class RegistryClient {
 
   getOpenApiDocument(): Promise<Record<string, unknown>> {
     return this.request('getOpenApiDocument');
+  }
+
+  /**
+   * The event log of a local registry (`npm start`), oldest first, as EventBridge would deliver
+   * the events; `type` keeps one detail-type. Deployed registries publish to EventBridge and have
+   * no such route (404 RegistryApiError, or 403 from API Gateway).
+   */
+  listLocalEvents(params: { type?: string } = {}): Promise<LocalEventsPage> {
+    return this.send('listLocalEvents', LOCAL_ROUTES.listLocalEvents, { query: params });
   }
 
   // ---------------------------------------------------------------- high level

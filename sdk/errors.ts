@@ -85,4 +85,22 @@ export class TransferError extends RegistryClientError {
   }
 }
 
+/**
+ * A named AWS profile (the `profile` option, or AWS_PROFILE) is in neither shared file. Thrown
+ * before any request is sent: falling back to other credentials, or to unsigned requests in local
+ * mode, would act as someone else.
+ */
+export class ProfileNotFoundError extends RegistryClientError {
+  override readonly name = 'ProfileNotFoundError';
+  constructor(
+    readonly profile: string,
+    readonly configFile: string,
+    readonly credentialsFile: string,
+  ) {
+    super(
+      `The AWS profile '${profile}' does not exist in ${configFile} or ${credentialsFile}. Create it with \`aws configure --profile ${profile}\`.`,
+    );
+  }
+}
+
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);

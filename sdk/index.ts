@@ -11,6 +11,7 @@
 export { RegistryClient, type RegistryClientOptions, ROUTES, type SdkOperationId } from './client';
 export {
   ArtifactVerificationError,
+  ProfileNotFoundError,
   RegistryApiError,
   RegistryClientError,
   RegistryNetworkError,

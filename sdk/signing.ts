@@ -8,6 +8,8 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { ProfileNotFoundError } from './errors';
+import { profileExists, sharedConfigPaths } from './profiles';
 
 export type QueryValue = string | number | boolean | undefined | null | readonly (string | number)[];
 export type QueryParams = Record<string, QueryValue>;
@@ -50,6 +52,8 @@ export interface SignerOptions {
   readonly endpoint: URL;
   readonly region: string;
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** The named profile to take credentials from (default: AWS_PROFILE); ignored with `credentials`. */
+  readonly profile?: string;
 }
 
 export interface RequestToSign {
@@ -63,7 +67,10 @@ export interface RequestToSign {
 
 /**
  * Signs requests; credentials are resolved on first use. On a loopback endpoint a missing
- * credential is not an error: requests go unsigned (local mode).
+ * credential is not an error: requests go unsigned (local mode) — unless a profile was named:
+ * then the caller asked for an identity, and a profile that does not exist
+ * (ProfileNotFoundError) or yields no credentials fails the request instead of sending it as
+ * the anonymous local user.
  */
 export class RequestSigner {
   private signer?: Promise<SignatureV4 | undefined>;
@@ -102,14 +109,26 @@ export class RequestSigner {
   }
 
   private async createSigner(): Promise<SignatureV4 | undefined> {
+    const profile = this.options.credentials
+      ? undefined
+      : this.options.profile || process.env.AWS_PROFILE || undefined;
+    if (profile && !(await profileExists(profile))) {
+      const { configFile, credentialsFile } = sharedConfigPaths();
+      throw new ProfileNotFoundError(profile, configFile, credentialsFile);
+    }
     const provider =
-      this.options.credentials ?? fromNodeProviderChain(this.loopback ? { timeout: 300, maxRetries: 0 } : {});
+      this.options.credentials ??
+      fromNodeProviderChain({
+        ...(profile ? { profile } : {}),
+        ...(this.loopback ? { timeout: 300, maxRetries: 0 } : {}),
+      });
     try {
       await provider();
     } catch (err) {
-      if (this.loopback) return undefined;
+      if (this.loopback && !profile) return undefined;
+      const from = profile ? ` in the AWS profile '${profile}'` : '';
       throw new Error(
-        `No AWS credentials found to sign requests to ${this.options.endpoint.origin}: ${(err as Error).message}`,
+        `No AWS credentials found${from} to sign requests to ${this.options.endpoint.origin}: ${(err as Error).message}`,
       );
     }
     // Give the provider (not the resolved value) to the signer, so expiring credentials refresh.

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type * as s from '../functions/api/schemas';
+import type { RegistryEventDetail } from '../functions/domain/events';
 
 export type RegisteredModel = z.infer<typeof s.registeredModelSchema>;
 export type ModelVersion = z.infer<typeof s.modelVersionSchema>;
@@ -46,6 +47,7 @@ export type ListTransitionsParams = Omit<Paged<z.input<typeof s.transitionsQuery
 export type ListTransitionRequestsParams = Omit<Paged<z.input<typeof s.requestsQuery>>, 'version'> & {
   version?: number | string;
 };
+/** The cross-model request listing: the same filters and paging as a model's, without `version`. */
 export type GetAuditLogParams = Omit<Paged<z.input<typeof s.auditQuery>>, 'version'> & {
   version?: number | string;
 };
@@ -75,6 +77,21 @@ export type PolicyChangeRequest = z.infer<typeof s.policyChangeRequestSchema>;
 export type PolicyChangeRequestsPage = z.infer<typeof s.policyRequestsPage>;
 export type AuditLogPage = z.infer<typeof s.auditPage>;
 export type StageHistory = z.infer<typeof s.stageHistoryResponse>;
+
+/**
+ * An event of a local registry's event log, shaped as EventBridge delivers it (`detail` as in
+ * docs/events.md; `detail.event_id` is unique per event).
+ */
+export interface LocalEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly time: string;
+  readonly detail: RegistryEventDetail;
+}
+export interface LocalEventsPage {
+  readonly events: LocalEvent[];
+}
 
 /** A version number, as a number or its decimal text. */
 export type VersionRef = number | string;

@@ -585,7 +585,9 @@ describe('functions', () => {
     for (const name of ['verify', 'relay'] as const) expect(policyOf(name), name).toBeUndefined();
     const invalid = (governancePolicy: object) => () =>
       new ModelRegistry(new Stack(new App(), 'S'), 'R', { governancePolicy });
-    expect(invalid({ qualityGates: ['accuracy ~ 3'] })).toThrow(/governancePolicy: policy\.quality_gates\.0: Invalid quality gate/);
+    expect(invalid({ qualityGates: ['accuracy ~ 3'] })).toThrow(
+      /governancePolicy: policy\.quality_gates\.0: Invalid quality gate/,
+    );
     expect(invalid({ requiredApprovals: 0 })).toThrow(/governancePolicy: policy\.required_approvals/);
     expect(invalid({ guardedStages: ['None'] })).toThrow(/governancePolicy/);
   });
