@@ -364,7 +364,14 @@ describe('mreg output, paging, governance and events against a local registry', 
       ),
     );
     ok(await mreg(['versions', 'create', gov, '--source', 's3://bucket/c']));
-    ok(await mreg(['policy', 'set', gov, '{"guarded_stages": ["Staging", "Production"], "required_approvals": 2}']));
+    ok(
+      await mreg([
+        'policy',
+        'set',
+        gov,
+        '{"guarded_stages": ["Staging", "Production"], "required_approvals": 2}',
+      ]),
+    );
   });
 
   it("gives a subcommand's --version to the subcommand, and keeps mreg --version", async () => {
