@@ -47,8 +47,8 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createTableInput, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../functions/deployment/table';
 import type { SdkCapacityReport } from '../functions/handlers/runtime';
-import { createTableInput, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../functions/wiring/table';
 import { LOCAL_AWS } from '../local/dynamodb';
 
 type Image = Record<string, AttributeValue>;

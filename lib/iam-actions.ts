@@ -137,7 +137,7 @@ export const KNOWN_COMMANDS: readonly string[] = Object.keys(COMMAND_ACTIONS);
 export interface RoleActions {
   /** On the table itself. */
   readonly table: readonly string[];
-  /** On the table's global secondary indexes (each index ARN, from functions/wiring/table.ts). */
+  /** On the table's global secondary indexes (each index ARN, from functions/deployment/table.ts). */
   readonly indexes: readonly string[];
   /** On the artifact objects (`<bucket arn>/models/*`). */
   readonly artifacts: readonly string[];

@@ -5,9 +5,9 @@
  * operation, and governed promotion: the approval state machine, the rule that starts it and the
  * outbox relay that publishes recorded events from the table's stream to the bus.
  *
- * The table comes from functions/wiring/table.ts, the routes from functions/api/routes.ts, the
- * state machine from functions/wiring/approval-workflow.ts and the event patterns and stream
- * filter from functions/wiring/event-rules.ts: the same modules the local runtime uses, so what
+ * The table comes from functions/deployment/table.ts, the routes from functions/api/routes.ts, the
+ * state machine from functions/deployment/approval-workflow.ts and the event patterns and stream
+ * filter from functions/deployment/event-rules.ts: the same modules the local runtime uses, so what
  * is tested locally is what is deployed. Each role holds exactly the actions of
  * lib/iam-actions.ts (`ROLE_ACTIONS`).
  */
@@ -42,18 +42,18 @@ import {
 import { Construct } from 'constructs';
 import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
-import { parsePolicyOverride } from '../functions/domain/governance';
-import { parseIdentityTrust } from '../functions/domain/identity';
-import type { Stage } from '../functions/domain/model';
-import { approvalWorkflowDefinition } from '../functions/wiring/approval-workflow';
+import { approvalWorkflowDefinition } from '../functions/deployment/approval-workflow';
 import {
   EVENT_BUS_NAME_ENV,
   type EventPattern,
   OUTBOX_STREAM_FILTER,
   promotionPattern,
   RULES,
-} from '../functions/wiring/event-rules';
-import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
+} from '../functions/deployment/event-rules';
+import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/deployment/table';
+import { parsePolicyOverride } from '../functions/domain/governance';
+import { parseIdentityTrust } from '../functions/domain/identity';
+import type { Stage } from '../functions/domain/model';
 import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
 
 /**
@@ -306,7 +306,7 @@ const GATEWAY_RESPONSES: readonly { type: apigw.ResponseType; status: string; co
   { type: apigw.ResponseType.DEFAULT_5XX, status: '', code: 'INTERNAL_ERROR' },
 ];
 
-/** An event pattern of functions/wiring/event-rules.ts as the CDK's `EventPattern`. */
+/** An event pattern of functions/deployment/event-rules.ts as the CDK's `EventPattern`. */
 export function toCdkEventPattern(pattern: EventPattern): events.EventPattern {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pattern)) {
@@ -371,7 +371,7 @@ export class ModelRegistry extends Construct {
   public readonly functions: RegistryFunctions;
   /** The API Gateway method of each operation, by operationId. */
   public readonly methods: Readonly<Record<string, apigw.Method>>;
-  /** The approval state machine (functions/wiring/approval-workflow.ts). */
+  /** The approval state machine (functions/deployment/approval-workflow.ts). */
   public readonly approvalWorkflow: sfn.StateMachine;
   /** Starts the approval workflow for each TransitionRequested event (`RULES.startApproval`). */
   public readonly startApprovalRule: events.Rule;
@@ -851,7 +851,7 @@ export class ModelRegistry extends Construct {
   /**
    * Subscribes `target` to promotions: a rule on the registry's bus matching
    * `ModelVersionStageChanged` events into `stage` (default Production), optionally of one model
-   * (`promotionPattern` of functions/wiring/event-rules.ts).
+   * (`promotionPattern` of functions/deployment/event-rules.ts).
    *
    * @example
    * registry.onPromotion(new targets.CodePipeline(deployPipeline), { modelName: 'fraud-detector' });

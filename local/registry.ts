@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionGroup } from '../functions/api/contract';
+import { RULES } from '../functions/deployment/event-rules';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
 import { buildReconcileHandler } from '../functions/handlers/reconcile-factory';
@@ -14,7 +15,6 @@ import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '.
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { ApprovalWorkflow, VerificationJob } from '../functions/use-cases/ports';
-import { RULES } from '../functions/wiring/event-rules';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
 import { LocalEventBus } from './events';
 import { createLocalFront } from './http-front';

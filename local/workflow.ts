@@ -1,6 +1,6 @@
 /**
  * The approval state machine, locally: the same definition the CDK stack deploys
- * (functions/wiring/approval-workflow.ts), run by aws-local-stepfunctions with every Task state
+ * (functions/deployment/approval-workflow.ts), run by aws-local-stepfunctions with every Task state
  * bound to the same workflow handler the deployed function runs. Executions are named by request
  * id, as deployed: starting one whose name exists is a no-op. The approval task waits on a promise
  * per task token; the approve function's decisions resolve or reject it, as SendTaskSuccess /
@@ -9,14 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { WorkflowHandler } from '../functions/handlers/workflow-factory';
-import type { ApprovalWorkflow, WorkflowExecution } from '../functions/use-cases/ports';
 import {
   approvalWorkflowDefinition,
   TASK_ACTIONS,
   WORKFLOW_STATES,
   workflowInput,
-} from '../functions/wiring/approval-workflow';
+} from '../functions/deployment/approval-workflow';
+import type { WorkflowHandler } from '../functions/handlers/workflow-factory';
+import type { ApprovalWorkflow, WorkflowExecution } from '../functions/use-cases/ports';
 import { LOCAL_AWS } from './dynamodb';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.

@@ -1,7 +1,7 @@
 /**
  * The registry's events: one versioned detail schema per detail-type. This module is the single
  * source of truth used by the publisher (every write records its event in the same DynamoDB
- * transaction, see docs/events.md), the deployed and local rules (functions/wiring/event-rules.ts)
+ * transaction, see docs/events.md), the deployed and local rules (functions/deployment/event-rules.ts)
  * and the documentation (scripts/generate-event-docs.ts).
  *
  * Envelope on EventBridge: `source` = EVENT_SOURCE, `detail-type` = the type below, `detail` =

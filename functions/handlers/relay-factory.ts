@@ -3,8 +3,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { EventPublisher } from '../adapters/eventbridge/publisher';
+import { OUTBOX_SORT_KEY_PREFIX } from '../deployment/event-rules';
 import type { RegistryEvent } from '../domain/events';
-import { OUTBOX_SORT_KEY_PREFIX } from '../wiring/event-rules';
 import { type Environment, logger } from './runtime';
 
 /** The event an outbox record carries, or undefined for any other change. */

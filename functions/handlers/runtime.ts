@@ -8,6 +8,7 @@ import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
+import { TABLE_NAME_ENV } from '../deployment/table';
 import { type GovernancePolicy, parseDeploymentPolicy } from '../domain/governance';
 import { type IdentityTrust, parseIdentityTrust } from '../domain/identity';
 import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
@@ -17,7 +18,6 @@ import { DEFAULT_GOVERNANCE_SETTINGS, GovernanceService } from '../use-cases/gov
 import { PolicyService } from '../use-cases/policy';
 import type { ApprovalWorkflow } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
-import { TABLE_NAME_ENV } from '../wiring/table';
 
 export const logger = new Logger({ serviceName: 'model-registry' });
 

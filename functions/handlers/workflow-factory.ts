@@ -1,6 +1,6 @@
 /**
  * The workflow function: each Task state of the approval state machine
- * (functions/wiring/approval-workflow.ts) invokes it with its action. Locally the same handler
+ * (functions/deployment/approval-workflow.ts) invokes it with its action. Locally the same handler
  * runs under aws-local-stepfunctions (local/workflow.ts).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

@@ -8,6 +8,8 @@
  * approval retries resuming the workflow, and the reconciler applies (or fails) any request left
  * approved. Every step is recorded as an event in the audit log. No AWS SDK here.
  */
+
+import { WORKFLOW_ERRORS } from '../deployment/approval-workflow';
 import {
   ConcurrentModificationError,
   InvalidParameterError,
@@ -38,7 +40,6 @@ import {
   type Stage,
 } from '../domain/model';
 import { assertDescription } from '../domain/rules';
-import { WORKFLOW_ERRORS } from '../wiring/approval-workflow';
 import { describeTarget, type RegistryCore, targetData, type VersionView } from './core';
 import type { ApprovalWorkflow, Page, WorkflowExecution } from './ports';
 import type { GateDecision, Gatekeeper } from './registry';

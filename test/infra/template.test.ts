@@ -20,16 +20,16 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
-import { artifactPrefix } from '../../functions/domain/artifacts';
-import { approvalWorkflowDefinition } from '../../functions/wiring/approval-workflow';
-import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../../functions/wiring/event-rules';
+import { approvalWorkflowDefinition } from '../../functions/deployment/approval-workflow';
+import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../../functions/deployment/event-rules';
 import {
   INDEXES,
   TABLE_NAME_ENV,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
   TTL_ATTRIBUTE,
-} from '../../functions/wiring/table';
+} from '../../functions/deployment/table';
+import { artifactPrefix } from '../../functions/domain/artifacts';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/iam-actions';
 import { ARTIFACT_KEY_PREFIX, ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack, propsFromContext } from '../../lib/model-registry-stack';
@@ -608,7 +608,7 @@ describe('functions', () => {
 });
 
 describe('storage', () => {
-  it('builds the table from functions/wiring/table.ts, with PITR, SSE and deletion protection', () => {
+  it('builds the table from functions/deployment/table.ts, with PITR, SSE and deletion protection', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -731,7 +731,7 @@ describe('governance', () => {
     return found;
   };
 
-  it('deploys the approval state machine from functions/wiring/approval-workflow.ts, unchanged', () => {
+  it('deploys the approval state machine from functions/deployment/approval-workflow.ts, unchanged', () => {
     const [[, machine]] = one('AWS::StepFunctions::StateMachine');
     expect(machine.Properties.StateMachineType).toBe('STANDARD');
     const PLACEHOLDER = 'arn:aws:lambda:eu-west-1:123456789012:function:workflow-placeholder';
@@ -758,7 +758,7 @@ describe('governance', () => {
     });
   });
 
-  it("starts it through the reconcile function, from a rule whose pattern is the wiring's RULES.startApproval", () => {
+  it("starts it through the reconcile function, from a rule whose pattern is the deployment module's RULES.startApproval", () => {
     const rules = one('AWS::Events::Rule');
     expect(rules).toHaveLength(2);
     const rule = resources[logicalId(defaults.startApprovalRule)];
@@ -788,7 +788,7 @@ describe('governance', () => {
     ]);
   });
 
-  it("onPromotion subscribes a target with the wiring's promotionPattern (default Production)", () => {
+  it("onPromotion subscribes a target with the deployment module's promotionPattern (default Production)", () => {
     expect(customResources[logicalId(promotionRule)].Properties.EventPattern).toEqual(
       promotionPattern('Production', 'fraud-detector'),
     );
@@ -803,7 +803,7 @@ describe('governance', () => {
     });
   });
 
-  it("relays the outbox: the table stream with the wiring's filter, retries, bisection and a dead-letter queue", () => {
+  it("relays the outbox: the table stream with the deployment module's filter, retries, bisection and a dead-letter queue", () => {
     const mappings = one('AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     const [[, mapping]] = mappings;

@@ -1,11 +1,11 @@
 /**
- * The approval state machine definition (functions/wiring/approval-workflow.ts) is valid Amazon
+ * The approval state machine definition (functions/deployment/approval-workflow.ts) is valid Amazon
  * States Language: the JSON the stack deploys and the local runtime runs passes asl-validator,
  * including its JSONPath and ARN checks.
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { approvalWorkflowDefinition, TASK_ACTIONS } from '../../functions/wiring/approval-workflow';
+import { approvalWorkflowDefinition, TASK_ACTIONS } from '../../functions/deployment/approval-workflow';
 
 interface AslValidation {
   isValid: boolean;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditItem } from '../../functions/adapters/dynamodb/registry-repository';
+import { matchesPattern, promotionPattern, RULES } from '../../functions/deployment/event-rules';
 import { eventDocs } from '../../functions/domain/event-docs';
 import { EVENT_SOURCE, EVENT_TYPES, newEventId, registryEvent } from '../../functions/domain/events';
 import {
@@ -13,7 +14,6 @@ import {
   parsePolicyOverride,
 } from '../../functions/domain/governance';
 import { outboxEvent } from '../../functions/handlers/relay-factory';
-import { matchesPattern, promotionPattern, RULES } from '../../functions/wiring/event-rules';
 
 const model = { id: 'id-1', name: 'churn' };
 const delivered = (type: string, data: Record<string, unknown>, name = 'churn') => ({

@@ -1,5 +1,5 @@
 /**
- * RegistryRepository on one DynamoDB table (functions/wiring/table.ts). Conditional-write
+ * RegistryRepository on one DynamoDB table (functions/deployment/table.ts). Conditional-write
  * failures become domain errors here, so the use cases never see an SDK exception.
  */
 import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -16,6 +16,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from '../../deployment/table';
 import type { ArtifactFile } from '../../domain/artifacts';
 import {
   ConcurrentModificationError,
@@ -63,7 +64,6 @@ import type {
   SearchQuery,
   StageChange,
 } from '../../use-cases/ports';
-import { INDEXES, TABLE_PARTITION_KEY, TABLE_SORT_KEY, TTL_ATTRIBUTE } from '../../wiring/table';
 import {
   auditKey,
   clientTokenKey,

@@ -10,8 +10,8 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { workflowInput } from '../../deployment/approval-workflow';
 import type { ApprovalWorkflow, WorkflowExecution } from '../../use-cases/ports';
-import { workflowInput } from '../../wiring/approval-workflow';
 
 /** The task already ended (timed out, stopped or resumed): nothing waits on the token any more. */
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
