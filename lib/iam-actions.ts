@@ -1,40 +1,21 @@
 /**
  * The IAM actions behind every AWS SDK command the functions send, and the actions each function's
- * role holds. The CDK construct (lib/model-registry.ts) grants `ROLE_ACTIONS`; tests that observe
- * the SDK calls a function really makes (see `SdkCallObserver` in functions/handlers/runtime.ts)
+ * role holds (the `actions` of the function table, functions/deployment/functions.ts). The CDK
+ * construct (lib/model-registry.ts) grants `ROLE_ACTIONS`; tests that observe the SDK calls a
+ * function really makes (see `SdkCallObserver` in functions/handlers/runtime.ts)
  * map each call with `iamActionsFor` and check it is in the role's list, so a new SDK call cannot
  * ship without its permission, and a permission nobody uses stands out.
  *
  * Plain data only: no aws-cdk-lib import, so runtime tests can use it cheaply.
  */
+import {
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  type RoleActions,
+} from '../functions/deployment/functions';
 
-/**
- * The Lambda functions of the stack: the API groups of functions/api/contract.ts (`FunctionGroup`),
- * `verify` (artifact verification), `workflow` (the Task states of the approval state machine) and
- * `relay` (the transactional outbox: table stream → event bus).
- */
-export type FunctionName =
-  | 'read'
-  | 'write'
-  | 'upload'
-  | 'download'
-  | 'approve'
-  | 'verify'
-  | 'workflow'
-  | 'reconcile'
-  | 'relay';
-
-export const FUNCTION_NAMES: readonly FunctionName[] = [
-  'read',
-  'write',
-  'upload',
-  'download',
-  'approve',
-  'verify',
-  'workflow',
-  'reconcile',
-  'relay',
-];
+export { FUNCTION_NAMES, type FunctionName, type RoleActions };
 
 type ActionsFor = (input: unknown) => string[];
 
@@ -134,126 +115,10 @@ export function iamActionsFor(command: string, input: unknown): string[] {
 /** The commands `iamActionsFor` knows. */
 export const KNOWN_COMMANDS: readonly string[] = Object.keys(COMMAND_ACTIONS);
 
-export interface RoleActions {
-  /** On the table itself. */
-  readonly table: readonly string[];
-  /** On the table's global secondary indexes (each index ARN, from functions/deployment/table.ts). */
-  readonly indexes: readonly string[];
-  /** On the artifact objects (`<bucket arn>/models/*`). */
-  readonly artifacts: readonly string[];
-  /** On the verify function. */
-  readonly verifyFunction: readonly string[];
-  /** On the approval state machine (starting executions, its task tokens). */
-  readonly stateMachine: readonly string[];
-  /** On the executions of the approval state machine. */
-  readonly executions: readonly string[];
-  /** On the registry's event bus. */
-  readonly eventBus: readonly string[];
-  /** On the table's stream (the outbox the relay reads). */
-  readonly tableStream: readonly string[];
-  /** On the relay's dead-letter queue (the event source mapping's on-failure destination). */
-  readonly deadLetterQueue: readonly string[];
-  /**
-   * On the customer managed KMS key of the table and bucket, only when one is configured (the
-   * services call KMS on the caller's behalf: reads need Decrypt, writes also GenerateDataKey).
-   */
-  readonly kmsKey: readonly string[];
-}
-
-const KMS_READ = ['kms:Decrypt'];
-const KMS_WRITE = ['kms:Decrypt', 'kms:GenerateDataKey'];
-
-const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-const TABLE_WRITE = [
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-];
-
-/** What Lambda needs to poll a DynamoDB stream for an event source mapping. */
-const STREAM_READ = [
-  'dynamodb:DescribeStream',
-  'dynamodb:GetRecords',
-  'dynamodb:GetShardIterator',
-  'dynamodb:ListStreams',
-];
-
-const NOTHING = {
-  table: [],
-  indexes: [],
-  artifacts: [],
-  verifyFunction: [],
-  stateMachine: [],
-  executions: [],
-  eventBus: [],
-  tableStream: [],
-  deadLetterQueue: [],
-  kmsKey: [],
-} as const satisfies RoleActions;
-
-/**
- * What each function's role may do, and on what. Nothing else is granted (besides writing its own
- * log group and X-Ray traces).
- */
-export const ROLE_ACTIONS: Record<FunctionName, RoleActions> = {
-  read: { ...NOTHING, table: TABLE_READ, indexes: ['dynamodb:Query'], kmsKey: KMS_READ },
-  write: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
-  upload: {
-    ...NOTHING,
-    table: TABLE_WRITE,
-    indexes: ['dynamodb:Query'],
-    artifacts: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
-    verifyFunction: ['lambda:InvokeFunction'],
-    kmsKey: KMS_WRITE,
-  },
-  download: {
-    ...NOTHING,
-    table: TABLE_READ,
-    indexes: ['dynamodb:Query'],
-    artifacts: ['s3:GetObject'],
-    kmsKey: KMS_READ,
-  },
-  // The only function that may resume (or end) a waiting approval task.
-  approve: {
-    ...NOTHING,
-    table: TABLE_WRITE,
-    indexes: ['dynamodb:Query'],
-    stateMachine: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
-    kmsKey: KMS_WRITE,
-  },
-  // Records the version's new status with its audit entry (the outbox) in one transaction.
-  verify: {
-    ...NOTHING,
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    artifacts: ['s3:GetObject'],
-    kmsKey: KMS_WRITE,
-  },
-  // Invoked by the state machine; it records the workflow's steps but cannot drive the workflow.
-  workflow: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
-  // Starts each request's execution (named by the request id) and, on its schedule, applies or
-  // fails requests left approved, restarts lost executions and ends their waiting tasks.
-  reconcile: {
-    ...NOTHING,
-    table: TABLE_WRITE,
-    indexes: ['dynamodb:Query'],
-    stateMachine: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution'],
-    executions: ['states:DescribeExecution'],
-    kmsKey: KMS_WRITE,
-  },
-  // Reads the stream (Lambda polls it with the function's role), publishes, dead-letters; no table
-  // access. With a customer managed key, stream records are decrypted with it.
-  relay: {
-    ...NOTHING,
-    tableStream: STREAM_READ,
-    eventBus: ['events:PutEvents'],
-    deadLetterQueue: ['sqs:SendMessage'],
-    kmsKey: KMS_READ,
-  },
-};
+/** What each function's role may do, and on what: the `actions` of functions/deployment/functions.ts. */
+export const ROLE_ACTIONS = Object.fromEntries(
+  FUNCTION_NAMES.map((name): [FunctionName, RoleActions] => [name, FUNCTIONS[name].actions]),
+) as Readonly<Record<FunctionName, RoleActions>>;
 
 /** Every action a function's role holds on the registry's resources (KMS aside). */
 export function allowedActions(fn: FunctionName): Set<string> {

@@ -1,26 +1,24 @@
 /**
  * The Serverless Model Registry as one L3 construct: DynamoDB table, artifact bucket, event bus,
- * Lambda functions (one per permission group), an IAM-authorized REST API built from the routes
- * in functions/api/routes.ts (the registry's own and MLflow's), one API Gateway method per
+ * Lambda functions (functions/deployment/functions.ts), an IAM-authorized REST API built from the
+ * routes in functions/api/routes.ts (the registry's own and MLflow's), one API Gateway method per
  * operation, and governed promotion: the approval state machine, the rule that starts it and the
  * outbox relay that publishes recorded events from the table's stream to the bus.
  *
- * The table comes from functions/deployment/table.ts, the routes from functions/api/routes.ts, the
- * state machine from functions/deployment/approval-workflow.ts and the event patterns and stream
- * filter from functions/deployment/event-rules.ts: the same modules the local runtime uses, so what
- * is tested locally is what is deployed. Each role holds exactly the actions of
- * lib/iam-actions.ts (`ROLE_ACTIONS`).
+ * Everything it deploys comes from modules the local runtime uses too: the table
+ * (functions/deployment/table.ts), the functions with their configuration and IAM actions
+ * (functions/deployment/functions.ts, environment.ts), the routes (functions/api/routes.ts), the
+ * state machine (functions/deployment/approval-workflow.ts) and the event patterns and stream
+ * filter (functions/deployment/event-rules.ts): what is tested locally is what is deployed.
+ *
+ * The constructor only calls the builders below, one per part, in dependency order; each keeps the
+ * construct IDs (hence the logical IDs, pinned by test/infra/logical-ids.test.ts) it always had.
  */
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
 import {
   ArnFormat,
-  AssetHashType,
   aws_apigateway as apigw,
-  CfnResource,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
-  DockerImage,
   Duration,
   aws_dynamodb as dynamodb,
   aws_events as events,
@@ -37,66 +35,40 @@ import {
   type aws_sns as sns,
   aws_sqs as sqs,
   Token,
-  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
 import { approvalWorkflowDefinition } from '../functions/deployment/approval-workflow';
+import type { EnvironmentName } from '../functions/deployment/environment';
+import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../functions/deployment/event-rules';
 import {
-  EVENT_BUS_NAME_ENV,
-  type EventPattern,
-  OUTBOX_STREAM_FILTER,
-  promotionPattern,
-  RULES,
-} from '../functions/deployment/event-rules';
-import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/deployment/table';
-import { parsePolicyOverride } from '../functions/domain/governance';
-import { parseIdentityTrust } from '../functions/domain/identity';
+  API_FUNCTION_NAMES,
+  environmentOf,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+} from '../functions/deployment/functions';
+import { createTableInput, TTL_ATTRIBUTE } from '../functions/deployment/table';
 import type { Stage } from '../functions/domain/model';
-import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
+import {
+  executeApiPath,
+  governancePolicyJson,
+  identityTrustJson,
+  toCdkEventPattern,
+  validateProps,
+} from './configuration';
+import { functionCode } from './function-code';
+import { ROLE_ACTIONS } from './iam-actions';
+import { acknowledge, logicalIdOf } from './nag';
 
-/**
- * A function's code, bundled locally (no Docker) with the project's esbuild options
- * (lib/bundling.ts, the same the cold-start benchmark measures) by scripts/bundle-function.ts.
- */
-function bundledCode(entry: string): lambda.Code {
-  return lambda.Code.fromAsset(path.join(REPO_ROOT, 'functions'), {
-    assetHashType: AssetHashType.OUTPUT,
-    bundling: {
-      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
-      // Part of the bundling cache key: each entry point is a different bundle.
-      environment: { MREG_FUNCTION_ENTRY: entry },
-      local: {
-        tryBundle(outputDir: string) {
-          execFileSync(
-            process.execPath,
-            [
-              path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-              path.join(REPO_ROOT, 'scripts', 'bundle-function.ts'),
-              path.join(REPO_ROOT, entry),
-              outputDir,
-            ],
-            { cwd: REPO_ROOT, stdio: 'inherit' },
-          );
-          return true;
-        },
-      },
-    },
-  });
-}
+export { MAX_DOWNLOAD_URL_TTL, MAX_UPLOAD_URL_TTL } from './configuration';
 
 /** Artifact objects live under this key prefix (see `artifactPrefix` in functions/domain/artifacts.ts). */
 export const ARTIFACT_KEY_PREFIX = 'models/';
 
 /** The API Gateway stage every route is deployed to. */
 export const API_STAGE_NAME = 'prod';
-
-/** Longest lifetime of a presigned upload URL (`uploadUrlTtl`). */
-export const MAX_UPLOAD_URL_TTL = Duration.hours(1);
-
-/** Longest lifetime of a presigned download URL: Lambda's temporary credentials do not outlive it. */
-export const MAX_DOWNLOAD_URL_TTL = Duration.hours(12);
 
 export interface ModelRegistryThrottle {
   /** Steady-state requests per second for the stage. @default 100 */
@@ -217,82 +189,6 @@ export interface OnPromotionOptions {
 
 type RegistryFunctions = Record<FunctionName, lambda.Function>;
 
-const REPO_ROOT = path.join(__dirname, '..');
-
-const FUNCTION_SETTINGS: Record<
-  FunctionName,
-  { entry: string; handler: string; memorySize: number; timeout: Duration; description: string }
-> = {
-  read: {
-    entry: 'functions/handlers/read.ts',
-    handler: 'handler',
-    memorySize: 512,
-    timeout: Duration.seconds(29),
-    description: 'Model registry API: read routes (table read-only)',
-  },
-  write: {
-    entry: 'functions/handlers/write.ts',
-    handler: 'handler',
-    memorySize: 512,
-    timeout: Duration.seconds(29),
-    description: 'Model registry API: mutations (table read-write)',
-  },
-  upload: {
-    entry: 'functions/handlers/upload.ts',
-    handler: 'handler',
-    memorySize: 512,
-    timeout: Duration.seconds(29),
-    description: 'Model registry API: version creation and artifact upload',
-  },
-  download: {
-    entry: 'functions/handlers/download.ts',
-    handler: 'handler',
-    memorySize: 512,
-    timeout: Duration.seconds(29),
-    description: 'Model registry API: presigned artifact downloads',
-  },
-  approve: {
-    entry: 'functions/handlers/approve.ts',
-    handler: 'handler',
-    memorySize: 512,
-    timeout: Duration.seconds(29),
-    description: 'Model registry API: approve, reject and cancel transition requests',
-  },
-  verify: {
-    entry: 'functions/handlers/verify.ts',
-    handler: 'handler',
-    memorySize: 1769,
-    timeout: Duration.minutes(15),
-    description: 'Model registry: verifies uploaded artifacts (invoked asynchronously by upload)',
-  },
-  reconcile: {
-    entry: 'functions/handlers/reconcile.ts',
-    handler: 'handler',
-    memorySize: 512,
-    timeout: Duration.seconds(60),
-    description:
-      'Model registry: starts approval workflows and reconciles requests (applies or fails approved ones left unapplied)',
-  },
-  workflow: {
-    entry: 'functions/handlers/workflow.ts',
-    handler: 'handler',
-    memorySize: 512,
-    // Below the 60 s TimeoutSeconds of the state machine's Task states.
-    timeout: Duration.seconds(30),
-    description: 'Model registry: the steps of the approval state machine (quality gates, apply, expire)',
-  },
-  relay: {
-    entry: 'functions/handlers/relay.ts',
-    handler: 'handler',
-    memorySize: 256,
-    timeout: Duration.seconds(60),
-    description: 'Model registry: publishes recorded events (outbox entries of the table stream) to the bus',
-  },
-};
-
-/** The API functions (the groups of functions/api/contract.ts), each serving its routes. */
-const API_GROUPS: readonly FunctionGroup[] = ['read', 'write', 'upload', 'download', 'approve'];
-
 /** MLflow error codes of API Gateway's own answers (requests that never reach a function). */
 const GATEWAY_RESPONSES: readonly { type: apigw.ResponseType; status: string; code: string }[] = [
   { type: apigw.ResponseType.ACCESS_DENIED, status: '403', code: 'PERMISSION_DENIED' },
@@ -306,59 +202,18 @@ const GATEWAY_RESPONSES: readonly { type: apigw.ResponseType; status: string; co
   { type: apigw.ResponseType.DEFAULT_5XX, status: '', code: 'INTERNAL_ERROR' },
 ];
 
-/** An event pattern of functions/deployment/event-rules.ts as the CDK's `EventPattern`. */
-export function toCdkEventPattern(pattern: EventPattern): events.EventPattern {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pattern)) {
-    if (key === 'detail-type') out.detailType = [...(value as readonly string[])];
-    else if (key === 'source') out.source = [...(value as readonly string[])];
-    else if (key === 'detail') out.detail = value;
-    else throw new Error(`Event pattern field '${key}' is not mapped to the CDK's EventPattern`);
-  }
-  return out as events.EventPattern;
-}
+const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
-/** The governance policy as the functions read it (GOVERNANCE_POLICY, snake_case keys). */
-export function governancePolicyJson(policy: GovernancePolicyProps): string {
-  const json: Record<string, unknown> = {};
-  if (policy.guardedStages !== undefined) json.guarded_stages = [...policy.guardedStages];
-  if (policy.requiredApprovals !== undefined) json.required_approvals = policy.requiredApprovals;
-  if (policy.requesterMayApprove !== undefined) json.requester_may_approve = policy.requesterMayApprove;
-  if (policy.requestTtl !== undefined)
-    json.request_ttl_hours = policy.requestTtl.toHours({ integral: false });
-  if (policy.protectLiveVersions !== undefined) json.protect_live_versions = policy.protectLiveVersions;
-  if (policy.qualityGates !== undefined) json.quality_gates = [...policy.qualityGates];
-  // Fail at synth, with the functions' own validation, rather than at the first cold start.
-  try {
-    parsePolicyOverride(json);
-  } catch (err) {
-    throw new Error(`governancePolicy: ${(err as Error).message}`);
-  }
-  return JSON.stringify(json);
-}
-
-/** The identity trust as the functions read it (IDENTITY_TRUST, snake_case keys). */
-export function identityTrustJson(trust: IdentityTrustProps): string {
-  const json = JSON.stringify({
-    ...(trust.identityCenter !== undefined ? { identity_center: trust.identityCenter } : {}),
-    ...(trust.trustedSessionRoles !== undefined
-      ? { trusted_session_roles: [...trust.trustedSessionRoles] }
-      : {}),
-    ...(trust.federatedUserNames !== undefined ? { federated_user_names: trust.federatedUserNames } : {}),
-  });
-  try {
-    parseIdentityTrust(json);
-  } catch (err) {
-    throw new Error(`identityTrust: ${(err as Error).message}`);
-  }
-  return json;
-}
-
-const capitalize = (s: string) => s[0].toUpperCase() + s.slice(1);
-
-/** `/models/{name}/versions/{version}` → `/models/*\/versions/*` (the execute-api ARN form). */
-export function executeApiPath(routePath: string): string {
-  return routePath.replace(/\{[^}]+\}/g, '*');
+/** The props with their defaults applied, as the builders use them. */
+interface Settings {
+  readonly props: ModelRegistryProps;
+  readonly removalPolicy: RemovalPolicy;
+  readonly destroy: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly key?: kms.IKey;
+  readonly uploadUrlTtl: Duration;
+  readonly downloadUrlTtl: Duration;
+  readonly pendingVersionTtl: Duration;
 }
 
 export class ModelRegistry extends Construct {
@@ -389,21 +244,42 @@ export class ModelRegistry extends Construct {
     // Deliver S3 server access logs through a bucket policy (not the LogDeliveryWrite ACL), so both
     // buckets can keep ACLs disabled (BUCKET_OWNER_ENFORCED), whatever flags the app sets.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const destroy = removalPolicy === RemovalPolicy.DESTROY;
-    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const key = props.encryptionKey;
-    this.encryptionKey = key;
-    const governancePolicy = props.governancePolicy
-      ? governancePolicyJson(props.governancePolicy)
-      : undefined;
-    const uploadUrlTtl = props.uploadUrlTtl ?? Duration.minutes(15);
-    const downloadUrlTtl = props.downloadUrlTtl ?? Duration.minutes(15);
-    const pendingVersionTtl = props.pendingVersionTtl ?? Duration.hours(24);
-    validateProps(props, { uploadUrlTtl, downloadUrlTtl, pendingVersionTtl });
+    const settings: Settings = {
+      props,
+      removalPolicy,
+      destroy: removalPolicy === RemovalPolicy.DESTROY,
+      logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      ...(props.encryptionKey ? { key: props.encryptionKey } : {}),
+      uploadUrlTtl: props.uploadUrlTtl ?? Duration.minutes(15),
+      downloadUrlTtl: props.downloadUrlTtl ?? Duration.minutes(15),
+      pendingVersionTtl: props.pendingVersionTtl ?? Duration.hours(24),
+    };
+    validateProps(props, settings);
+    this.encryptionKey = settings.key;
 
-    // ---------------------------------------------------------------- storage
+    this.table = this.buildTable(settings);
+    [this.artifactBucket, this.accessLogsBucket] = this.buildBuckets(settings);
+    this.eventBus = this.buildEventBus(settings);
+    const roles = {} as Record<FunctionName, iam.Role>;
+    this.functions = this.buildFunctions(settings, roles);
+    this.relayDeadLetterQueue = this.deadLetterQueue('RelayDeadLetterQueue');
+    this.approvalDeadLetterQueue = this.deadLetterQueue('ApprovalDeadLetterQueue');
+    this.approvalWorkflow = this.buildApprovalWorkflow(settings);
+    this.configureEnvironment(settings);
+    this.buildRelay(roles);
+    [this.startApprovalRule, this.reconcileRule] = this.buildApprovalRules();
+    this.acknowledgeDeadLetterQueues();
+    this.grantRoles(roles, settings);
+    this.api = this.buildApi(settings);
+    this.methods = this.buildMethods();
+    this.alarms = this.buildAlarms(settings);
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  /** The table of functions/deployment/table.ts. */
+  private buildTable({ removalPolicy, destroy, key }: Settings): dynamodb.Table {
     const tableInput = createTableInput('unused');
     const attribute = (name: string): dynamodb.Attribute => {
       const def = tableInput.AttributeDefinitions.find((a) => a.AttributeName === name);
@@ -413,7 +289,7 @@ export class ModelRegistry extends Construct {
     const keyOf = (schema: readonly { AttributeName: string; KeyType: string }[], type: 'HASH' | 'RANGE') =>
       attribute(schema.find((k) => k.KeyType === type)!.AttributeName);
 
-    this.table = new dynamodb.Table(this, 'Table', {
+    const table = new dynamodb.Table(this, 'Table', {
       partitionKey: keyOf(tableInput.KeySchema, 'HASH'),
       sortKey: keyOf(tableInput.KeySchema, 'RANGE'),
       billingMode:
@@ -430,17 +306,18 @@ export class ModelRegistry extends Construct {
       removalPolicy,
     });
     for (const gsi of tableInput.GlobalSecondaryIndexes) {
-      this.table.addGlobalSecondaryIndex({
+      table.addGlobalSecondaryIndex({
         indexName: gsi.IndexName,
         partitionKey: keyOf(gsi.KeySchema, 'HASH'),
         sortKey: keyOf(gsi.KeySchema, 'RANGE'),
         projectionType: dynamodb.ProjectionType[gsi.Projection.ProjectionType],
       });
     }
-    const indexArns = tableInput.GlobalSecondaryIndexes.map(
-      (i) => `${this.table.tableArn}/index/${i.IndexName}`,
-    );
+    return table;
+  }
 
+  /** The artifact bucket and the bucket its server access logs go to. */
+  private buildBuckets({ props, removalPolicy, destroy, key }: Settings): [s3.Bucket, s3.Bucket] {
     const bucketDefaults = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -449,19 +326,18 @@ export class ModelRegistry extends Construct {
       removalPolicy,
       autoDeleteObjects: destroy,
     };
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
       ...bucketDefaults,
       // S3 server access logs can only be delivered to an SSE-S3 bucket.
       encryption: s3.BucketEncryption.S3_MANAGED,
     });
-
-    this.artifactBucket = new s3.Bucket(this, 'ArtifactBucket', {
+    const artifacts = new s3.Bucket(this, 'ArtifactBucket', {
       ...bucketDefaults,
       ...(key
         ? { encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }
         : { encryption: s3.BucketEncryption.S3_MANAGED }),
       versioned: true,
-      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'artifact-bucket/',
       lifecycleRules: [
         { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
@@ -471,32 +347,38 @@ export class ModelRegistry extends Construct {
         },
       ],
     });
-    const artifactObjects = this.artifactBucket.arnForObjects(`${ARTIFACT_KEY_PREFIX}*`);
+    return [artifacts, accessLogs];
+  }
 
-    this.eventBus = new events.EventBus(this, 'EventBus', {
+  /** The bus registry events are published to, with an archive of all of them. */
+  private buildEventBus({ props, removalPolicy }: Settings): events.EventBus {
+    const bus = new events.EventBus(this, 'EventBus', {
       eventBusName: props.eventBusName ?? 'model-registry',
       description: 'Model registry events (versions, stage transitions, aliases)',
     });
-    this.eventBus.applyRemovalPolicy(removalPolicy);
-    const archive = this.eventBus.archive('EventArchive', {
+    bus.applyRemovalPolicy(removalPolicy);
+    const archive = bus.archive('EventArchive', {
       description: 'Every model registry event, for replay and audit',
-      eventPattern: { account: [stack.account] },
+      eventPattern: { account: [Stack.of(this).account] },
       retention: props.eventArchiveRetention ?? Duration.days(365),
     });
     archive.applyRemovalPolicy(removalPolicy);
+    return bus;
+  }
 
-    // ---------------------------------------------------------------- functions
-    const baseEnvironment: Record<string, string> = {
-      [TABLE_NAME_ENV]: this.table.tableName,
-      POWERTOOLS_SERVICE_NAME: 'model-registry',
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-      POWERTOOLS_METRICS_NAMESPACE: 'ModelRegistry',
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    const roles = {} as Record<FunctionName, iam.Role>;
+  // ---------------------------------------------------------------- functions
+
+  /**
+   * One function per entry of the function table, each with its own role and log group. Their
+   * configuration is set once every resource it names exists (`configureEnvironment`).
+   */
+  private buildFunctions(
+    { logRetention, removalPolicy }: Settings,
+    roles: Record<FunctionName, iam.Role>,
+  ): RegistryFunctions {
     const functions = {} as RegistryFunctions;
     for (const name of FUNCTION_NAMES) {
-      const settings = FUNCTION_SETTINGS[name];
+      const spec = FUNCTIONS[name];
       const Name = capitalize(name);
       const logGroup = new logs.LogGroup(this, `${Name}FunctionLogs`, {
         retention: logRetention,
@@ -512,138 +394,66 @@ export class ModelRegistry extends Construct {
           resources: [logGroup.logGroupArn],
         }),
       );
-      const fn = new lambda.Function(this, `${Name}Function`, {
-        code: bundledCode(settings.entry),
-        handler: `index.${settings.handler}`,
-        description: settings.description,
+      functions[name] = new lambda.Function(this, `${Name}Function`, {
+        code: functionCode(spec.entry),
+        handler: 'index.handler',
+        description: spec.description,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: settings.memorySize,
-        timeout: settings.timeout,
+        memorySize: spec.memorySize,
+        timeout: Duration.seconds(spec.timeoutSeconds),
         tracing: lambda.Tracing.ACTIVE,
         role,
         logGroup,
-        environment: { ...baseEnvironment, NODE_OPTIONS: '--enable-source-maps' },
       });
       roles[name] = role;
-      functions[name] = fn;
-    }
-    this.functions = functions;
-
-    functions.upload.addEnvironment('VERIFY_FUNCTION_NAME', functions.verify.functionName);
-    functions.upload.addEnvironment('UPLOAD_URL_TTL_SECONDS', String(uploadUrlTtl.toSeconds()));
-    functions.upload.addEnvironment('PENDING_VERSION_TTL_HOURS', String(pendingVersionTtl.toHours()));
-    functions.download.addEnvironment('DOWNLOAD_URL_TTL_SECONDS', String(downloadUrlTtl.toSeconds()));
-    for (const name of ['upload', 'download', 'verify'] as const) {
-      functions[name].addEnvironment('ARTIFACT_BUCKET', this.artifactBucket.bucketName);
-    }
-    functions.verify.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
-    if (governancePolicy) {
-      for (const name of [...API_GROUPS, 'workflow', 'reconcile'] as const) {
-        functions[name].addEnvironment('GOVERNANCE_POLICY', governancePolicy);
-      }
-    }
-    if (props.identityTrust) {
-      const trust = identityTrustJson(props.identityTrust);
-      for (const name of API_GROUPS) functions[name].addEnvironment('IDENTITY_TRUST', trust);
-    }
-    functions.relay.addEnvironment(EVENT_BUS_NAME_ENV, this.eventBus.eventBusName);
-
-    // ---------------------------------------------------------------- governance
-    const deadLetterQueue = (id: string) =>
-      new sqs.Queue(this, id, {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-    this.relayDeadLetterQueue = deadLetterQueue('RelayDeadLetterQueue');
-    this.approvalDeadLetterQueue = deadLetterQueue('ApprovalDeadLetterQueue');
-
-    // The approval state machine: the JSON the local runtime runs, with the workflow function's ARN.
-    const workflowLogs = new logs.LogGroup(this, 'ApprovalWorkflowLogs', {
-      retention: logRetention,
-      removalPolicy,
-    });
-    const workflowRole = new iam.Role(this, 'ApprovalWorkflowRole', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-      description: 'Model registry approval state machine: invokes the workflow function only',
-    });
-    workflowRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [functions.workflow.functionArn],
-      }),
-    );
-    this.approvalWorkflow = new sfn.StateMachine(this, 'ApprovalWorkflow', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: 'Model registry: governed promotion (quality gates, approval by task token, apply)',
-      definitionBody: sfn.DefinitionBody.fromString(
-        JSON.stringify(approvalWorkflowDefinition(functions.workflow.functionArn)),
-      ),
-      role: workflowRole,
-      tracingEnabled: true,
-      logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-    acknowledge(
-      workflowRole,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing actions support no resource-level permissions; the only other grant is lambda:InvokeFunction on the workflow function.',
-    );
-
-    // Transactional outbox: every audit entry inserted with a change is published by the relay. The
-    // mapping is built by hand rather than with DynamoEventSource/SqsDlq, which would also grant
-    // dynamodb:ListStreams on "*" and sqs:GetQueueAttributes/GetQueueUrl; the relay's role gets
-    // exactly ROLE_ACTIONS.relay below.
-    const relayDlq = this.relayDeadLetterQueue;
-    const relayMapping = new lambda.EventSourceMapping(this, 'RelayStreamMapping', {
-      target: functions.relay,
-      eventSourceArn: this.table.tableStreamArn!,
-      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: 10,
-      bisectBatchOnError: true,
-      reportBatchItemFailures: true,
-      retryAttempts: 10,
-      maxRecordAge: Duration.days(1),
-      onFailure: { bind: () => ({ destination: relayDlq.queueArn }) },
-      filters: [lambda.FilterCriteria.filter(OUTBOX_STREAM_FILTER)],
-    });
-    // Lambda checks the role can read the stream when the mapping is created.
-    relayMapping.node.addDependency(roles.relay);
-
-    // Each TransitionRequested event starts the request's execution, named by the request id (the
-    // reconcile function does it: an EventBridge target cannot name an execution), so a duplicate
-    // delivery is a no-op. A start that is lost anyway is made by the reconciler's schedule.
-    functions.reconcile.addEnvironment('STATE_MACHINE_ARN', this.approvalWorkflow.stateMachineArn);
-    this.startApprovalRule = new events.Rule(this, 'StartApprovalRule', {
-      eventBus: this.eventBus,
-      description: 'Starts the approval workflow for each transition request',
-      eventPattern: toCdkEventPattern(RULES.startApproval),
-    });
-    this.startApprovalRule.addTarget(
-      new eventsTargets.LambdaFunction(functions.reconcile, {
-        deadLetterQueue: this.approvalDeadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.days(1),
-      }),
-    );
-    // The reconciler: an approved request is always applied or visibly failed, whatever was lost.
-    this.reconcileRule = new events.Rule(this, 'ReconcileSchedule', {
-      description: 'Reconciles transition requests (applies or fails approved ones left unapplied)',
-      schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new eventsTargets.LambdaFunction(functions.reconcile, { retryAttempts: 0 })],
-    });
-    for (const [queue, what] of [
-      [this.relayDeadLetterQueue, 'the relay event source mapping (on-failure destination)'],
-      [this.approvalDeadLetterQueue, 'the start-approval EventBridge rule target'],
-    ] as const) {
       acknowledge(
-        queue,
-        'AwsSolutions-SQS3',
-        `This queue is itself the dead-letter queue of ${what}; its messages are inspected and redriven by an operator (alarm on visible messages), not consumed.`,
+        functions[name],
+        'AwsSolutions-L1',
+        'The registry targets the nodejs22.x Lambda runtime on purpose (the code is built and tested for Node 22); runtime upgrades are a deliberate change.',
       );
     }
+    functions.verify.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    return functions;
+  }
 
-    // Exactly the actions of ROLE_ACTIONS, each on exactly its resources.
+  /** Every variable the functions may receive; each one gets the share the function table lists. */
+  private environmentValues(settings: Settings): Partial<Record<EnvironmentName, string>> {
+    const { props } = settings;
+    return {
+      TABLE_NAME: this.table.tableName,
+      POWERTOOLS_SERVICE_NAME: 'model-registry',
+      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: 'ModelRegistry',
+      NODE_OPTIONS: '--enable-source-maps',
+      ARTIFACT_BUCKET: this.artifactBucket.bucketName,
+      VERIFY_FUNCTION_NAME: this.functions.verify.functionName,
+      UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtl.toSeconds()),
+      PENDING_VERSION_TTL_HOURS: String(settings.pendingVersionTtl.toHours()),
+      DOWNLOAD_URL_TTL_SECONDS: String(settings.downloadUrlTtl.toSeconds()),
+      ...(props.governancePolicy ? { GOVERNANCE_POLICY: governancePolicyJson(props.governancePolicy) } : {}),
+      ...(props.identityTrust ? { IDENTITY_TRUST: identityTrustJson(props.identityTrust) } : {}),
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+      STATE_MACHINE_ARN: this.approvalWorkflow.stateMachineArn,
+    };
+  }
+
+  private configureEnvironment(settings: Settings): void {
+    const values = this.environmentValues(settings);
+    for (const name of FUNCTION_NAMES) {
+      for (const [key, value] of Object.entries(environmentOf(name, values))) {
+        this.functions[name].addEnvironment(key, value);
+      }
+    }
+  }
+
+  /** Exactly the actions of ROLE_ACTIONS, each on exactly its resources. */
+  private grantRoles(roles: Record<FunctionName, iam.Role>, { key }: Settings): void {
+    const stack = Stack.of(this);
+    const indexArns = createTableInput('unused').GlobalSecondaryIndexes.map(
+      (i) => `${this.table.tableArn}/index/${i.IndexName}`,
+    );
+    const artifactObjects = this.artifactBucket.arnForObjects(`${ARTIFACT_KEY_PREFIX}*`);
     for (const name of FUNCTION_NAMES) {
       const role = roles[name];
       const actions = ROLE_ACTIONS[name];
@@ -653,7 +463,7 @@ export class ModelRegistry extends Construct {
       grant(actions.table, [this.table.tableArn]);
       grant(actions.indexes, indexArns);
       grant(actions.artifacts, [artifactObjects]);
-      grant(actions.verifyFunction, [functions.verify.functionArn]);
+      grant(actions.verifyFunction, [this.functions.verify.functionArn]);
       grant(actions.stateMachine, [this.approvalWorkflow.stateMachineArn]);
       grant(actions.executions, [
         stack.formatArn({
@@ -690,18 +500,124 @@ export class ModelRegistry extends Construct {
           'Artifact object keys are created at run time (models/<modelId>/versions/<n>/...); the grant is limited to the models/ prefix of the one artifact bucket.',
         );
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- governance
+
+  private deadLetterQueue(id: string): sqs.Queue {
+    return new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+  }
+
+  /** The approval state machine: the JSON the local runtime runs, with the workflow function's ARN. */
+  private buildApprovalWorkflow({ logRetention, removalPolicy }: Settings): sfn.StateMachine {
+    const workflowLogs = new logs.LogGroup(this, 'ApprovalWorkflowLogs', {
+      retention: logRetention,
+      removalPolicy,
+    });
+    const workflowRole = new iam.Role(this, 'ApprovalWorkflowRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Model registry approval state machine: invokes the workflow function only',
+    });
+    workflowRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.functions.workflow.functionArn],
+      }),
+    );
+    const machine = new sfn.StateMachine(this, 'ApprovalWorkflow', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'Model registry: governed promotion (quality gates, approval by task token, apply)',
+      definitionBody: sfn.DefinitionBody.fromString(
+        JSON.stringify(approvalWorkflowDefinition(this.functions.workflow.functionArn)),
+      ),
+      role: workflowRole,
+      tracingEnabled: true,
+      logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledge(
+      workflowRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing actions support no resource-level permissions; the only other grant is lambda:InvokeFunction on the workflow function.',
+    );
+    return machine;
+  }
+
+  /**
+   * Transactional outbox: every audit entry inserted with a change is published by the relay. The
+   * mapping is built by hand rather than with DynamoEventSource/SqsDlq, which would also grant
+   * dynamodb:ListStreams on "*" and sqs:GetQueueAttributes/GetQueueUrl; the relay's role gets
+   * exactly ROLE_ACTIONS.relay.
+   */
+  private buildRelay(roles: Record<FunctionName, iam.Role>): void {
+    const relayDlq = this.relayDeadLetterQueue;
+    const relayMapping = new lambda.EventSourceMapping(this, 'RelayStreamMapping', {
+      target: this.functions.relay,
+      eventSourceArn: this.table.tableStreamArn!,
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: 10,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      retryAttempts: 10,
+      maxRecordAge: Duration.days(1),
+      onFailure: { bind: () => ({ destination: relayDlq.queueArn }) },
+      filters: [lambda.FilterCriteria.filter(OUTBOX_STREAM_FILTER)],
+    });
+    // Lambda checks the role can read the stream when the mapping is created.
+    relayMapping.node.addDependency(roles.relay);
+  }
+
+  /**
+   * Each TransitionRequested event starts the request's execution, named by the request id (the
+   * reconcile function does it: an EventBridge target cannot name an execution), so a duplicate
+   * delivery is a no-op. A start that is lost anyway is made by the reconciler's schedule, which
+   * also brings every approved request to an end: applied or visibly failed, whatever was lost.
+   */
+  private buildApprovalRules(): [events.Rule, events.Rule] {
+    const start = new events.Rule(this, 'StartApprovalRule', {
+      eventBus: this.eventBus,
+      description: 'Starts the approval workflow for each transition request',
+      eventPattern: toCdkEventPattern(RULES.startApproval),
+    });
+    start.addTarget(
+      new eventsTargets.LambdaFunction(this.functions.reconcile, {
+        deadLetterQueue: this.approvalDeadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.days(1),
+      }),
+    );
+    const schedule = new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Reconciles transition requests (applies or fails approved ones left unapplied)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventsTargets.LambdaFunction(this.functions.reconcile, { retryAttempts: 0 })],
+    });
+    return [start, schedule];
+  }
+
+  private acknowledgeDeadLetterQueues(): void {
+    for (const [queue, what] of [
+      [this.relayDeadLetterQueue, 'the relay event source mapping (on-failure destination)'],
+      [this.approvalDeadLetterQueue, 'the start-approval EventBridge rule target'],
+    ] as const) {
       acknowledge(
-        functions[name],
-        'AwsSolutions-L1',
-        'The registry targets the nodejs22.x Lambda runtime on purpose (the code is built and tested for Node 22); runtime upgrades are a deliberate change.',
+        queue,
+        'AwsSolutions-SQS3',
+        `This queue is itself the dead-letter queue of ${what}; its messages are inspected and redriven by an operator (alarm on visible messages), not consumed.`,
       );
     }
+  }
 
-    // ---------------------------------------------------------------- API
+  // ---------------------------------------------------------------- API
+
+  private buildApi({ props, logRetention, removalPolicy }: Settings): apigw.RestApi {
     const throttle = { rateLimit: 100, burstLimit: 200, ...props.throttle };
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
-    this.api = new apigw.RestApi(this, 'Api', {
-      restApiName: `${stack.stackName}-model-registry`,
+    const api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-model-registry`,
       description: 'Serverless Model Registry API (IAM / SigV4 authorized)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
       policy: this.resourcePolicy(props),
@@ -734,15 +650,15 @@ export class ModelRegistry extends Construct {
     });
     // Execution (error) logs: API Gateway would create this group itself, without retention.
     const executionLogs = new logs.LogGroup(this, 'ApiExecutionLogs', {
-      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${API_STAGE_NAME}`,
       retention: logRetention,
       removalPolicy,
     });
-    this.api.deploymentStage.node.addDependency(executionLogs);
+    api.deploymentStage.node.addDependency(executionLogs);
 
     // API Gateway's own errors in the registry's (and MLflow's) error shape.
     for (const r of GATEWAY_RESPONSES) {
-      this.api.addGatewayResponse(`GatewayResponse${r.type.responseType}`, {
+      api.addGatewayResponse(`GatewayResponse${r.type.responseType}`, {
         type: r.type,
         ...(r.status ? { statusCode: r.status } : {}),
         templates: {
@@ -751,10 +667,35 @@ export class ModelRegistry extends Construct {
       });
     }
 
+    acknowledge(
+      api,
+      'AwsSolutions-APIG2',
+      'Every handler validates its path, query and body against the contract schemas (zod) and answers 400 itself.',
+    );
+    acknowledge(
+      api.deploymentStage,
+      'AwsSolutions-APIG3',
+      'Only IAM-authorized principals of the allowed accounts can invoke the API (resource policy + SigV4) and the stage is throttled; attach a WAF web ACL in front if required.',
+    );
+    const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledge(
+        cloudWatchRole,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'The account-wide API Gateway logging role uses the AWS managed policy API Gateway documents for it; it serves every REST API of the account and region.',
+      );
+    }
+    return api;
+  }
+
+  /** One method per route of functions/api/routes.ts, integrated with its API function. */
+  private buildMethods(): Record<string, apigw.Method> {
     const integrations = {} as Record<FunctionGroup, apigw.LambdaIntegration>;
+    for (const group of API_FUNCTION_NAMES) {
+      integrations[group] = new apigw.LambdaIntegration(this.functions[group], { allowTestInvoke: false });
+    }
     const methods: Record<string, apigw.Method> = {};
     for (const op of ALL_OPERATIONS) {
-      integrations[op.group] ??= new apigw.LambdaIntegration(functions[op.group], { allowTestInvoke: false });
       const method = this.api.root.resourceForPath(op.path).addMethod(op.method, integrations[op.group], {
         operationName: op.operationId,
         authorizationType: apigw.AuthorizationType.IAM,
@@ -766,28 +707,12 @@ export class ModelRegistry extends Construct {
         'The method is authorized with IAM (SigV4, AWS_IAM) and the API resource policy; Cognito user pools are not used.',
       );
     }
-    this.methods = methods;
+    return methods;
+  }
 
-    acknowledge(
-      this.api,
-      'AwsSolutions-APIG2',
-      'Every handler validates its path, query and body against the contract schemas (zod) and answers 400 itself.',
-    );
-    acknowledge(
-      this.api.deploymentStage,
-      'AwsSolutions-APIG3',
-      'Only IAM-authorized principals of the allowed accounts can invoke the API (resource policy + SigV4) and the stage is throttled; attach a WAF web ACL in front if required.',
-    );
-    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole) {
-      acknowledge(
-        cloudWatchRole,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'The account-wide API Gateway logging role uses the AWS managed policy API Gateway documents for it; it serves every REST API of the account and region.',
-      );
-    }
+  // ---------------------------------------------------------------- alarms
 
-    // ---------------------------------------------------------------- alarms
+  private buildAlarms({ props }: Settings): cloudwatch.Alarm[] {
     const alarms: cloudwatch.Alarm[] = [];
     // Default: at least one (count metrics); with a threshold, above it.
     const alarm = (id: string, metric: cloudwatch.IMetric, description: string, above?: number) => {
@@ -810,7 +735,7 @@ export class ModelRegistry extends Construct {
     };
     const period = Duration.minutes(5);
     for (const name of FUNCTION_NAMES) {
-      const fn = functions[name];
+      const fn = this.functions[name];
       const Name = capitalize(name);
       alarm(
         `${Name}FunctionErrors`,
@@ -841,11 +766,11 @@ export class ModelRegistry extends Construct {
     );
     alarm(
       'RelayIteratorAge',
-      functions.relay.metric('IteratorAge', { period, statistic: 'Maximum' }),
+      this.functions.relay.metric('IteratorAge', { period, statistic: 'Maximum' }),
       'The relay is more than 5 minutes behind the table stream: events are published late',
       Duration.minutes(5).toMilliseconds(),
     );
-    this.alarms = alarms;
+    return alarms;
   }
 
   /**
@@ -972,49 +897,4 @@ export class ModelRegistry extends Construct {
     }
     return new iam.PolicyDocument({ statements });
   }
-}
-
-function validateProps(
-  props: ModelRegistryProps,
-  d: { uploadUrlTtl: Duration; downloadUrlTtl: Duration; pendingVersionTtl: Duration },
-): void {
-  for (const account of props.allowedAccountIds ?? []) {
-    if (!/^\d{12}$/.test(account))
-      throw new Error(`allowedAccountIds: '${account}' is not a 12-digit account id`);
-  }
-  if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) {
-    throw new Error(`organizationId: '${props.organizationId}' is not an AWS Organizations id (o-...)`);
-  }
-  const seconds = (x: Duration) => x.toSeconds();
-  if (seconds(d.uploadUrlTtl) < 1 || seconds(d.uploadUrlTtl) > seconds(MAX_UPLOAD_URL_TTL)) {
-    throw new Error(
-      `uploadUrlTtl must be between 1 second and 1 hour, got ${d.uploadUrlTtl.toHumanString()}`,
-    );
-  }
-  if (seconds(d.downloadUrlTtl) < 1 || seconds(d.downloadUrlTtl) > seconds(MAX_DOWNLOAD_URL_TTL)) {
-    throw new Error(
-      `downloadUrlTtl must be between 1 second and 12 hours, got ${d.downloadUrlTtl.toHumanString()}`,
-    );
-  }
-  const hours = d.pendingVersionTtl.toHours({ integral: false });
-  if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) {
-    throw new Error(
-      `pendingVersionTtl must be a whole number of hours from 1 to 720, got ${d.pendingVersionTtl.toHumanString()}`,
-    );
-  }
-  const throttle = props.throttle ?? {};
-  for (const [k, v] of Object.entries(throttle)) {
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`throttle.${k} must be positive`);
-  }
-}
-
-function acknowledge(scope: Construct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
-}
-
-/** The CloudFormation logical id of a construct's default resource (for cdk-nag finding ids). */
-function logicalIdOf(construct: Construct): string {
-  const cfn = construct.node.defaultChild;
-  if (!(cfn instanceof CfnResource)) throw new Error(`${construct.node.path} has no CfnResource`);
-  return Stack.of(construct).resolve(cfn.logicalId) as string;
 }

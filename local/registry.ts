@@ -6,7 +6,9 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionGroup } from '../functions/api/contract';
+import type { EnvironmentName } from '../functions/deployment/environment';
 import { RULES } from '../functions/deployment/event-rules';
+import { API_FUNCTION_NAMES, environmentOf, type FunctionName } from '../functions/deployment/functions';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
 import { buildReconcileHandler } from '../functions/handlers/reconcile-factory';
@@ -25,8 +27,8 @@ import { LocalApprovalWorkflow } from './workflow';
 
 export const DEFAULT_TABLE_NAME = 'model-registry';
 
-/** The deployed functions, each with its own SDK clients as on Lambda. */
-export type LocalFunction = FunctionGroup | 'verify' | 'workflow' | 'reconcile' | 'relay';
+/** The deployed functions (functions/deployment/functions.ts), each with its own SDK clients as on Lambda. */
+export type LocalFunction = FunctionName;
 
 /** How often the local reconciler runs (the deployed schedule runs every minute). */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 15_000;
@@ -42,7 +44,10 @@ export interface LocalRegistryOptions {
   /** Reuse a running local S3 instead of starting one (tests share one). */
   readonly s3Endpoint?: string;
   readonly tableName?: string;
-  /** Function settings to override (e.g. UPLOAD_URL_TTL_SECONDS). */
+  /**
+   * Function settings to override (e.g. UPLOAD_URL_TTL_SECONDS). As deployed, each function
+   * receives only the variables the function table lists for it.
+   */
   readonly env?: Partial<Environment>;
   /** Start with the outbox relay off (tests of a crash between a write and its publication). */
   readonly outboxPaused?: boolean;
@@ -67,6 +72,7 @@ export interface LocalRegistry {
   readonly dynamoEndpoint: string;
   readonly s3Endpoint: string;
   readonly tableName: string;
+  /** Every setting of the local functions (each one receives its share, as deployed). */
   readonly env: Environment;
   /** PID of the DynamoDB Local process this registry started (none when it reuses one). */
   readonly dynamoPid?: number;
@@ -118,6 +124,12 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       S3_ENDPOINT: s3Endpoint,
       ...options.env,
     };
+    // What the function table gives each function, plus the local engines' endpoints.
+    const envOf = (fn: LocalFunction): Environment => ({
+      ...(environmentOf(fn, env as Partial<Record<EnvironmentName, string>>) as Environment),
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+      S3_ENDPOINT: s3Endpoint,
+    });
     const observer = (fn: LocalFunction): SdkCallObserver | undefined => {
       const { observeSdkCalls: calls, observeConsumedCapacity: capacity } = options;
       if (!calls && !capacity) return undefined;
@@ -129,7 +141,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
 
     // Finalize queues verification; locally it runs in this process, after the request returns,
     // through the same handler the verify function runs on Lambda.
-    const verify = buildVerifyHandler(env, observer('verify'));
+    const verify = buildVerifyHandler(envOf('verify'), observer('verify'));
     const running = new Set<Promise<unknown>>();
     const enqueue = async (job: VerificationJob) => {
       const run = new Promise<void>((resolve) => setImmediate(resolve))
@@ -142,9 +154,11 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     // Governance: the approval workflow, the reconcile function (started by the deployed rule's
     // pattern, and on a timer as by the deployed schedule), the event bus, and the outbox relay on
     // the table's stream.
-    const localWorkflow = new LocalApprovalWorkflow(buildWorkflowHandler(env, observer('workflow')));
+    const localWorkflow = new LocalApprovalWorkflow(
+      buildWorkflowHandler(envOf('workflow'), observer('workflow')),
+    );
     const workflow = options.wrapApprovalWorkflow?.(localWorkflow) ?? localWorkflow;
-    const reconcileHandler = buildReconcileHandler(env, workflow, observer('reconcile'));
+    const reconcileHandler = buildReconcileHandler(envOf('reconcile'), workflow, observer('reconcile'));
     const reconcileRuns = new Set<Promise<unknown>>();
     const reconcile = (event: Record<string, unknown>) => {
       const run = reconcileHandler(event, lambdaContext('reconcile', { timeoutMs: 60_000 })).finally(() =>
@@ -167,7 +181,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
           console.error('Starting an approval workflow failed (the reconciler retries):', err),
         ),
     });
-    const relay = buildRelayHandler(env, events);
+    const relay = buildRelayHandler(envOf('relay'), events);
     const outbox = options.outboxPaused
       ? undefined
       : await startLocalOutbox({
@@ -184,25 +198,22 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       localWorkflow.stop();
     };
 
+    // Every API function, with what the table says it is built with (the factory decides).
     const build = (group: FunctionGroup): ApiHandler => {
       const fnObserver = observer(group);
-      return buildApiHandler(group, env, {
+      const fnEnv = envOf(group);
+      return buildApiHandler(group, fnEnv, {
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalWorkflow: () => workflow,
-        artifacts: (services, queue) => artifactService(env, services, queue, fnObserver),
-        ...(group === 'read'
-          ? { openApiDocument: async () => (await import('../docs/openapi.json')).default }
-          : {}),
+        artifacts: (services, queue) => artifactService(fnEnv, services, queue, fnObserver),
+        openApiDocument: async () => (await import('../docs/openapi.json')).default,
       });
     };
-    const handlers: Record<FunctionGroup, ApiHandler> = {
-      read: build('read'),
-      write: build('write'),
-      upload: build('upload'),
-      download: build('download'),
-      approve: build('approve'),
-    };
+    const handlers = Object.fromEntries(API_FUNCTION_NAMES.map((group) => [group, build(group)])) as Record<
+      FunctionGroup,
+      ApiHandler
+    >;
     // No execution outlives this process: requests that were open when the registry last stopped
     // get a fresh execution, and those approved but not applied are applied now.
     await reconcile(scheduled(true));

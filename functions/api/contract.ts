@@ -4,15 +4,17 @@
  * routes with it, the OpenAPI document is generated from it and the SDK follows it.
  */
 import type { z } from 'zod';
+import type { ApiFunctionName } from '../deployment/functions';
 import * as s from './schemas';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
- * The Lambda function serving a route. Functions are split by the permissions they need, so each
- * role holds only what its code calls: `read` can only read the table.
+ * The Lambda function serving a route (an API function of functions/deployment/functions.ts).
+ * Functions are split by the permissions they need, so each role holds only what its code calls:
+ * `read` can only read the table.
  */
-export type FunctionGroup = 'read' | 'write' | 'upload' | 'download' | 'approve';
+export type FunctionGroup = ApiFunctionName;
 
 /**
  * Who a route is for: the IAM role a deployment grants it to (docs/iam.md, the construct's

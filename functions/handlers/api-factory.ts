@@ -10,6 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/operations';
 import { routesOf } from '../api/routes';
+import { hasCapability } from '../deployment/functions';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
 import { createApiHandler } from './http/api-handler';
@@ -38,9 +39,6 @@ export interface BuildOptions {
   readonly approvalWorkflow?: () => ApprovalWorkflow;
 }
 
-/** The groups whose operations handle registry-managed files. */
-const ARTIFACT_GROUPS: ReadonlySet<FunctionGroup> = new Set(['upload', 'download']);
-
 export function buildApiHandler(
   group: FunctionGroup,
   env: Environment,
@@ -53,24 +51,29 @@ export function buildApiHandler(
   const services = registryServices(
     env,
     db,
-    group === 'approve' && options.approvalWorkflow ? options.approvalWorkflow() : undefined,
+    hasCapability(group, 'resumeApproval') && options.approvalWorkflow
+      ? options.approvalWorkflow()
+      : undefined,
   );
   const context: OperationContext = {
     registry: services.registry,
     governance: services.governance,
     policies: services.policies,
     breakGlass: services.breakGlass,
-    ...(ARTIFACT_GROUPS.has(group) && options.artifacts
+    ...(hasCapability(group, 'artifacts') && options.artifacts
       ? {
           artifacts: options.artifacts(
             services,
-            group === 'upload' && options.verificationQueue ? options.verificationQueue() : noQueue,
+            hasCapability(group, 'queueVerification') && options.verificationQueue
+              ? options.verificationQueue()
+              : noQueue,
           ),
         }
       : {}),
     openApiDocument:
-      options.openApiDocument ??
-      (() => Promise.reject(new Error('The OpenAPI document is served by the read function.'))),
+      hasCapability(group, 'openApiDocument') && options.openApiDocument
+        ? options.openApiDocument
+        : () => Promise.reject(new Error('The OpenAPI document is served by the read function.')),
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))

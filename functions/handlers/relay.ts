@@ -11,7 +11,7 @@ import { buildRelayHandler } from './relay-factory';
 import { readEnvironment } from './runtime';
 
 const env = readEnvironment();
-const bus = process.env.EVENT_BUS_NAME;
+const bus = env.EVENT_BUS_NAME;
 if (!bus) throw new Error('Invalid function configuration: EVENT_BUS_NAME is not set');
 const publisher: EventPublisher = new EventBridgePublisher(new EventBridgeClient({}), bus);
 

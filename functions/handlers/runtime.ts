@@ -2,16 +2,22 @@
  * Module-scope singletons shared by the handlers: configuration read and validated once per cold
  * start, SDK clients, Powertools logger.
  */
-
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
+import {
+  DEPLOYMENT_CONFIG_FILE,
+  type Environment,
+  type EnvironmentName,
+  isConfigFileVariable,
+  parseEnvironment,
+} from '../deployment/environment';
 import { TABLE_NAME_ENV } from '../deployment/table';
 import { type GovernancePolicy, parseDeploymentPolicy } from '../domain/governance';
 import { type IdentityTrust, parseIdentityTrust } from '../domain/identity';
-import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
 import { BreakGlassService } from '../use-cases/break-glass';
 import { RegistryCore } from '../use-cases/core';
 import { DEFAULT_GOVERNANCE_SETTINGS, GovernanceService } from '../use-cases/governance';
@@ -21,66 +27,40 @@ import { RegistryService } from '../use-cases/registry';
 
 export const logger = new Logger({ serviceName: 'model-registry' });
 
-const seconds = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
-
-const envSchema = z.object({
-  [TABLE_NAME_ENV]: z.string().min(1),
-  /** Only set by the local runtime and tests: the DynamoDB Local endpoint. */
-  DYNAMODB_ENDPOINT: z.string().url().optional(),
-  /** The artifact bucket (functions that handle registry-managed files). */
-  ARTIFACT_BUCKET: z.string().min(1).optional(),
-  /** Only set by the local runtime and tests: the local S3 endpoint. */
-  S3_ENDPOINT: z.string().url().optional(),
-  /** The function that verifies uploaded files (invoked asynchronously by finalize). */
-  VERIFY_FUNCTION_NAME: z.string().min(1).optional(),
-  UPLOAD_URL_TTL_SECONDS: seconds(DEFAULT_ARTIFACT_SETTINGS.uploadUrlTtlSeconds, 3600),
-  DOWNLOAD_URL_TTL_SECONDS: seconds(DEFAULT_ARTIFACT_SETTINGS.downloadUrlTtlSeconds, 12 * 3600),
-  MULTIPART_THRESHOLD_BYTES: z.coerce
-    .number()
-    .int()
-    .min(5 * 1024 ** 2)
-    .max(5 * 1024 ** 3)
-    .default(DEFAULT_ARTIFACT_SETTINGS.multipartThresholdBytes),
-  MULTIPART_PART_SIZE_BYTES: z.coerce
-    .number()
-    .int()
-    .min(5 * 1024 ** 2)
-    .max(5 * 1024 ** 3)
-    .default(DEFAULT_ARTIFACT_SETTINGS.partSizeBytes),
-  PENDING_VERSION_TTL_HOURS: z.coerce
-    .number()
-    .min(1)
-    .max(24 * 30)
-    .default(24),
-  /**
-   * The deployment's governance policy: a profile name (`governed`, the default, or `mlflow`), or
-   * JSON of policy fields over the governed defaults (docs/governance.md).
-   */
-  GOVERNANCE_POLICY: z.string().optional(),
-  /** Who the deployment trusts to name a person (docs/identity.md): JSON, see parseIdentityTrust. */
-  IDENTITY_TRUST: z.string().optional(),
-  /** The approval state machine (the functions that start or describe its executions). */
-  STATE_MACHINE_ARN: z.string().min(1).optional(),
-  /** A request left approved (or without a running workflow) this long is reconciled. */
-  RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
-});
-
-export type Environment = z.input<typeof envSchema>;
-type Settings = z.output<typeof envSchema>;
-
-export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
-  return parseEnvironment(env);
-}
-
-export function parseEnvironment(env: Environment | NodeJS.ProcessEnv): Settings {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      `Invalid function configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')} (${i.message})`).join(', ')}`,
-    );
+/**
+ * The configuration the deployment put in the function's asset (`DEPLOYMENT_CONFIG_FILE`, beside
+ * the bundle's index.js): the variables too large for Lambda's environment. None when the function
+ * runs from source (local runtime, tests) or the deployment has nothing to put there.
+ */
+export function readDeploymentConfig(dir: string = __dirname): Partial<Record<EnvironmentName, string>> {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, DEPLOYMENT_CONFIG_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
   }
-  return parsed.data;
+  const parsed: unknown = JSON.parse(text);
+  const config: Partial<Record<EnvironmentName, string>> = {};
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!isConfigFileVariable(name as EnvironmentName) || typeof value !== 'string') {
+      throw new Error(`Invalid function configuration: ${DEPLOYMENT_CONFIG_FILE} sets '${name}'`);
+    }
+    config[name as EnvironmentName] = value;
+  }
+  return config;
 }
+
+/** The function's configuration: its environment and the deployment's config file, validated. */
+export function readEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  config: Partial<Record<EnvironmentName, string>> = readDeploymentConfig(),
+): Environment {
+  // Each variable is in one place only (lib/ decides which); the file wins if both had one.
+  return parseEnvironment({ ...env, ...config });
+}
+
+export { type Environment, parseEnvironment };
 
 /** One AWS SDK command as a function sends it. */
 export interface SdkCall {

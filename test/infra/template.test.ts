@@ -22,6 +22,7 @@ import { audienceOf } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
 import { approvalWorkflowDefinition } from '../../functions/deployment/approval-workflow';
 import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../../functions/deployment/event-rules';
+import { FUNCTIONS } from '../../functions/deployment/functions';
 import {
   INDEXES,
   TABLE_NAME_ENV,
@@ -550,6 +551,10 @@ describe('functions', () => {
     const table = { Ref: logicalId(defaults.table) };
     const bucket = { Ref: logicalId(defaults.artifactBucket) };
     for (const name of FUNCTION_NAMES) expect(vars(name)[TABLE_NAME_ENV]).toEqual(table);
+    // Nothing but what the function table lists for it (whose names are the schema's keys).
+    for (const name of FUNCTION_NAMES) {
+      expect(FUNCTIONS[name].environment, name).toEqual(expect.arrayContaining(Object.keys(vars(name))));
+    }
     for (const name of ['upload', 'download', 'verify'] as const)
       expect(vars(name).ARTIFACT_BUCKET).toEqual(bucket);
     for (const name of ['read', 'write'] as const) expect(vars(name).ARTIFACT_BUCKET).toBeUndefined();

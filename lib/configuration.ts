@@ -1,0 +1,102 @@
+/**
+ * The construct's props turned into what the functions read, and checked at synth: a mistake in a
+ * prop fails `cdk synth` with the functions' own validation rather than the first cold start.
+ */
+import { Duration, type aws_events as events } from 'aws-cdk-lib';
+import type { EventPattern } from '../functions/deployment/event-rules';
+import { parsePolicyOverride } from '../functions/domain/governance';
+import { parseIdentityTrust } from '../functions/domain/identity';
+import type { GovernancePolicyProps, IdentityTrustProps, ModelRegistryProps } from './model-registry';
+
+/** Longest lifetime of a presigned upload URL (`uploadUrlTtl`). */
+export const MAX_UPLOAD_URL_TTL = Duration.hours(1);
+
+/** Longest lifetime of a presigned download URL: Lambda's temporary credentials do not outlive it. */
+export const MAX_DOWNLOAD_URL_TTL = Duration.hours(12);
+
+/** An event pattern of functions/deployment/event-rules.ts as the CDK's `EventPattern`. */
+export function toCdkEventPattern(pattern: EventPattern): events.EventPattern {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pattern)) {
+    if (key === 'detail-type') out.detailType = [...(value as readonly string[])];
+    else if (key === 'source') out.source = [...(value as readonly string[])];
+    else if (key === 'detail') out.detail = value;
+    else throw new Error(`Event pattern field '${key}' is not mapped to the CDK's EventPattern`);
+  }
+  return out as events.EventPattern;
+}
+
+/** The governance policy as the functions read it (GOVERNANCE_POLICY, snake_case keys). */
+export function governancePolicyJson(policy: GovernancePolicyProps): string {
+  const json: Record<string, unknown> = {};
+  if (policy.guardedStages !== undefined) json.guarded_stages = [...policy.guardedStages];
+  if (policy.requiredApprovals !== undefined) json.required_approvals = policy.requiredApprovals;
+  if (policy.requesterMayApprove !== undefined) json.requester_may_approve = policy.requesterMayApprove;
+  if (policy.requestTtl !== undefined)
+    json.request_ttl_hours = policy.requestTtl.toHours({ integral: false });
+  if (policy.protectLiveVersions !== undefined) json.protect_live_versions = policy.protectLiveVersions;
+  if (policy.qualityGates !== undefined) json.quality_gates = [...policy.qualityGates];
+  // Fail at synth, with the functions' own validation, rather than at the first cold start.
+  try {
+    parsePolicyOverride(json);
+  } catch (err) {
+    throw new Error(`governancePolicy: ${(err as Error).message}`);
+  }
+  return JSON.stringify(json);
+}
+
+/** The identity trust as the functions read it (IDENTITY_TRUST, snake_case keys). */
+export function identityTrustJson(trust: IdentityTrustProps): string {
+  const json = JSON.stringify({
+    ...(trust.identityCenter !== undefined ? { identity_center: trust.identityCenter } : {}),
+    ...(trust.trustedSessionRoles !== undefined
+      ? { trusted_session_roles: [...trust.trustedSessionRoles] }
+      : {}),
+    ...(trust.federatedUserNames !== undefined ? { federated_user_names: trust.federatedUserNames } : {}),
+  });
+  try {
+    parseIdentityTrust(json);
+  } catch (err) {
+    throw new Error(`identityTrust: ${(err as Error).message}`);
+  }
+  return json;
+}
+
+/** `/models/{name}/versions/{version}` → `/models/*\/versions/*` (the execute-api ARN form). */
+export function executeApiPath(routePath: string): string {
+  return routePath.replace(/\{[^}]+\}/g, '*');
+}
+
+export function validateProps(
+  props: ModelRegistryProps,
+  d: { uploadUrlTtl: Duration; downloadUrlTtl: Duration; pendingVersionTtl: Duration },
+): void {
+  for (const account of props.allowedAccountIds ?? []) {
+    if (!/^\d{12}$/.test(account))
+      throw new Error(`allowedAccountIds: '${account}' is not a 12-digit account id`);
+  }
+  if (props.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(props.organizationId)) {
+    throw new Error(`organizationId: '${props.organizationId}' is not an AWS Organizations id (o-...)`);
+  }
+  const seconds = (x: Duration) => x.toSeconds();
+  if (seconds(d.uploadUrlTtl) < 1 || seconds(d.uploadUrlTtl) > seconds(MAX_UPLOAD_URL_TTL)) {
+    throw new Error(
+      `uploadUrlTtl must be between 1 second and 1 hour, got ${d.uploadUrlTtl.toHumanString()}`,
+    );
+  }
+  if (seconds(d.downloadUrlTtl) < 1 || seconds(d.downloadUrlTtl) > seconds(MAX_DOWNLOAD_URL_TTL)) {
+    throw new Error(
+      `downloadUrlTtl must be between 1 second and 12 hours, got ${d.downloadUrlTtl.toHumanString()}`,
+    );
+  }
+  const hours = d.pendingVersionTtl.toHours({ integral: false });
+  if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) {
+    throw new Error(
+      `pendingVersionTtl must be a whole number of hours from 1 to 720, got ${d.pendingVersionTtl.toHumanString()}`,
+    );
+  }
+  const throttle = props.throttle ?? {};
+  for (const [k, v] of Object.entries(throttle)) {
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`throttle.${k} must be positive`);
+  }
+}
