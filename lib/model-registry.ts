@@ -690,9 +690,15 @@ export class ModelRegistry extends Construct {
 
   /** One method per route of functions/api/routes.ts, integrated with its API function. */
   private buildMethods(): Record<string, apigw.Method> {
+    // One invoke permission per function, for the whole API (execute-api:/*), instead of one per
+    // method: the write function alone serves ~40 methods, whose statements (with the console's
+    // test-invoke ones, or a second stage) would approach Lambda's 20 KB resource policy limit.
+    // Who may call which route is decided by IAM on execute-api, not by this permission.
     const integrations = {} as Record<FunctionGroup, apigw.LambdaIntegration>;
     for (const group of API_FUNCTION_NAMES) {
-      integrations[group] = new apigw.LambdaIntegration(this.functions[group], { allowTestInvoke: false });
+      integrations[group] = new apigw.LambdaIntegration(this.functions[group], {
+        scopePermissionToMethod: false,
+      });
     }
     const methods: Record<string, apigw.Method> = {};
     for (const op of ALL_OPERATIONS) {

@@ -275,6 +275,23 @@ describe('API Gateway', () => {
     }
   });
 
+  it('lets API Gateway invoke each API function through one permission for the whole API, not one per method', () => {
+    const permissions = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(API_GROUPS.length);
+    const apiId = logicalId(defaults.api);
+    for (const group of API_GROUPS) {
+      const own = permissions.filter(
+        (p) => p.Properties.FunctionName['Fn::GetAtt'][0] === logicalId(defaults.functions[group]),
+      );
+      expect(own, group).toHaveLength(1);
+      expect(render(own[0].Properties.SourceArn)).toBe(
+        `arn:<AWS::Partition>:execute-api:eu-west-1:123456789012:<${apiId}>/*/*/*`,
+      );
+    }
+  });
+
   it('has a resource policy for the own account and the allowed accounts', () => {
     const api = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
     const statements = api.Properties.Policy.Statement;
