@@ -16,6 +16,7 @@
  */
 import {
   ArnFormat,
+  Aws,
   aws_apigateway as apigw,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
@@ -23,6 +24,7 @@ import {
   aws_dynamodb as dynamodb,
   aws_events as events,
   aws_events_targets as eventsTargets,
+  Fn,
   aws_iam as iam,
   type aws_kms as kms,
   aws_lambda as lambda,
@@ -122,7 +124,11 @@ export interface ModelRegistryProps {
   readonly noncurrentVersionExpiration?: Duration;
   /** Stage throttling. @default { rateLimit: 100, burstLimit: 200 } */
   readonly throttle?: ModelRegistryThrottle;
-  /** Name of the EventBridge custom bus registry events go to. @default 'model-registry' */
+  /**
+   * Name of the EventBridge custom bus registry events go to. A fixed name is unique per account
+   * and region: a second registry, or a redeploy while a retained bus of that name exists, fails.
+   * @default - `<stack name>-model-registry-<UUID of the stack id>` (the `EventBusName` output)
+   */
   readonly eventBusName?: string;
   /** How long the event bus archive keeps events. @default Duration.days(365) */
   readonly eventArchiveRetention?: Duration;
@@ -201,6 +207,12 @@ const GATEWAY_RESPONSES: readonly { type: apigw.ResponseType; status: string; co
   { type: apigw.ResponseType.DEFAULT_4XX, status: '', code: 'BAD_REQUEST' },
   { type: apigw.ResponseType.DEFAULT_5XX, status: '', code: 'INTERNAL_ERROR' },
 ];
+
+/**
+ * The UUID of the stack's id: unique to this instance of the stack, so a name built with it never
+ * meets a resource a deleted instance retained (RETAIN keeps buses and log groups).
+ */
+const stackInstanceId = () => Fn.select(2, Fn.split('/', Aws.STACK_ID));
 
 const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
@@ -353,7 +365,9 @@ export class ModelRegistry extends Construct {
   /** The bus registry events are published to, with an archive of all of them. */
   private buildEventBus({ props, removalPolicy }: Settings): events.EventBus {
     const bus = new events.EventBus(this, 'EventBus', {
-      eventBusName: props.eventBusName ?? 'model-registry',
+      // With RETAIN the bus outlives the stack: a fixed name would block the next deployment and
+      // any second registry in the account. The stack id's UUID is new for every stack instance.
+      eventBusName: props.eventBusName ?? `${Aws.STACK_NAME}-model-registry-${stackInstanceId()}`,
       description: 'Model registry events (versions, stage transitions, aliases)',
     });
     bus.applyRemovalPolicy(removalPolicy);
@@ -515,7 +529,12 @@ export class ModelRegistry extends Construct {
 
   /** The approval state machine: the JSON the local runtime runs, with the workflow function's ARN. */
   private buildApprovalWorkflow({ logRetention, removalPolicy }: Settings): sfn.StateMachine {
+    // Under /aws/vendedlogs/: Step Functions (like every vended log source) adds a statement for
+    // each group it writes to to the account's CloudWatch Logs resource policy, whose 5,120
+    // characters run out after a few state machines, unless the group is under this prefix. The
+    // stack id's UUID keeps the name unique, so a retained group never blocks a later deployment.
     const workflowLogs = new logs.LogGroup(this, 'ApprovalWorkflowLogs', {
+      logGroupName: `/aws/vendedlogs/states/${Aws.STACK_NAME}-ApprovalWorkflow-${stackInstanceId()}`,
       retention: logRetention,
       removalPolicy,
     });

@@ -1,14 +1,11 @@
 /**
- * Event routing shared by the CDK stack and the local runtime: the bus, the outbox filter on the
+ * Event routing shared by the CDK stack and the local runtime: the outbox filter on the
  * table's stream, and the rules' event patterns. The deployed rules are built from these patterns
  * and the local event router matches with the same ones (local/events.ts), so both route alike.
  */
 import { auditKey } from '../adapters/dynamodb/keys';
 import { EVENT_SOURCE, type EventType } from '../domain/events';
 import type { Stage } from '../domain/model';
-
-export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
-export const DEFAULT_EVENT_BUS_NAME = 'model-registry';
 
 /**
  * Audit entries are the outbox: the relay publishes every inserted item whose sort key starts so.

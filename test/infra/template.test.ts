@@ -51,6 +51,7 @@ const custom = new ModelRegistry(customStack, 'Registry', {
   organizationId: 'o-abcdefghij',
   alarmTopic: topic,
   throttle: { rateLimit: 10 },
+  eventBusName: 'team-models',
   uploadUrlTtl: Duration.minutes(30),
   pendingVersionTtl: Duration.hours(48),
   governancePolicy: {
@@ -731,9 +732,36 @@ describe('storage', () => {
     expect(artifactPrefix('id', 1).startsWith(ARTIFACT_KEY_PREFIX)).toBe(true);
   });
 
-  it('creates the event bus with an archive', () => {
-    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'model-registry' });
+  it('creates the event bus with an archive, named uniquely per stack instance unless eventBusName is given', () => {
+    // A fixed name would make a second registry in the account, or a redeploy while the retained
+    // bus still exists, fail.
+    const [bus] = Object.values(resources).filter((r) => r.Type === 'AWS::Events::EventBus');
+    expect(bus.Properties.Name).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          { Ref: 'AWS::StackName' },
+          '-model-registry-',
+          { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+        ],
+      ],
+    });
+    expect(bus.DeletionPolicy).toBe('Retain');
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365 });
+    customTemplate.hasResourceProperties('AWS::Events::EventBus', { Name: 'team-models' });
+  });
+
+  it('logs the state machine to a group under /aws/vendedlogs/, unique to the stack instance', () => {
+    const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const groupId =
+      machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn[
+        'Fn::GetAtt'
+      ][0];
+    const name = resources[groupId].Properties.LogGroupName;
+    expect(name['Fn::Join'][1][0]).toBe('/aws/vendedlogs/states/');
+    expect(JSON.stringify(name)).toContain('{"Ref":"AWS::StackName"}');
+    // The UUID part of the stack id: a new stack (after a destroy that retained the group) gets a new name.
+    expect(JSON.stringify(name)).toContain('{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}');
   });
 });
 
