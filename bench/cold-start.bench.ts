@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { FUNCTIONS } from '../functions/deployment/functions';
 import { functionBundleOptions } from '../lib/bundling';
 import { LOCAL_AWS } from '../local/dynamodb';
 import { startLocalRegistry } from '../local/registry';
@@ -16,22 +17,22 @@ import { startLocalRegistry } from '../local/registry';
 const root = join(__dirname, '..');
 
 /** Each function's entry and one representative event (a cold request). */
-const FUNCTIONS: Record<string, { entry: string; event: (name: string) => unknown }> = {
+const COLD_STARTS: Record<string, { entry: string; event: (name: string) => unknown }> = {
   read: {
-    entry: 'functions/handlers/read.ts',
+    entry: FUNCTIONS.read.entry,
     event: (n) => api('GET', '/models/{name}', `/models/${n}`, { name: n }),
   },
   write: {
-    entry: 'functions/handlers/write.ts',
+    entry: FUNCTIONS.write.entry,
     event: (n) => api('POST', '/models', '/models', {}, { name: `${n}-${Date.now()}-${Math.random()}` }),
   },
   upload: {
-    entry: 'functions/handlers/upload.ts',
+    entry: FUNCTIONS.upload.entry,
     event: (n) =>
       api('POST', '/models/{name}/versions', `/models/${n}/versions`, { name: n }, { source: 's3://b/k' }),
   },
   download: {
-    entry: 'functions/handlers/download.ts',
+    entry: FUNCTIONS.download.entry,
     event: (n) =>
       api('GET', '/models/{name}/versions/{version}/download', `/models/${n}/versions/1/download`, {
         name: n,
@@ -39,7 +40,7 @@ const FUNCTIONS: Record<string, { entry: string; event: (name: string) => unknow
       }),
   },
   approve: {
-    entry: 'functions/handlers/approve.ts',
+    entry: FUNCTIONS.approve.entry,
     event: (n) =>
       api(
         'POST',
@@ -52,9 +53,9 @@ const FUNCTIONS: Record<string, { entry: string; event: (name: string) => unknow
         {},
       ),
   },
-  verify: { entry: 'functions/handlers/verify.ts', event: (n) => ({ name: n, modelId: 'none', version: 1 }) },
+  verify: { entry: FUNCTIONS.verify.entry, event: (n) => ({ name: n, modelId: 'none', version: 1 }) },
   workflow: {
-    entry: 'functions/handlers/workflow.ts',
+    entry: FUNCTIONS.workflow.entry,
     event: (n) => ({
       action: 'expire',
       modelId: 'none',
@@ -62,7 +63,7 @@ const FUNCTIONS: Record<string, { entry: string; event: (name: string) => unknow
       requestId: 'tr-00000000-0000-0000-0000-000000000000',
     }),
   },
-  relay: { entry: 'functions/handlers/relay.ts', event: () => ({ Records: [] }) },
+  relay: { entry: FUNCTIONS.relay.entry, event: () => ({ Records: [] }) },
 };
 
 function api(
@@ -128,7 +129,7 @@ export async function benchColdStart(options: { runs: number }): Promise<string[
       '| function | bundle | import (ms) | first request (ms) |',
       '| --- | ---: | ---: | ---: |',
     ];
-    for (const [name, fn] of Object.entries(FUNCTIONS)) {
+    for (const [name, fn] of Object.entries(COLD_STARTS)) {
       const outfile = join(dir, name, 'index.js');
       await build({ ...functionBundleOptions(join(root, fn.entry), outfile), logLevel: 'silent' });
       const imports: number[] = [];

@@ -409,7 +409,7 @@ export class ModelRegistry extends Construct {
         }),
       );
       functions[name] = new lambda.Function(this, `${Name}Function`, {
-        code: functionCode(spec.entry),
+        code: functionCode(name),
         handler: 'index.handler',
         description: spec.description,
         runtime: lambda.Runtime.NODEJS_22_X,
