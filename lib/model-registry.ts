@@ -42,7 +42,7 @@ import { Construct } from 'constructs';
 import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
 import { approvalWorkflowDefinition } from '../functions/deployment/approval-workflow';
-import type { EnvironmentName } from '../functions/deployment/environment';
+import { type EnvironmentName, isConfigFileVariable } from '../functions/deployment/environment';
 import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../functions/deployment/event-rules';
 import {
   API_FUNCTION_NAMES,
@@ -386,10 +386,9 @@ export class ModelRegistry extends Construct {
    * One function per entry of the function table, each with its own role and log group. Their
    * configuration is set once every resource it names exists (`configureEnvironment`).
    */
-  private buildFunctions(
-    { logRetention, removalPolicy }: Settings,
-    roles: Record<FunctionName, iam.Role>,
-  ): RegistryFunctions {
+  private buildFunctions(settings: Settings, roles: Record<FunctionName, iam.Role>): RegistryFunctions {
+    const { logRetention, removalPolicy } = settings;
+    const configFile = this.configFileValues(settings);
     const functions = {} as RegistryFunctions;
     for (const name of FUNCTION_NAMES) {
       const spec = FUNCTIONS[name];
@@ -409,7 +408,7 @@ export class ModelRegistry extends Construct {
         }),
       );
       functions[name] = new lambda.Function(this, `${Name}Function`, {
-        code: functionCode(name),
+        code: functionCode(name, environmentOf(name, configFile) as Record<string, string>),
         handler: 'index.handler',
         description: spec.description,
         runtime: lambda.Runtime.NODEJS_22_X,
@@ -431,7 +430,20 @@ export class ModelRegistry extends Construct {
     return functions;
   }
 
-  /** Every variable the functions may receive; each one gets the share the function table lists. */
+  /**
+   * The documents of the configuration (`CONFIG_FILE_VARIABLES`: the governance policy, the
+   * identity trust), known at synth. Each function that receives one gets it in its code asset as
+   * `DEPLOYMENT_CONFIG_FILE`, not in its environment: Lambda allows 4 KB of environment in all and a
+   * valid policy alone can be ~10 KB (test/infra/limits.test.ts checks the largest one).
+   */
+  private configFileValues({ props }: Settings): Partial<Record<EnvironmentName, string>> {
+    return {
+      ...(props.governancePolicy ? { GOVERNANCE_POLICY: governancePolicyJson(props.governancePolicy) } : {}),
+      ...(props.identityTrust ? { IDENTITY_TRUST: identityTrustJson(props.identityTrust) } : {}),
+    };
+  }
+
+  /** The rest: names, ARNs and numbers, set as each function's environment. */
   private environmentValues(settings: Settings): Partial<Record<EnvironmentName, string>> {
     const { props } = settings;
     return {
@@ -445,8 +457,6 @@ export class ModelRegistry extends Construct {
       UPLOAD_URL_TTL_SECONDS: String(settings.uploadUrlTtl.toSeconds()),
       PENDING_VERSION_TTL_HOURS: String(settings.pendingVersionTtl.toHours()),
       DOWNLOAD_URL_TTL_SECONDS: String(settings.downloadUrlTtl.toSeconds()),
-      ...(props.governancePolicy ? { GOVERNANCE_POLICY: governancePolicyJson(props.governancePolicy) } : {}),
-      ...(props.identityTrust ? { IDENTITY_TRUST: identityTrustJson(props.identityTrust) } : {}),
       EVENT_BUS_NAME: this.eventBus.eventBusName,
       STATE_MACHINE_ARN: this.approvalWorkflow.stateMachineArn,
     };
@@ -456,6 +466,8 @@ export class ModelRegistry extends Construct {
     const values = this.environmentValues(settings);
     for (const name of FUNCTION_NAMES) {
       for (const [key, value] of Object.entries(environmentOf(name, values))) {
+        if (isConfigFileVariable(key as EnvironmentName))
+          throw new Error(`${key} belongs in the config file`);
         this.functions[name].addEnvironment(key, value);
       }
     }
