@@ -248,6 +248,11 @@ export class ModelRegistry extends Construct {
   public readonly relayDeadLetterQueue: sqs.Queue;
   /** TransitionRequested events EventBridge could not deliver to the reconcile function (the reconciler's schedule starts their workflows anyway). */
   public readonly approvalDeadLetterQueue: sqs.Queue;
+  /**
+   * Verifications that failed every attempt (Lambda's asynchronous invocation: the first and two
+   * retries, within 6 hours): each message holds the job; finalizing the version again re-queues it.
+   */
+  public readonly verifyDeadLetterQueue: sqs.Queue;
   public readonly alarms: readonly cloudwatch.Alarm[];
   private readonly encryptionKey?: kms.IKey;
 
@@ -277,6 +282,8 @@ export class ModelRegistry extends Construct {
     this.functions = this.buildFunctions(settings, roles);
     this.relayDeadLetterQueue = this.deadLetterQueue('RelayDeadLetterQueue');
     this.approvalDeadLetterQueue = this.deadLetterQueue('ApprovalDeadLetterQueue');
+    this.verifyDeadLetterQueue = this.deadLetterQueue('VerifyDeadLetterQueue');
+    this.configureVerification();
     this.approvalWorkflow = this.buildApprovalWorkflow(settings);
     this.configureEnvironment(settings);
     this.buildRelay(roles);
@@ -426,7 +433,6 @@ export class ModelRegistry extends Construct {
         'The registry targets the nodejs22.x Lambda runtime on purpose (the code is built and tested for Node 22); runtime upgrades are a deliberate change.',
       );
     }
-    functions.verify.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
     return functions;
   }
 
@@ -501,7 +507,9 @@ export class ModelRegistry extends Construct {
       ]);
       grant(actions.eventBus, [this.eventBus.eventBusArn]);
       grant(actions.tableStream, [this.table.tableStreamArn!]);
-      grant(actions.deadLetterQueue, [this.relayDeadLetterQueue.queueArn]);
+      if (actions.deadLetterQueue.length > 0) {
+        grant(actions.deadLetterQueue, [this.ownDeadLetterQueue(name).queueArn]);
+      }
       if (key) grant(actions.kmsKey, [key.keyArn]);
 
       // cdk-nag: findings that the design requires, acknowledged on this role only.
@@ -529,7 +537,30 @@ export class ModelRegistry extends Construct {
     }
   }
 
+  /**
+   * Finalize invokes the verify function asynchronously: Lambda retries a failed run twice and
+   * then sends the event to the verify dead-letter queue (on-failure destination, sent with the
+   * function's role, which holds sqs:SendMessage on that queue only). Meanwhile the version does
+   * not expire (finalize removes its TTL), so a slow or lost verification never loses it.
+   */
+  private configureVerification(): void {
+    const queue = this.verifyDeadLetterQueue;
+    this.functions.verify.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      // By ARN rather than SqsDestination, which would also grant GetQueueAttributes/GetQueueUrl.
+      onFailure: { bind: () => ({ destination: queue.queueArn }) },
+    });
+  }
+
   // ---------------------------------------------------------------- governance
+
+  /** The queue a function sends what it finally failed to process to. */
+  private ownDeadLetterQueue(name: FunctionName): sqs.Queue {
+    if (name === 'relay') return this.relayDeadLetterQueue;
+    if (name === 'verify') return this.verifyDeadLetterQueue;
+    throw new Error(`The ${name} function has no dead-letter queue of its own`);
+  }
 
   private deadLetterQueue(id: string): sqs.Queue {
     return new sqs.Queue(this, id, {
@@ -633,6 +664,7 @@ export class ModelRegistry extends Construct {
     for (const [queue, what] of [
       [this.relayDeadLetterQueue, 'the relay event source mapping (on-failure destination)'],
       [this.approvalDeadLetterQueue, 'the start-approval EventBridge rule target'],
+      [this.verifyDeadLetterQueue, "the verify function's asynchronous invocations (on-failure destination)"],
     ] as const) {
       acknowledge(
         queue,
@@ -795,6 +827,11 @@ export class ModelRegistry extends Construct {
       'ApprovalDeadLetters',
       this.approvalDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       'Transition requests whose approval workflow EventBridge could not start',
+    );
+    alarm(
+      'VerifyDeadLetters',
+      this.verifyDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      'Uploaded versions whose verification failed every attempt: they stay PENDING_REGISTRATION until finalized again',
     );
     alarm(
       'ApprovalWorkflowFailed',

@@ -16,13 +16,14 @@ import { buildRelayHandler } from '../functions/handlers/relay-factory';
 import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
-import type { ApprovalWorkflow, VerificationJob } from '../functions/use-cases/ports';
+import type { ApprovalWorkflow } from '../functions/use-cases/ports';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
 import { LocalEventBus } from './events';
 import { createLocalFront } from './http-front';
 import { lambdaContext } from './lambda-context';
 import { startLocalOutbox } from './outbox';
 import { LOCAL_BUCKET, type LocalS3, startLocalS3 } from './s3';
+import { LocalVerificationQueue } from './verification-queue';
 import { LocalApprovalWorkflow } from './workflow';
 
 export const DEFAULT_TABLE_NAME = 'model-registry';
@@ -51,6 +52,8 @@ export interface LocalRegistryOptions {
   readonly env?: Partial<Environment>;
   /** Start with the outbox relay off (tests of a crash between a write and its publication). */
   readonly outboxPaused?: boolean;
+  /** Queue verifications without running them (tests of a crash before a verification ran). */
+  readonly verificationPaused?: boolean;
   /** Sees every AWS SDK command each function sends (tests and benchmarks). */
   readonly observeSdkCalls?: (fn: LocalFunction, call: SdkCall) => void;
   /**
@@ -140,16 +143,18 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     };
 
     // Finalize queues verification; locally it runs in this process, after the request returns,
-    // through the same handler the verify function runs on Lambda.
+    // through the same handler the verify function runs on Lambda, journaled (with a data
+    // directory) so that a crash loses no verification, and retried as Lambda retries.
     const verify = buildVerifyHandler(envOf('verify'), observer('verify'));
-    const running = new Set<Promise<unknown>>();
-    const enqueue = async (job: VerificationJob) => {
-      const run = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => verify(job, lambdaContext('verify', { timeoutMs: 900_000 })))
-        .catch((err) => console.error(`Verification of ${job.name} v${job.version} failed:`, err))
-        .finally(() => running.delete(run));
-      running.add(run);
-    };
+    const verifications = new LocalVerificationQueue({
+      run: (job) => verify(job, lambdaContext('verify', { timeoutMs: 900_000 })),
+      ...(persistent ? { journalFile: join(persistent, 'verifications.jsonl') } : {}),
+      ...(options.verificationPaused ? { paused: true } : {}),
+      onDeadLetter: (letter) =>
+        console.error(
+          `Verification of ${letter.job.name} v${letter.job.version} failed every attempt (dead-lettered): ${letter.error}`,
+        ),
+    });
 
     // Governance: the approval workflow, the reconcile function (started by the deployed rule's
     // pattern, and on a timer as by the deployed schedule), the event bus, and the outbox relay on
@@ -204,7 +209,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       const fnEnv = envOf(group);
       return buildApiHandler(group, fnEnv, {
         ...(fnObserver ? { observe: fnObserver } : {}),
-        verificationQueue: () => ({ enqueue }),
+        verificationQueue: () => verifications,
         approvalWorkflow: () => workflow,
         artifacts: (services, queue) => artifactService(fnEnv, services, queue, fnObserver),
         openApiDocument: async () => (await import('../docs/openapi.json')).default,
@@ -217,6 +222,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     // No execution outlives this process: requests that were open when the registry last stopped
     // get a fresh execution, and those approved but not applied are applied now.
     await reconcile(scheduled(true));
+    // Verifications a crash or a stop left open run again (Lambda would still hold their events).
+    verifications.resume();
     const interval = options.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
     if (interval > 0) {
       timer = setInterval(() => {
@@ -247,13 +254,14 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     ready = true;
     const settled = async () => {
       for (let quiet = 0; quiet < 2; ) {
-        const busy = running.size > 0 || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle();
-        while (running.size) await Promise.allSettled([...running]);
+        const busy =
+          !verifications.idle() || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle();
+        await verifications.drain();
         await Promise.allSettled([...reconcileRuns]);
         await outbox?.drain();
         await new Promise((r) => setTimeout(r, 15));
         quiet =
-          busy || running.size > 0 || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle()
+          busy || !verifications.idle() || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle()
             ? 0
             : quiet + 1;
       }
@@ -272,7 +280,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         ready = false;
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        while (running.size) await Promise.allSettled([...running]);
+        await verifications.stop();
         await stopBackground();
         await stopEngines();
       },

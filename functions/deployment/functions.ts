@@ -40,7 +40,11 @@ export interface RoleActions {
   readonly eventBus: readonly string[];
   /** On the table's stream (the outbox the relay reads). */
   readonly tableStream: readonly string[];
-  /** On the relay's dead-letter queue (the event source mapping's on-failure destination). */
+  /**
+   * On the function's own dead-letter queue: the on-failure destination of the relay's event
+   * source mapping, or of the verify function's asynchronous invocations (Lambda sends to either
+   * with the function's role).
+   */
   readonly deadLetterQueue: readonly string[];
   /**
    * On the customer managed KMS key of the table and bucket, only when one is configured (the
@@ -193,7 +197,8 @@ export const FUNCTIONS = {
       kmsKey: KMS_WRITE,
     },
   },
-  // Records the version's new status with its audit entry (the outbox) in one transaction.
+  // Records the version's new status with its audit entry (the outbox) in one transaction. Invoked
+  // asynchronously: Lambda retries a failed run twice, then sends the job to its dead-letter queue.
   verify: {
     entry: 'functions/handlers/verify.ts',
     description: 'Model registry: verifies uploaded artifacts (invoked asynchronously by upload)',
@@ -207,6 +212,7 @@ export const FUNCTIONS = {
       ...NOTHING,
       table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       artifacts: ['s3:GetObject'],
+      deadLetterQueue: ['sqs:SendMessage'],
       kmsKey: KMS_WRITE,
     },
   },

@@ -161,8 +161,9 @@ export interface RegistryRepository {
    */
   addUpload(model: RegisteredModel, version: number, path: string, uploadId: string): Promise<boolean>;
   /**
-   * Moves a version out of PENDING_REGISTRATION (or updates its message while pending).
-   * Returns false if the version was no longer pending.
+   * Moves a version out of PENDING_REGISTRATION (or updates its message while pending). Either
+   * way the version stops expiring: from then on it is settled or being verified. Returns false
+   * if the version was no longer pending.
    */
   setRegistrationStatus(
     model: RegisteredModel,

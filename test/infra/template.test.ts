@@ -173,6 +173,7 @@ function expectedGrants(
       'dynamodb:Query': [T],
       'dynamodb:UpdateItem': [T],
       's3:GetObject': [objects],
+      'sqs:SendMessage': [`<${logicalId(registry.verifyDeadLetterQueue)}.Arn>`],
     },
     approve: {
       ...write,
@@ -876,8 +877,12 @@ describe('governance', () => {
     expect(list(mapping.DependsOn)).toContain(relayPolicy);
   });
 
-  it('keeps both dead-letter queues encrypted, TLS-only, for 14 days', () => {
-    for (const queue of [defaults.relayDeadLetterQueue, defaults.approvalDeadLetterQueue]) {
+  it('keeps every dead-letter queue encrypted, TLS-only, for 14 days', () => {
+    for (const queue of [
+      defaults.relayDeadLetterQueue,
+      defaults.approvalDeadLetterQueue,
+      defaults.verifyDeadLetterQueue,
+    ]) {
       const id = logicalId(queue);
       expect(resources[id].Properties).toEqual({
         SqsManagedSseEnabled: true,
@@ -913,15 +918,52 @@ describe('governance', () => {
   });
 });
 
+describe('verification', () => {
+  it('retries a failed verification twice within 6 hours, then sends the job to the verify dead-letter queue', () => {
+    const configs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(1);
+    expect(configs[0].Properties).toEqual({
+      FunctionName: { Ref: logicalId(defaults.functions.verify) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(defaults.verifyDeadLetterQueue), 'Arn'] } },
+      },
+    });
+  });
+
+  it('lets only the verify role send to the verify dead-letter queue (Lambda sends with it)', () => {
+    const queue = `<${logicalId(defaults.verifyDeadLetterQueue)}.Arn>`;
+    for (const name of FUNCTION_NAMES) {
+      const g = grants(roleStatements(resources, logicalId(defaults.functions[name].role!)));
+      expect((g['sqs:SendMessage'] ?? []).includes(queue), name).toBe(name === 'verify');
+    }
+  });
+
+  it('alarms as soon as one verification is dead-lettered', () => {
+    const alarm = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        JSON.stringify(r.Properties.Dimensions ?? []).includes(logicalId(defaults.verifyDeadLetterQueue)),
+    );
+    expect(alarm.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+});
+
 describe('alarms and outputs', () => {
-  it('alarms on every function, the API, both dead-letter queues, failed workflows and a lagging relay', () => {
+  it('alarms on every function, the API, the dead-letter queues, failed workflows and a lagging relay', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 5);
+    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 6);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
     expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(FUNCTION_NAMES.length);
     expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(FUNCTION_NAMES.length);
     expect(metrics).toContain('AWS/ApiGateway/5XXError');
-    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     const failed = alarms.find((a) => a.Properties.MetricName === 'ExecutionsFailed');
     expect(failed.Properties).toMatchObject({
       Namespace: 'AWS/States',

@@ -1060,9 +1060,11 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: versionKey.primary(model.id, version),
+          // The expiry goes in either case: a version whose files are finalized is being verified,
+          // and DynamoDB TTL must not delete it however long (or often) verification takes.
           UpdateExpression:
             'SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :u' +
-            (settled ? ` REMOVE uploads, ${TTL_ATTRIBUTE}` : ''),
+            ` REMOVE ${settled ? 'uploads, ' : ''}${TTL_ATTRIBUTE}`,
           ConditionExpression: 'attribute_exists(pk) AND #st = :pending',
           ExpressionAttributeNames: { '#st': 'status' },
           ExpressionAttributeValues: {
