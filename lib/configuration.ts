@@ -95,6 +95,20 @@ export function validateProps(
       `pendingVersionTtl must be a whole number of hours from 1 to 720, got ${d.pendingVersionTtl.toHumanString()}`,
     );
   }
+  if (props.deletedArtifactRetention !== undefined) {
+    const days = props.deletedArtifactRetention.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1) {
+      throw new Error(
+        `deletedArtifactRetention must be a whole number of days, at least 1, got ${props.deletedArtifactRetention.toHumanString()}`,
+      );
+    }
+  }
+  for (const origin of props.consoleOrigins ?? []) {
+    // S3 CORS: a scheme and host (and port), no path; at most one wildcard.
+    if (!/^https?:\/\/[^/\s]+$/.test(origin) || origin.split('*').length > 2) {
+      throw new Error(`consoleOrigins: '${origin}' is not an origin such as https://console.example.com`);
+    }
+  }
   const throttle = props.throttle ?? {};
   for (const [k, v] of Object.entries(throttle)) {
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`throttle.${k} must be positive`);

@@ -89,6 +89,8 @@ const COMMAND_ACTIONS: Record<string, ActionsFor> = {
   AbortMultipartUploadCommand: fixed('s3:AbortMultipartUpload'),
   DeleteObjectCommand: fixed('s3:DeleteObject'),
   DeleteObjectsCommand: fixed('s3:DeleteObject'),
+  ListObjectsV2Command: fixed('s3:ListBucket'),
+  PutObjectTaggingCommand: fixed('s3:PutObjectTagging'),
   // Lambda
   InvokeCommand: fixed('lambda:InvokeFunction'),
   // EventBridge
@@ -127,6 +129,7 @@ export function allowedActions(fn: FunctionName): Set<string> {
     ...r.table,
     ...r.indexes,
     ...r.artifacts,
+    ...r.artifactBucket,
     ...r.verifyFunction,
     ...r.stateMachine,
     ...r.executions,

@@ -42,6 +42,7 @@ import { Construct } from 'constructs';
 import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
 import { approvalWorkflowDefinition } from '../functions/deployment/approval-workflow';
+import { ARTIFACT_CORS, ARTIFACT_KEY_PREFIX, DELETED_TAG } from '../functions/deployment/bucket';
 import { type EnvironmentName, isConfigFileVariable } from '../functions/deployment/environment';
 import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../functions/deployment/event-rules';
 import {
@@ -64,10 +65,8 @@ import { functionCode } from './function-code';
 import { ROLE_ACTIONS } from './iam-actions';
 import { acknowledge, logicalIdOf } from './nag';
 
+export { ARTIFACT_KEY_PREFIX } from '../functions/deployment/bucket';
 export { MAX_DOWNLOAD_URL_TTL, MAX_UPLOAD_URL_TTL } from './configuration';
-
-/** Artifact objects live under this key prefix (see `artifactPrefix` in functions/domain/artifacts.ts). */
-export const ARTIFACT_KEY_PREFIX = 'models/';
 
 /** The API Gateway stage every route is deployed to. */
 export const API_STAGE_NAME = 'prod';
@@ -122,6 +121,21 @@ export interface ModelRegistryProps {
   readonly pendingVersionTtl?: Duration;
   /** Noncurrent artifact object versions are deleted after this many days. @default Duration.days(30) */
   readonly noncurrentVersionExpiration?: Duration;
+  /**
+   * How long the files of a deleted model or version are kept (whole days) before S3 expires
+   * them. They are unreadable from the moment of the delete (tagged `registry-deleted=true`, which
+   * the bucket policy denies reading), so download URLs issued before stop working at once; an
+   * operator can restore them within the window by removing the tag.
+   * @default Duration.days(30)
+   */
+  readonly deletedArtifactRetention?: Duration;
+  /**
+   * Origins of pages (a web console) that upload and download artifacts from the browser, as S3
+   * CORS origins (`https://console.example.com`, at most one `*` each): the artifact bucket gets a
+   * CORS rule for presigned PUTs and GETs from them.
+   * @default - no CORS rule (browsers cannot use the presigned URLs)
+   */
+  readonly consoleOrigins?: string[];
   /** Stage throttling. @default { rateLimit: 100, burstLimit: 200 } */
   readonly throttle?: ModelRegistryThrottle;
   /**
@@ -226,6 +240,7 @@ interface Settings {
   readonly uploadUrlTtl: Duration;
   readonly downloadUrlTtl: Duration;
   readonly pendingVersionTtl: Duration;
+  readonly deletedArtifactRetention: Duration;
 }
 
 export class ModelRegistry extends Construct {
@@ -253,6 +268,10 @@ export class ModelRegistry extends Construct {
    * retries, within 6 hours): each message holds the job; finalizing the version again re-queues it.
    */
   public readonly verifyDeadLetterQueue: sqs.Queue;
+  /** Deletions whose files the cleanup function could not mark (rule delivery or the function failed). */
+  public readonly cleanupDeadLetterQueue: sqs.Queue;
+  /** Sends each RegisteredModelDeleted and ModelVersionDeleted event to the cleanup function (`RULES.retireArtifacts`). */
+  public readonly retireArtifactsRule: events.Rule;
   public readonly alarms: readonly cloudwatch.Alarm[];
   private readonly encryptionKey?: kms.IKey;
 
@@ -271,6 +290,7 @@ export class ModelRegistry extends Construct {
       uploadUrlTtl: props.uploadUrlTtl ?? Duration.minutes(15),
       downloadUrlTtl: props.downloadUrlTtl ?? Duration.minutes(15),
       pendingVersionTtl: props.pendingVersionTtl ?? Duration.hours(24),
+      deletedArtifactRetention: props.deletedArtifactRetention ?? Duration.days(30),
     };
     validateProps(props, settings);
     this.encryptionKey = settings.key;
@@ -283,11 +303,13 @@ export class ModelRegistry extends Construct {
     this.relayDeadLetterQueue = this.deadLetterQueue('RelayDeadLetterQueue');
     this.approvalDeadLetterQueue = this.deadLetterQueue('ApprovalDeadLetterQueue');
     this.verifyDeadLetterQueue = this.deadLetterQueue('VerifyDeadLetterQueue');
+    this.cleanupDeadLetterQueue = this.deadLetterQueue('CleanupDeadLetterQueue');
     this.configureVerification();
     this.approvalWorkflow = this.buildApprovalWorkflow(settings);
     this.configureEnvironment(settings);
     this.buildRelay(roles);
     [this.startApprovalRule, this.reconcileRule] = this.buildApprovalRules();
+    this.retireArtifactsRule = this.buildArtifactRetention();
     this.acknowledgeDeadLetterQueues();
     this.grantRoles(roles, settings);
     this.api = this.buildApi(settings);
@@ -336,7 +358,13 @@ export class ModelRegistry extends Construct {
   }
 
   /** The artifact bucket and the bucket its server access logs go to. */
-  private buildBuckets({ props, removalPolicy, destroy, key }: Settings): [s3.Bucket, s3.Bucket] {
+  private buildBuckets({
+    props,
+    removalPolicy,
+    destroy,
+    key,
+    deletedArtifactRetention,
+  }: Settings): [s3.Bucket, s3.Bucket] {
     const bucketDefaults = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -364,8 +392,42 @@ export class ModelRegistry extends Construct {
           id: 'expire-noncurrent-versions',
           noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30),
         },
+        // The files of deleted models and versions (tagged by the cleanup function): expired after
+        // the retention window (a delete marker); the data itself goes a day later.
+        {
+          id: 'expire-deleted-artifacts',
+          prefix: ARTIFACT_KEY_PREFIX,
+          tagFilters: { [DELETED_TAG.key]: DELETED_TAG.value },
+          expiration: deletedArtifactRetention,
+          noncurrentVersionExpiration: Duration.days(1),
+        },
       ],
+      ...(props.consoleOrigins?.length
+        ? {
+            cors: [
+              {
+                allowedOrigins: [...props.consoleOrigins],
+                allowedMethods: ARTIFACT_CORS.allowedMethods.map((m) => s3.HttpMethods[m]),
+                allowedHeaders: [...ARTIFACT_CORS.allowedHeaders],
+                exposedHeaders: [...ARTIFACT_CORS.exposedHeaders],
+                maxAge: ARTIFACT_CORS.maxAgeSeconds,
+              },
+            ],
+          }
+        : {}),
     });
+    // Deleted means unreadable at once, for everyone: presigned URLs signed before the delete, the
+    // registry's own roles and grantMlflowArtifactRead grantees alike.
+    artifacts.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyReadingDeletedArtifacts',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [artifacts.arnForObjects(`${ARTIFACT_KEY_PREFIX}*`)],
+        conditions: { StringEquals: { [`s3:ExistingObjectTag/${DELETED_TAG.key}`]: DELETED_TAG.value } },
+      }),
+    );
     return [artifacts, accessLogs];
   }
 
@@ -495,6 +557,7 @@ export class ModelRegistry extends Construct {
       grant(actions.table, [this.table.tableArn]);
       grant(actions.indexes, indexArns);
       grant(actions.artifacts, [artifactObjects]);
+      grant(actions.artifactBucket, [this.artifactBucket.bucketArn]);
       grant(actions.verifyFunction, [this.functions.verify.functionArn]);
       grant(actions.stateMachine, [this.approvalWorkflow.stateMachineArn]);
       grant(actions.executions, [
@@ -559,6 +622,7 @@ export class ModelRegistry extends Construct {
   private ownDeadLetterQueue(name: FunctionName): sqs.Queue {
     if (name === 'relay') return this.relayDeadLetterQueue;
     if (name === 'verify') return this.verifyDeadLetterQueue;
+    if (name === 'cleanup') return this.cleanupDeadLetterQueue;
     throw new Error(`The ${name} function has no dead-letter queue of its own`);
   }
 
@@ -660,11 +724,42 @@ export class ModelRegistry extends Construct {
     return [start, schedule];
   }
 
+  /**
+   * Each deleted model or version has its files marked by the cleanup function (denied at once,
+   * expired after the retention window). EventBridge retries the delivery for a day and Lambda a
+   * failed run twice; what still fails lands in the cleanup dead-letter queue, with an alarm.
+   */
+  private buildArtifactRetention(): events.Rule {
+    const queue = this.cleanupDeadLetterQueue;
+    this.functions.cleanup.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: { bind: () => ({ destination: queue.queueArn }) },
+    });
+    const rule = new events.Rule(this, 'RetireArtifactsRule', {
+      eventBus: this.eventBus,
+      description: 'Marks the files of deleted models and versions (cleanup function)',
+      eventPattern: toCdkEventPattern(RULES.retireArtifacts),
+    });
+    rule.addTarget(
+      new eventsTargets.LambdaFunction(this.functions.cleanup, {
+        deadLetterQueue: queue,
+        retryAttempts: 185,
+        maxEventAge: Duration.days(1),
+      }),
+    );
+    return rule;
+  }
+
   private acknowledgeDeadLetterQueues(): void {
     for (const [queue, what] of [
       [this.relayDeadLetterQueue, 'the relay event source mapping (on-failure destination)'],
       [this.approvalDeadLetterQueue, 'the start-approval EventBridge rule target'],
       [this.verifyDeadLetterQueue, "the verify function's asynchronous invocations (on-failure destination)"],
+      [
+        this.cleanupDeadLetterQueue,
+        'the retire-artifacts rule target and the cleanup function (on-failure destination)',
+      ],
     ] as const) {
       acknowledge(
         queue,
@@ -832,6 +927,11 @@ export class ModelRegistry extends Construct {
       'VerifyDeadLetters',
       this.verifyDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       'Uploaded versions whose verification failed every attempt: they stay PENDING_REGISTRATION until finalized again',
+    );
+    alarm(
+      'CleanupDeadLetters',
+      this.cleanupDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      'Deleted models or versions whose files were not marked: they stay readable until the event is redriven',
     );
     alarm(
       'ApprovalWorkflowFailed',

@@ -11,6 +11,7 @@ import { RULES } from '../functions/deployment/event-rules';
 import { API_FUNCTION_NAMES, environmentOf, type FunctionName } from '../functions/deployment/functions';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
+import { buildCleanupHandler } from '../functions/handlers/cleanup-factory';
 import { buildReconcileHandler } from '../functions/handlers/reconcile-factory';
 import { buildRelayHandler } from '../functions/handlers/relay-factory';
 import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '../functions/handlers/runtime';
@@ -185,6 +186,17 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         void reconcile(e as unknown as Record<string, unknown>).catch((err) =>
           console.error('Starting an approval workflow failed (the reconciler retries):', err),
         ),
+    });
+    // The files of deleted models and versions: the cleanup function, from the deployed rule's
+    // pattern. Its tags make the local S3 deny reading them, as the deployed bucket policy does;
+    // their expiry after the retention window is S3's lifecycle and has no local counterpart.
+    const cleanup = buildCleanupHandler(envOf('cleanup'), observer('cleanup'));
+    events.addRule({
+      name: 'retire-artifacts',
+      pattern: RULES.retireArtifacts,
+      target: async (e) => {
+        await cleanup(e, lambdaContext('cleanup', { timeoutMs: 900_000 }));
+      },
     });
     const relay = buildRelayHandler(envOf('relay'), events);
     const outbox = options.outboxPaused

@@ -32,6 +32,11 @@ export const RULES = {
     source: [EVENT_SOURCE],
     'detail-type': ['TransitionRequested' satisfies EventType],
   },
+  /** Marks the files of each deleted model or version deleted (the cleanup function). */
+  retireArtifacts: {
+    source: [EVENT_SOURCE],
+    'detail-type': ['RegisteredModelDeleted', 'ModelVersionDeleted'] satisfies EventType[],
+  },
 } as const satisfies Record<string, EventPattern>;
 
 /** What a deploy pipeline subscribes to: a version reached `stage` (default Production). */

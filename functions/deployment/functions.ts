@@ -30,6 +30,8 @@ export interface RoleActions {
   readonly indexes: readonly string[];
   /** On the artifact objects (`<bucket arn>/models/*`). */
   readonly artifacts: readonly string[];
+  /** On the artifact bucket itself (listing its objects). */
+  readonly artifactBucket: readonly string[];
   /** On the verify function. */
   readonly verifyFunction: readonly string[];
   /** On the approval state machine (starting executions, its task tokens). */
@@ -94,6 +96,7 @@ const NOTHING = {
   table: [],
   indexes: [],
   artifacts: [],
+  artifactBucket: [],
   verifyFunction: [],
   stateMachine: [],
   executions: [],
@@ -246,6 +249,24 @@ export const FUNCTIONS = {
       stateMachine: ['states:SendTaskFailure', 'states:SendTaskSuccess', 'states:StartExecution'],
       executions: ['states:DescribeExecution'],
       kmsKey: KMS_WRITE,
+    },
+  },
+  // Invoked by the rule RULES.retireArtifacts for each deleted model or version: tags its objects
+  // so the bucket policy denies reading them and the lifecycle rule expires them. No table access.
+  cleanup: {
+    entry: 'functions/handlers/cleanup.ts',
+    description:
+      'Model registry: marks the files of deleted models and versions (denied at once, expired later)',
+    memorySize: 256,
+    timeoutSeconds: 900,
+    api: false,
+    environment: [...BASE, 'ARTIFACT_BUCKET'],
+    capabilities: ['artifacts'],
+    actions: {
+      ...NOTHING,
+      artifacts: ['s3:PutObjectTagging'],
+      artifactBucket: ['s3:ListBucket'],
+      deadLetterQueue: ['sqs:SendMessage'],
     },
   },
   // Reads the stream (Lambda polls it with the function's role), publishes, dead-letters; no table

@@ -84,9 +84,14 @@ export function planUpload(
   return { method: 'MULTIPART', partSize, partCount: Math.max(1, Math.ceil(size / partSize)) };
 }
 
+/** Where every file of a model (any version) lives in the artifact bucket. */
+export function modelArtifactPrefix(modelId: string): string {
+  return `models/${modelId}/`;
+}
+
 /** Where a version's files live in the artifact bucket. */
 export function artifactPrefix(modelId: string, version: number): string {
-  return `models/${modelId}/versions/${version}/`;
+  return `${modelArtifactPrefix(modelId)}versions/${version}/`;
 }
 
 export function objectKey(modelId: string, version: number, path: string): string {

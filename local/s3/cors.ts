@@ -9,22 +9,15 @@
  * error or not; any other request gets none (and is served as usual).
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { ARTIFACT_CORS, LOOPBACK_ORIGINS } from '../../functions/deployment/bucket';
 import type { S3ErrorResponse } from './errors';
 
-/** Any page served from this machine over HTTP, on any port. */
-export const LOOPBACK_ORIGINS: readonly string[] = ['http://127.0.0.1:*', 'http://localhost:*'];
+export { LOOPBACK_ORIGINS };
 
-const ALLOWED_METHODS = ['GET', 'PUT', 'HEAD'];
-// What a presigned write-once PUT carries (content-length is set by the browser itself).
-const ALLOWED_HEADERS = [
-  'content-type',
-  'content-length',
-  'if-none-match',
-  'x-amz-checksum-sha256',
-  'x-amz-*',
-];
-// A browser uploading parts needs each part's ETag to finalize.
-const EXPOSE_HEADERS = ['ETag'];
+// The deployed bucket's CORS rule (lib/ builds it from the same constants).
+const ALLOWED_METHODS: readonly string[] = ARTIFACT_CORS.allowedMethods;
+const ALLOWED_HEADERS: readonly string[] = ARTIFACT_CORS.allowedHeaders;
+const EXPOSE_HEADERS: readonly string[] = ARTIFACT_CORS.exposedHeaders;
 
 const wildcard = (pattern: string, flags = '') =>
   new RegExp(

@@ -12,7 +12,9 @@
  *   InvalidPartOrder);
  * - a completed or aborted upload is gone: UploadPart (store.ts), CompleteMultipartUpload,
  *   ListParts and AbortMultipartUpload get 404 NoSuchUpload (and AbortMultipartUpload works);
- * - CORS for pages on the allowed origins (default: any loopback origin), as one bucket CORS rule.
+ * - CORS for pages on the allowed origins (default: any loopback origin), as one bucket CORS rule;
+ * - reading an object tagged `registry-deleted=true` gets 403 AccessDenied, as the deployed bucket
+ *   policy answers (the registry tags the files of deleted models and versions).
  *
  * The rest is answered by a thin proxy in front of s3rver (proxy.ts), which forwards everything
  * else untouched, the Host header too, so signatures still verify.

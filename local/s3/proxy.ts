@@ -10,6 +10,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { DELETED_TAG } from '../../functions/deployment/bucket';
 import type { CorsRule } from './cors';
 import { type S3ErrorResponse, sendS3Error } from './errors';
 import type { LocalStore, Upload } from './store';
@@ -72,6 +73,21 @@ const TOO_BIG: S3ErrorResponse = {
   code: 'MaxMessageLengthExceeded',
   message: 'Your request was too big.',
 };
+
+// S3 (GetObject, HeadObject) when a bucket policy denies the read: 403 AccessDenied.
+const ACCESS_DENIED: S3ErrorResponse = { status: 403, code: 'AccessDenied', message: 'Access Denied' };
+
+/** Query parameters that make a GET or HEAD on a key something else than GetObject / HeadObject. */
+const SUBRESOURCES = [
+  'tagging',
+  'acl',
+  'uploadId',
+  'uploads',
+  'attributes',
+  'legal-hold',
+  'retention',
+  'torrent',
+];
 
 const INTERNAL_ERROR: S3ErrorResponse = {
   status: 500,
@@ -228,6 +244,18 @@ export function s3Proxy({ backendPort, store, cors }: ProxyOptions) {
   const route = async (req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders) => {
     const target = targetOf(req.url);
     if (!target?.key) return forward(req, res, headers);
+    const reading =
+      (req.method === 'GET' || req.method === 'HEAD') && !SUBRESOURCES.some((q) => target.query.has(q));
+    if (reading && (await store.tags(target.bucket, target.key))[DELETED_TAG.key] === DELETED_TAG.value) {
+      // The deployed bucket policy denies s3:GetObject on objects tagged registry-deleted=true to
+      // every principal (lib/), so a download URL issued before the delete stops working at once.
+      req.resume();
+      if (req.method === 'HEAD') {
+        res.writeHead(ACCESS_DENIED.status, headers).end();
+        return;
+      }
+      return sendS3Error(res, ACCESS_DENIED, headers);
+    }
     const uploadId = target.query.get('uploadId');
     if (uploadId === null) {
       const conditional = req.method === 'PUT' && req.headers['if-none-match'] === '*';

@@ -55,6 +55,8 @@ export interface Upload {
 
 export interface LocalStore {
   existsObject(bucket: string, key: string): Promise<boolean>;
+  /** The object's tags (PutObjectTagging), none when it has none or does not exist. */
+  tags(bucket: string, key: string): Promise<Readonly<Record<string, string>>>;
   /** The multipart upload, or undefined when it was never created, or was completed or aborted. */
   upload(bucket: string, uploadId: string): Promise<Upload | undefined>;
   abortUpload(bucket: string, uploadId: string): Promise<void>;
@@ -200,6 +202,22 @@ export function hardenStore(s3rver: { store: S3rverStore; middleware: Middleware
 
   return {
     existsObject: (bucket, key) => store.existsObject(bucket, key),
+    tags: async (bucket, key) => {
+      let xml: string;
+      try {
+        // Where s3rver keeps an object's tagging subresource.
+        xml = await readFile(store.getResourcePath(bucket, key, 'tagging.xml'), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+        throw err;
+      }
+      const tags: Record<string, string> = {};
+      for (const [, tag] of xml.matchAll(/<Tag>([\s\S]*?)<\/Tag>/g)) {
+        const k = /<Key>([\s\S]*?)<\/Key>/.exec(tag!)?.[1];
+        if (k !== undefined) tags[k] = /<Value>([\s\S]*?)<\/Value>/.exec(tag!)?.[1] ?? '';
+      }
+      return tags;
+    },
     upload,
     abortUpload: async (bucket, uploadId) => {
       if (UPLOAD_ID.test(uploadId)) await rm(uploadDir(bucket, uploadId), { recursive: true, force: true });

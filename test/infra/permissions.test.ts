@@ -92,6 +92,11 @@ function resourcesOf(call: Recorded): string[] {
   if (i.RequestItems) return Object.keys(i.RequestItems).map((name) => table(name));
   if (i.TableName) return [table(i.TableName, i.IndexName)];
   if (i.Bucket && i.Delete?.Objects) return i.Delete.Objects.map((o: any) => object(i.Bucket, o.Key));
+  // Listing is an action on the bucket itself.
+  if (i.Bucket && call.command === 'ListObjectsV2Command') {
+    expect(i.Bucket).toBe(registry.env.ARTIFACT_BUCKET);
+    return [BUCKET];
+  }
   if (i.Bucket) return [object(i.Bucket, i.Key)];
   if (call.command === 'InvokeCommand') {
     expect(i.FunctionName).toBe(registry.env.VERIFY_FUNCTION_NAME);
@@ -251,6 +256,8 @@ async function workload() {
   // Rename and deletes (the version in neither a guarded stage nor an alias).
   await ok(alice('POST', `/models/${name}/rename`, { new_name: `${name}-renamed` }));
   await ok(alice('DELETE', `/models/${name}-renamed/versions/3`));
+  // The version with files: the cleanup function marks them (ListObjectsV2, PutObjectTagging).
+  await ok(alice('DELETE', `/models/${name}-renamed/versions/${version}`));
   await ok(alice('DELETE', `/models/${expiring}/versions/1`));
   await ok(alice('DELETE', `/models/${expiring}`));
   await ok(alice('GET', '/openapi.json'));
@@ -275,7 +282,16 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
   it('recorded the calls of every function the workload exercises', () => {
     const fns = new Set(calls.map((c) => c.fn));
     // relay: publishes to the local bus without an SDK call (checked on the template below).
-    for (const fn of ['read', 'write', 'upload', 'download', 'approve', 'verify', 'workflow'] as const) {
+    for (const fn of [
+      'read',
+      'write',
+      'upload',
+      'download',
+      'approve',
+      'verify',
+      'workflow',
+      'cleanup',
+    ] as const) {
       expect(fns.has(fn), `no SDK call recorded for ${fn}`).toBe(true);
     }
     const commands = new Set(calls.map((c) => `${c.fn} ${c.command}`));
@@ -288,6 +304,9 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
       'verify GetObjectCommand',
       'approve TransactWriteItemsCommand',
       'workflow TransactWriteItemsCommand',
+      // The deletions of the workload mark their files.
+      'cleanup ListObjectsV2Command',
+      'cleanup PutObjectTaggingCommand',
     ]) {
       expect(commands.has(expected), expected).toBe(true);
     }

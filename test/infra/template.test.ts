@@ -53,6 +53,8 @@ const custom = new ModelRegistry(customStack, 'Registry', {
   throttle: { rateLimit: 10 },
   eventBusName: 'team-models',
   identityTrust: { trustedSessionRoles: ['release-approvers'] },
+  deletedArtifactRetention: Duration.days(7),
+  consoleOrigins: ['https://console.example.com'],
   uploadUrlTtl: Duration.minutes(30),
   pendingVersionTtl: Duration.hours(48),
   governancePolicy: {
@@ -188,6 +190,11 @@ function expectedGrants(
       'states:StartExecution': [stateMachine],
       'states:DescribeExecution': [executions],
     },
+    cleanup: {
+      's3:ListBucket': [`<${logicalId(registry.artifactBucket)}.Arn>`],
+      's3:PutObjectTagging': [objects],
+      'sqs:SendMessage': [`<${logicalId(registry.cleanupDeadLetterQueue)}.Arn>`],
+    },
     relay: {
       'dynamodb:DescribeStream': [stream],
       'dynamodb:GetRecords': [stream],
@@ -198,9 +205,11 @@ function expectedGrants(
     },
   };
   const kmsGrants: Record<string, string[]> = withKey
-    ? name === 'read' || name === 'download' || name === 'relay'
-      ? { 'kms:Decrypt': [withKey] }
-      : { 'kms:Decrypt': [withKey], 'kms:GenerateDataKey': [withKey] }
+    ? name === 'cleanup'
+      ? {}
+      : name === 'read' || name === 'download' || name === 'relay'
+        ? { 'kms:Decrypt': [withKey] }
+        : { 'kms:Decrypt': [withKey], 'kms:GenerateDataKey': [withKey] }
     : {};
   const all: Record<string, string[]> = {
     ...perFunction[name],
@@ -807,7 +816,7 @@ describe('governance', () => {
 
   it("starts it through the reconcile function, from a rule whose pattern is the deployment module's RULES.startApproval", () => {
     const rules = one('AWS::Events::Rule');
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
     const rule = resources[logicalId(defaults.startApprovalRule)];
     // The local runtime routes with RULES.startApproval: the deployed rule matches exactly the same events.
     expect(rule.Properties.EventPattern).toEqual(RULES.startApproval);
@@ -882,6 +891,7 @@ describe('governance', () => {
       defaults.relayDeadLetterQueue,
       defaults.approvalDeadLetterQueue,
       defaults.verifyDeadLetterQueue,
+      defaults.cleanupDeadLetterQueue,
     ]) {
       const id = logicalId(queue);
       expect(resources[id].Properties).toEqual({
@@ -920,7 +930,11 @@ describe('governance', () => {
 
 describe('verification', () => {
   it('retries a failed verification twice within 6 hours, then sends the job to the verify dead-letter queue', () => {
-    const configs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig');
+    const configs = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        r.Properties.FunctionName.Ref === logicalId(defaults.functions.verify),
+    );
     expect(configs).toHaveLength(1);
     expect(configs[0].Properties).toEqual({
       FunctionName: { Ref: logicalId(defaults.functions.verify) },
@@ -955,15 +969,108 @@ describe('verification', () => {
   });
 });
 
+describe('artifacts of deleted models and versions', () => {
+  const bucketId = logicalId(defaults.artifactBucket);
+  const policyOf = (res: Record<string, any>, id: string) =>
+    Object.values(res).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket.Ref === id);
+
+  it("sends each deletion event to the cleanup function, with the deployment module's pattern", () => {
+    const rule = resources[logicalId(defaults.retireArtifactsRule)];
+    expect(rule.Properties.EventPattern).toEqual(RULES.retireArtifacts);
+    expect(rule.Properties.EventPattern['detail-type']).toEqual([
+      'RegisteredModelDeleted',
+      'ModelVersionDeleted',
+    ]);
+    expect(rule.Properties.EventBusName).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: { 'Fn::GetAtt': [logicalId(defaults.functions.cleanup), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(defaults.cleanupDeadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      },
+    ]);
+    const invokeConfig = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        r.Properties.FunctionName.Ref === logicalId(defaults.functions.cleanup),
+    );
+    expect(invokeConfig.Properties).toMatchObject({
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(defaults.cleanupDeadLetterQueue), 'Arn'] } },
+      },
+    });
+  });
+
+  it('denies reading a tagged (deleted) object to everyone, so URLs issued before the delete die at once', () => {
+    expect(policyOf(resources, bucketId).Properties.PolicyDocument.Statement).toContainEqual({
+      Sid: 'DenyReadingDeletedArtifacts',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/models/*']] },
+      Condition: { StringEquals: { 's3:ExistingObjectTag/registry-deleted': 'true' } },
+    });
+  });
+
+  it('expires tagged objects after the retention window (30 days, or deletedArtifactRetention)', () => {
+    const rule = (res: Record<string, any>, registry: ModelRegistry) =>
+      res[logicalId(registry.artifactBucket)].Properties.LifecycleConfiguration.Rules.find(
+        (r: any) => r.Id === 'expire-deleted-artifacts',
+      );
+    expect(rule(resources, defaults)).toEqual({
+      Id: 'expire-deleted-artifacts',
+      Prefix: 'models/',
+      TagFilters: [{ Key: 'registry-deleted', Value: 'true' }],
+      ExpirationInDays: 30,
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      Status: 'Enabled',
+    });
+    expect(rule(customResources, custom).ExpirationInDays).toBe(7);
+    expect(
+      () =>
+        new ModelRegistry(new Stack(new App(), 'S'), 'R', { deletedArtifactRetention: Duration.hours(36) }),
+    ).toThrow(/deletedArtifactRetention must be a whole number of days/);
+  });
+
+  it('allows presigned uploads and downloads from the consoleOrigins only, and has no CORS rule without them', () => {
+    expect(resources[bucketId].Properties.CorsConfiguration).toBeUndefined();
+    expect(customResources[logicalId(custom.artifactBucket)].Properties.CorsConfiguration).toEqual({
+      CorsRules: [
+        {
+          AllowedOrigins: ['https://console.example.com'],
+          AllowedMethods: ['GET', 'PUT', 'HEAD'],
+          AllowedHeaders: [
+            'content-type',
+            'content-length',
+            'if-none-match',
+            'x-amz-checksum-sha256',
+            'x-amz-*',
+          ],
+          ExposedHeaders: ['ETag'],
+          MaxAge: 3000,
+        },
+      ],
+    });
+    expect(
+      () =>
+        new ModelRegistry(new Stack(new App(), 'S'), 'R', {
+          consoleOrigins: ['https://console.example.com/'],
+        }),
+    ).toThrow(/consoleOrigins/);
+  });
+});
+
 describe('alarms and outputs', () => {
   it('alarms on every function, the API, the dead-letter queues, failed workflows and a lagging relay', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 6);
+    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 7);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
     expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(FUNCTION_NAMES.length);
     expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(FUNCTION_NAMES.length);
     expect(metrics).toContain('AWS/ApiGateway/5XXError');
-    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(4);
     const failed = alarms.find((a) => a.Properties.MetricName === 'ExecutionsFailed');
     expect(failed.Properties).toMatchObject({
       Namespace: 'AWS/States',

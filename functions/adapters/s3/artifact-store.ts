@@ -21,11 +21,27 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ArtifactStore } from '../../use-cases/ports';
 
 export function s3Client(options: { endpoint?: string | undefined } = {}): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  if (options.endpoint) {
+    // Local S3 only (an endpoint is set by the local runtime alone): the SDK sends and signs a
+    // bucket-level request (ListObjectsV2) as `/<bucket>/`, and s3rver verifies the signature of
+    // `/<bucket>`; sent without the slash, both sign the same path. Real S3 takes either.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { path?: string };
+        if (typeof request.path === 'string' && /^\/[^/]+\/$/.test(request.path)) {
+          request.path = request.path.slice(0, -1);
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'localBucketPath' },
+    );
+  }
+  return client;
 }
 
 const statusOf = (err: unknown) =>
