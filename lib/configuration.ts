@@ -109,6 +109,22 @@ export function validateProps(
       throw new Error(`consoleOrigins: '${origin}' is not an origin such as https://console.example.com`);
     }
   }
+  const sampling = props.tracingSampling ?? {};
+  if (sampling.fixedRate !== undefined && !(sampling.fixedRate >= 0 && sampling.fixedRate <= 1)) {
+    throw new Error(`tracingSampling.fixedRate must be between 0 and 1, got ${sampling.fixedRate}`);
+  }
+  if (
+    sampling.reservoirSize !== undefined &&
+    !(Number.isInteger(sampling.reservoirSize) && sampling.reservoirSize >= 0)
+  ) {
+    throw new Error(
+      `tracingSampling.reservoirSize must be a whole number, at least 0, got ${sampling.reservoirSize}`,
+    );
+  }
+  const rate = props.alarmThresholds?.api4xxRate;
+  if (rate !== undefined && !(rate > 0 && rate < 1)) {
+    throw new Error(`alarmThresholds.api4xxRate must be between 0 and 1, got ${rate}`);
+  }
   const throttle = props.throttle ?? {};
   for (const [k, v] of Object.entries(throttle)) {
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`throttle.${k} must be positive`);

@@ -29,6 +29,7 @@ import {
   type aws_kms as kms,
   aws_lambda as lambda,
   aws_logs as logs,
+  Names,
   RemovalPolicy,
   type Size,
   Stack,
@@ -37,6 +38,7 @@ import {
   type aws_sns as sns,
   aws_sqs as sqs,
   Token,
+  aws_xray as xray,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
@@ -71,11 +73,42 @@ export { MAX_DOWNLOAD_URL_TTL, MAX_UPLOAD_URL_TTL } from './configuration';
 /** The API Gateway stage every route is deployed to. */
 export const API_STAGE_NAME = 'prod';
 
+/**
+ * Stage throttling. The defaults carry a busy team (CI pipelines polling, batch registrations,
+ * many clients downloading at a release) with room to spare, while bounding what one runaway
+ * client can cost: at ~100–200 ms per request, 1,000 requests/s keep about 100–200 Lambda
+ * executions busy, a fifth of an account's default concurrency of 1,000, and a tenth of API
+ * Gateway's default account limit of 10,000 requests/s (shared by every API of the region).
+ */
 export interface ModelRegistryThrottle {
-  /** Steady-state requests per second for the stage. @default 100 */
+  /** Steady-state requests per second for the stage. @default 1000 */
   readonly rateLimit?: number;
-  /** Burst capacity of the stage, in requests. @default 200 */
+  /** Burst capacity of the stage, in requests. @default 2000 */
   readonly burstLimit?: number;
+}
+
+/**
+ * X-Ray sampling of API requests (an X-Ray sampling rule matching the API's stage; the functions
+ * behind it follow its decision). X-Ray's default rule records the first request of every second
+ * and 5% of the rest, which at a registry's traffic means nearly every request.
+ */
+export interface ModelRegistryTracingSampling {
+  /** Requests recorded each second before the rate applies (across all callers). @default 0 */
+  readonly reservoirSize?: number;
+  /** Fraction of the other requests recorded, 0 to 1. @default 0.05 */
+  readonly fixedRate?: number;
+}
+
+/** Alarm thresholds (every alarm notifies `alarmTopic`, and again when it returns to OK). */
+export interface ModelRegistryAlarmThresholds {
+  /** p99 API latency (as API Gateway measures it) above this for 3 of 3 five-minute periods. @default Duration.seconds(3) */
+  readonly apiLatencyP99?: Duration;
+  /**
+   * Share of API requests answered 4XX (denied, invalid, not found) above this for 3 of 3
+   * five-minute periods with at least 20 requests each: clients misconfigured or a broken release.
+   * @default 0.25
+   */
+  readonly api4xxRate?: number;
 }
 
 export interface ModelRegistryProps {
@@ -136,8 +169,12 @@ export interface ModelRegistryProps {
    * @default - no CORS rule (browsers cannot use the presigned URLs)
    */
   readonly consoleOrigins?: string[];
-  /** Stage throttling. @default { rateLimit: 100, burstLimit: 200 } */
+  /** Stage throttling (see `ModelRegistryThrottle` for the defaults' rationale). @default { rateLimit: 1000, burstLimit: 2000 } */
   readonly throttle?: ModelRegistryThrottle;
+  /** X-Ray sampling of API requests. @default { reservoirSize: 0, fixedRate: 0.05 } */
+  readonly tracingSampling?: ModelRegistryTracingSampling;
+  /** Thresholds of the API alarms. @default - see ModelRegistryAlarmThresholds */
+  readonly alarmThresholds?: ModelRegistryAlarmThresholds;
   /**
    * Name of the EventBridge custom bus registry events go to. A fixed name is unique per account
    * and region: a second registry, or a redeploy while a retained bus of that name exists, fails.
@@ -150,7 +187,11 @@ export interface ModelRegistryProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Responses at least this large are compressed by API Gateway. @default - no compression */
   readonly minCompressionSize?: Size;
-  /** SNS topic every alarm (and its return to OK) is sent to. @default - alarms without actions */
+  /**
+   * SNS topic every alarm (and its return to OK) is sent to: subscribe e-mail, a chat webhook or an
+   * incident tool to it. Without one the alarms only show in the console and on the dashboard.
+   * @default - alarms without actions
+   */
   readonly alarmTopic?: sns.ITopic;
   /**
    * The deployment's governance policy (each model may override it through its policy route).
@@ -273,6 +314,10 @@ export class ModelRegistry extends Construct {
   /** Sends each RegisteredModelDeleted and ModelVersionDeleted event to the cleanup function (`RULES.retireArtifacts`). */
   public readonly retireArtifactsRule: events.Rule;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** One page of the registry's health: API, functions, table, workflow, queues, and every alarm. */
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** How many API requests X-Ray records (`tracingSampling`). */
+  public readonly samplingRule: xray.CfnSamplingRule;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps = {}) {
@@ -315,6 +360,8 @@ export class ModelRegistry extends Construct {
     this.api = this.buildApi(settings);
     this.methods = this.buildMethods();
     this.alarms = this.buildAlarms(settings);
+    this.dashboard = this.buildDashboard();
+    this.samplingRule = this.buildSamplingRule(settings);
   }
 
   // ---------------------------------------------------------------- storage
@@ -772,7 +819,7 @@ export class ModelRegistry extends Construct {
   // ---------------------------------------------------------------- API
 
   private buildApi({ props, logRetention, removalPolicy }: Settings): apigw.RestApi {
-    const throttle = { rateLimit: 100, burstLimit: 200, ...props.throttle };
+    const throttle = { rateLimit: 1000, burstLimit: 2000, ...props.throttle };
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
     const api = new apigw.RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-model-registry`,
@@ -878,12 +925,18 @@ export class ModelRegistry extends Construct {
 
   private buildAlarms({ props }: Settings): cloudwatch.Alarm[] {
     const alarms: cloudwatch.Alarm[] = [];
-    // Default: at least one (count metrics); with a threshold, above it.
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string, above?: number) => {
+    // Default: at least one (count metrics) in one period; with a threshold, above it.
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      description: string,
+      above?: number,
+      evaluationPeriods = 1,
+    ) => {
       const a = new cloudwatch.Alarm(this, id, {
         metric,
         threshold: above ?? 1,
-        evaluationPeriods: 1,
+        evaluationPeriods,
         comparisonOperator:
           above === undefined
             ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
@@ -913,6 +966,44 @@ export class ModelRegistry extends Construct {
       );
     }
     alarm('Api5xxErrors', this.api.metricServerError({ period, statistic: 'Sum' }), 'API 5XX responses');
+    const latency = props.alarmThresholds?.apiLatencyP99 ?? Duration.seconds(3);
+    alarm(
+      'ApiLatencyP99',
+      this.api.metricLatency({ period, statistic: 'p99' }),
+      `API p99 latency above ${latency.toHumanString()} for 15 minutes`,
+      latency.toMilliseconds(),
+      3,
+    );
+    const rate4xx = props.alarmThresholds?.api4xxRate ?? 0.25;
+    alarm(
+      'Api4xxRate',
+      new cloudwatch.MathExpression({
+        // Below 20 requests a period the rate says nothing (one typo is 50% of two requests).
+        expression: 'IF(requests >= 20, errors / requests, 0)',
+        usingMetrics: {
+          errors: this.api.metricClientError({ period, statistic: 'Sum' }),
+          requests: this.api.metricCount({ period, statistic: 'Sum' }),
+        },
+        period,
+        label: 'Share of API requests answered 4XX',
+      }),
+      `More than ${rate4xx * 100}% of API requests answered 4XX for 15 minutes`,
+      rate4xx,
+      3,
+    );
+    alarm(
+      'TableThrottles',
+      new cloudwatch.MathExpression({
+        expression: 'reads + writes',
+        usingMetrics: {
+          reads: this.table.metric('ReadThrottleEvents', { period, statistic: 'Sum' }),
+          writes: this.table.metric('WriteThrottleEvents', { period, statistic: 'Sum' }),
+        },
+        period,
+        label: 'Throttled table reads and writes',
+      }),
+      'DynamoDB throttled reads or writes of the registry table (on-demand: a sudden spike, or the account table limits)',
+    );
     alarm(
       'RelayDeadLetters',
       this.relayDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
@@ -939,12 +1030,131 @@ export class ModelRegistry extends Construct {
       'Approval workflow executions that failed (the request is marked FAILED)',
     );
     alarm(
+      'ApprovalWorkflowTimedOut',
+      this.approvalWorkflow.metricTimedOut({ period, statistic: 'Sum' }),
+      'Approval workflow executions that timed out (the reconciler ends their requests)',
+    );
+    alarm(
+      'ApprovalWorkflowAborted',
+      this.approvalWorkflow.metricAborted({ period, statistic: 'Sum' }),
+      'Approval workflow executions that were stopped by hand (the reconciler ends or restarts their requests)',
+    );
+    alarm(
       'RelayIteratorAge',
       this.functions.relay.metric('IteratorAge', { period, statistic: 'Maximum' }),
       'The relay is more than 5 minutes behind the table stream: events are published late',
       Duration.minutes(5).toMilliseconds(),
     );
     return alarms;
+  }
+
+  /** The registry's dashboard: what an operator looks at first, alarms on top. */
+  private buildDashboard(): cloudwatch.Dashboard {
+    const period = Duration.minutes(5);
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = [], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left, right, width, height: 6, period });
+    const fns = FUNCTION_NAMES.map((name) => ({ name, fn: this.functions[name] }));
+    const perFunction = (metric: (fn: lambda.Function) => cloudwatch.Metric): cloudwatch.IMetric[] =>
+      fns.map(({ name, fn }) => metric(fn).with({ label: name }));
+    const queues: [string, sqs.Queue][] = [
+      ['relay', this.relayDeadLetterQueue],
+      ['approval', this.approvalDeadLetterQueue],
+      ['verify', this.verifyDeadLetterQueue],
+      ['cleanup', this.cleanupDeadLetterQueue],
+    ];
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      // Named by CloudFormation: a fixed name would clash with a second registry in the account.
+      defaultInterval: Duration.hours(6),
+    });
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24, height: 4 }),
+    );
+    dashboard.addWidgets(
+      graph(
+        'API requests',
+        [this.api.metricCount({ statistic: 'Sum' })],
+        [this.api.metricClientError({ statistic: 'Sum' }), this.api.metricServerError({ statistic: 'Sum' })],
+      ),
+      graph('API latency (ms)', [
+        this.api.metricLatency({ statistic: 'p50' }),
+        this.api.metricLatency({ statistic: 'p99' }),
+        this.api.metricIntegrationLatency({ statistic: 'p99' }),
+      ]),
+      graph(
+        'Registry table',
+        [
+          this.table.metricConsumedReadCapacityUnits({ statistic: 'Sum' }),
+          this.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum' }),
+        ],
+        [
+          this.table.metric('ReadThrottleEvents', { statistic: 'Sum' }),
+          this.table.metric('WriteThrottleEvents', { statistic: 'Sum' }),
+        ],
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        'Function invocations',
+        perFunction((fn) => fn.metricInvocations({ statistic: 'Sum' })),
+      ),
+      graph(
+        'Function errors',
+        perFunction((fn) => fn.metricErrors({ statistic: 'Sum' })),
+      ),
+      graph(
+        'Function duration p99 (ms)',
+        perFunction((fn) => fn.metricDuration({ statistic: 'p99' })),
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        'Function throttles',
+        perFunction((fn) => fn.metricThrottles({ statistic: 'Sum' })),
+      ),
+      graph('Approval workflow executions', [
+        this.approvalWorkflow.metricStarted({ statistic: 'Sum' }),
+        this.approvalWorkflow.metricSucceeded({ statistic: 'Sum' }),
+        this.approvalWorkflow.metricFailed({ statistic: 'Sum' }),
+        this.approvalWorkflow.metricTimedOut({ statistic: 'Sum' }),
+        this.approvalWorkflow.metricAborted({ statistic: 'Sum' }),
+      ]),
+      graph(
+        'Dead letters and relay lag',
+        queues.map(([label, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label }),
+        ),
+        [
+          this.functions.relay.metric('IteratorAge', {
+            statistic: 'Maximum',
+            label: 'relay iterator age (ms)',
+          }),
+        ],
+      ),
+    );
+    return dashboard;
+  }
+
+  /** Samples API requests at `tracingSampling` rather than X-Ray's default rule. */
+  private buildSamplingRule({ props }: Settings): xray.CfnSamplingRule {
+    const sampling = { reservoirSize: 0, fixedRate: 0.05, ...props.tracingSampling };
+    return new xray.CfnSamplingRule(this, 'ApiSamplingRule', {
+      samplingRule: {
+        // Unique per account and region, at most 32 characters.
+        ruleName: Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }),
+        // Before X-Ray's default rule (priority 10000).
+        priority: 9000,
+        reservoirSize: sampling.reservoirSize,
+        fixedRate: sampling.fixedRate,
+        // API Gateway reports its traces as "<api name>/<stage>".
+        serviceName: `${this.api.restApiName}/${API_STAGE_NAME}`,
+        serviceType: 'AWS::ApiGateway::Stage',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*',
+        resourceArn: '*',
+        version: 1,
+      },
+    });
   }
 
   /**

@@ -54,6 +54,8 @@ const custom = new ModelRegistry(customStack, 'Registry', {
   eventBusName: 'team-models',
   identityTrust: { trustedSessionRoles: ['release-approvers'] },
   deletedArtifactRetention: Duration.days(7),
+  tracingSampling: { reservoirSize: 1, fixedRate: 0.5 },
+  alarmThresholds: { apiLatencyP99: Duration.millis(1500) },
   consoleOrigins: ['https://console.example.com'],
   uploadUrlTtl: Duration.minutes(30),
   pendingVersionTtl: Duration.hours(48),
@@ -344,14 +346,14 @@ describe('API Gateway', () => {
         Match.objectLike({
           HttpMethod: '*',
           ResourcePath: '/*',
-          ThrottlingRateLimit: 100,
-          ThrottlingBurstLimit: 200,
+          ThrottlingRateLimit: 1000,
+          ThrottlingBurstLimit: 2000,
         }),
       ]),
     });
     customTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 200 }),
+        Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 2000 }),
       ]),
     });
     const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Stage');
@@ -1062,10 +1064,105 @@ describe('artifacts of deleted models and versions', () => {
   });
 });
 
+describe('operations', () => {
+  const alarmsOf = (res: Record<string, any>) =>
+    Object.values(res).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+  const alarmNamed = (res: Record<string, any>, registry: ModelRegistry, id: string) =>
+    res[logicalId(registry.node.findChild(id))];
+
+  it('alarms on a p99 API latency over the threshold (3 s, or alarmThresholds.apiLatencyP99) for 15 minutes', () => {
+    expect(alarmNamed(resources, defaults, 'ApiLatencyP99').Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: 3000,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarmNamed(customResources, custom, 'ApiLatencyP99').Properties.Threshold).toBe(1500);
+  });
+
+  it('alarms on the share of 4XX answers, ignoring periods of fewer than 20 requests', () => {
+    const { Properties } = alarmNamed(resources, defaults, 'Api4xxRate');
+    expect(Properties.Threshold).toBe(0.25);
+    expect(Properties.EvaluationPeriods).toBe(3);
+    const expression = Properties.Metrics.find((m: any) => m.Expression);
+    expect(expression.Expression).toBe('IF(requests >= 20, errors / requests, 0)');
+    const metrics = Properties.Metrics.filter((m: any) => m.MetricStat).map(
+      (m: any) => `${m.Id}=${m.MetricStat.Metric.MetricName}`,
+    );
+    expect(metrics.sort()).toEqual(['errors=4XXError', 'requests=Count']);
+  });
+
+  it('alarms on throttled table reads or writes', () => {
+    const { Properties } = alarmNamed(resources, defaults, 'TableThrottles');
+    const metrics = Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+    expect(metrics.map((m: any) => m.MetricName).sort()).toEqual([
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
+    ]);
+    for (const m of metrics) {
+      expect(m.Dimensions).toEqual([{ Name: 'TableName', Value: { Ref: logicalId(defaults.table) } }]);
+    }
+    expect(Properties.Threshold).toBe(1);
+  });
+
+  it('alarms on approval workflow executions that timed out or were aborted', () => {
+    for (const [id, metric] of [
+      ['ApprovalWorkflowTimedOut', 'ExecutionsTimedOut'],
+      ['ApprovalWorkflowAborted', 'ExecutionsAborted'],
+    ]) {
+      expect(alarmNamed(resources, defaults, id!).Properties).toMatchObject({
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('sends every alarm, and its return to OK, to alarmTopic when one is given', () => {
+    expect(alarmsOf(resources).every((a) => a.Properties.AlarmActions === undefined)).toBe(true);
+    for (const a of alarmsOf(customResources)) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: logicalId(topic) }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: logicalId(topic) }]);
+    }
+  });
+
+  it('has a dashboard (named by CloudFormation) showing every alarm and every function', () => {
+    const [dashboard] = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboard.Properties.DashboardName).toBeUndefined();
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const a of defaults.alarms) expect(body).toContain(logicalId(a));
+    for (const name of FUNCTION_NAMES) expect(body).toContain(logicalId(defaults.functions[name]));
+    for (const metric of ['ExecutionsTimedOut', 'ReadThrottleEvents', 'IteratorAge', 'Latency']) {
+      expect(body).toContain(metric);
+    }
+  });
+
+  it('samples API requests with its own X-Ray rule (5% by default, or tracingSampling)', () => {
+    const rule = (res: Record<string, any>) =>
+      Object.values(res).find((r) => r.Type === 'AWS::XRay::SamplingRule').Properties.SamplingRule;
+    expect(rule(resources)).toMatchObject({
+      ReservoirSize: 0,
+      FixedRate: 0.05,
+      Priority: 9000,
+      ServiceName: 'Default-model-registry/prod',
+      ServiceType: 'AWS::ApiGateway::Stage',
+    });
+    expect(rule(resources).RuleName.length).toBeLessThanOrEqual(32);
+    expect(rule(customResources)).toMatchObject({ ReservoirSize: 1, FixedRate: 0.5 });
+    expect(rule(customResources).RuleName).not.toBe(rule(resources).RuleName);
+    expect(
+      () => new ModelRegistry(new Stack(new App(), 'S'), 'R', { tracingSampling: { fixedRate: 2 } }),
+    ).toThrow(/fixedRate/);
+  });
+});
+
 describe('alarms and outputs', () => {
   it('alarms on every function, the API, the dead-letter queues, failed workflows and a lagging relay', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 7);
+    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 12);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
     expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(FUNCTION_NAMES.length);
     expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(FUNCTION_NAMES.length);
