@@ -125,6 +125,21 @@ export function validateProps(
   if (rate !== undefined && !(rate > 0 && rate < 1)) {
     throw new Error(`alarmThresholds.api4xxRate must be between 0 and 1, got ${rate}`);
   }
+  for (const [name, options] of Object.entries(props.functionOptions ?? {})) {
+    const memory = options?.memorySize;
+    if (memory !== undefined && !(Number.isInteger(memory) && memory >= 128 && memory <= 10_240)) {
+      throw new Error(
+        `functionOptions.${name}.memorySize must be a whole number of MB from 128 to 10240, got ${memory}`,
+      );
+    }
+    const reserved = options?.reservedConcurrentExecutions;
+    if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 1)) {
+      // 0 would stop the function altogether.
+      throw new Error(
+        `functionOptions.${name}.reservedConcurrentExecutions must be a whole number, at least 1, got ${reserved}`,
+      );
+    }
+  }
   const throttle = props.throttle ?? {};
   for (const [k, v] of Object.entries(throttle)) {
     if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new Error(`throttle.${k} must be positive`);

@@ -21,7 +21,7 @@ import {
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
   Duration,
-  aws_dynamodb as dynamodb,
+  type aws_dynamodb as dynamodb,
   aws_events as events,
   aws_events_targets as eventsTargets,
   Fn,
@@ -44,7 +44,7 @@ import { Construct } from 'constructs';
 import { type Audience, audienceOf, type FunctionGroup, type OperationSpec } from '../functions/api/contract';
 import { ALL_OPERATIONS } from '../functions/api/routes';
 import { approvalWorkflowDefinition } from '../functions/deployment/approval-workflow';
-import { ARTIFACT_CORS, ARTIFACT_KEY_PREFIX, DELETED_TAG } from '../functions/deployment/bucket';
+import { ARTIFACT_KEY_PREFIX } from '../functions/deployment/bucket';
 import { type EnvironmentName, isConfigFileVariable } from '../functions/deployment/environment';
 import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../functions/deployment/event-rules';
 import {
@@ -54,7 +54,7 @@ import {
   FUNCTIONS,
   type FunctionName,
 } from '../functions/deployment/functions';
-import { createTableInput, TTL_ATTRIBUTE } from '../functions/deployment/table';
+import { createTableInput } from '../functions/deployment/table';
 import type { Stage } from '../functions/domain/model';
 import {
   executeApiPath,
@@ -65,10 +65,18 @@ import {
 } from './configuration';
 import { functionCode } from './function-code';
 import { ROLE_ACTIONS } from './iam-actions';
-import { acknowledge, logicalIdOf } from './nag';
+import { acknowledge, logicalIdOf, nagResource } from './nag';
+import {
+  applyArtifactBucketRules,
+  checkRegistryTable,
+  createRegistryTable,
+  isOwnedBucket,
+  type RegistryTableOptions,
+} from './resources';
 
 export { ARTIFACT_KEY_PREFIX } from '../functions/deployment/bucket';
 export { MAX_DOWNLOAD_URL_TTL, MAX_UPLOAD_URL_TTL } from './configuration';
+export type { RegistryTableOptions } from './resources';
 
 /** The API Gateway stage every route is deployed to. */
 export const API_STAGE_NAME = 'prod';
@@ -111,7 +119,84 @@ export interface ModelRegistryAlarmThresholds {
   readonly api4xxRate?: number;
 }
 
+/** Size and concurrency of one function. */
+export interface ModelRegistryFunctionOptions {
+  /** Memory in MB (128 to 10,240; CPU grows with it). @default - the function table's (512 for most) */
+  readonly memorySize?: number;
+  /**
+   * Concurrency reserved for (and capping) the function. The account keeps at least 100
+   * unreserved, so reservations across the account must leave that much.
+   * @default - none (the account's unreserved pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/** Options per function (functions/deployment/functions.ts names them). */
+export interface ModelRegistryFunctionsOptions {
+  readonly read?: ModelRegistryFunctionOptions;
+  readonly write?: ModelRegistryFunctionOptions;
+  readonly upload?: ModelRegistryFunctionOptions;
+  readonly download?: ModelRegistryFunctionOptions;
+  readonly approve?: ModelRegistryFunctionOptions;
+  readonly verify?: ModelRegistryFunctionOptions;
+  readonly workflow?: ModelRegistryFunctionOptions;
+  readonly reconcile?: ModelRegistryFunctionOptions;
+  readonly cleanup?: ModelRegistryFunctionOptions;
+  readonly relay?: ModelRegistryFunctionOptions;
+}
+
+/** The registry's functions, by name. */
+export interface ModelRegistryFunctions {
+  readonly read: lambda.Function;
+  readonly write: lambda.Function;
+  readonly upload: lambda.Function;
+  readonly download: lambda.Function;
+  readonly approve: lambda.Function;
+  readonly verify: lambda.Function;
+  readonly workflow: lambda.Function;
+  readonly reconcile: lambda.Function;
+  readonly cleanup: lambda.Function;
+  readonly relay: lambda.Function;
+}
+
+// Both interfaces above list exactly the functions of the table: adding a function to the table
+// fails to compile here until they name it too (jsii needs the properties spelled out).
+type SameKeys<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never] ? true : never;
+const functionsListed: [
+  SameKeys<ModelRegistryFunctions, Record<FunctionName, unknown>>,
+  SameKeys<ModelRegistryFunctionsOptions, Record<FunctionName, unknown>>,
+] = [true, true];
+void functionsListed;
+
 export interface ModelRegistryProps {
+  /**
+   * An existing table to keep the registry in, e.g. one of a separate stateful stack. It must be
+   * the registry's (create it with `ModelRegistry.createTable`); an imported one
+   * (`Table.fromTableAttributes`) must name its stream (`tableStreamArn`) and, if any, its key.
+   * @default - a table the construct creates (and `removalPolicy` governs)
+   */
+  readonly table?: dynamodb.ITable;
+  /**
+   * An existing artifact bucket (versioned, private, encrypted: docs/infrastructure.md). A bucket of
+   * this app gets the registry's lifecycle rules, CORS rule and deny statement added; an imported
+   * one cannot, and needs `acceptResponsibilityForImportedBucket`.
+   * @default - a bucket (and an access-log bucket) the construct creates
+   */
+  readonly artifactBucket?: s3.IBucket;
+  /**
+   * With an imported `artifactBucket`: its owner applies the rules the construct cannot (the
+   * `DenyReadingDeletedArtifacts` statement, the lifecycle rules, CORS; docs/infrastructure.md).
+   * @default false
+   */
+  readonly acceptResponsibilityForImportedBucket?: boolean;
+  /**
+   * An existing EventBridge bus to publish registry events to (the rules are added to it; its
+   * archive, if any, is its owner's).
+   * @default - a bus (with an archive) the construct creates
+   */
+  readonly eventBus?: events.IEventBus;
+  /** Memory and reserved concurrency per function. @default - the function table's sizes, no reservations */
+  readonly functionOptions?: ModelRegistryFunctionsOptions;
   /**
    * What happens to the stateful resources (table, buckets, event bus and archive, log groups)
    * when they are removed from the stack or the stack is deleted. With `RETAIN` the table also
@@ -125,7 +210,7 @@ export interface ModelRegistryProps {
    * deploying account is always allowed.
    * @default - only the deploying account
    */
-  readonly allowedAccountIds?: readonly string[];
+  readonly allowedAccountIds?: string[];
   /**
    * An AWS Organizations id (`o-...`): principals of any account in the organization may call
    * the API (resource policy condition `aws:PrincipalOrgID`).
@@ -225,7 +310,7 @@ export interface IdentityTrustProps {
 /** A governance policy; every field left out keeps the registry's default. */
 export interface GovernancePolicyProps {
   /** Stages a transition into needs approval. `[]` turns approval off. @default ['Production'] */
-  readonly guardedStages?: readonly string[];
+  readonly guardedStages?: string[];
   /** Distinct approvers a transition request needs (1 to 10). @default 1 */
   readonly requiredApprovals?: number;
   /** Whether the requester may approve their own request. @default false */
@@ -235,7 +320,7 @@ export interface GovernancePolicyProps {
   /** Refuse deleting a version in a guarded stage or with an alias. @default true */
   readonly protectLiveVersions?: boolean;
   /** Metric conditions a version must meet to enter a guarded stage, e.g. 'accuracy >= 0.9'. @default [] */
-  readonly qualityGates?: readonly string[];
+  readonly qualityGates?: string[];
 }
 
 /** Options of `ModelRegistry.onPromotion`. */
@@ -285,15 +370,32 @@ interface Settings {
 }
 
 export class ModelRegistry extends Construct {
-  public readonly table: dynamodb.Table;
-  public readonly artifactBucket: s3.Bucket;
-  public readonly accessLogsBucket: s3.Bucket;
-  public readonly eventBus: events.EventBus;
+  /**
+   * The table of functions/deployment/table.ts as a table of any stack: create it with the
+   * registry's definition and pass it as the `table` prop (e.g. from a stateful stack).
+   *
+   * @example
+   * const table = ModelRegistry.createTable(statefulStack, 'RegistryTable');
+   * new ModelRegistry(appStack, 'Registry', { table });
+   */
+  public static createTable(
+    scope: Construct,
+    id: string,
+    options: RegistryTableOptions = {},
+  ): dynamodb.Table {
+    return createRegistryTable(scope, id, options);
+  }
+
+  public readonly table: dynamodb.ITable;
+  public readonly artifactBucket: s3.IBucket;
+  /** The bucket of the artifact bucket's server access logs (none with a brought `artifactBucket`). */
+  public readonly accessLogsBucket?: s3.Bucket;
+  public readonly eventBus: events.IEventBus;
   public readonly api: apigw.RestApi;
-  /** The Lambda functions, by API function group, plus `verify`, `workflow` and `relay`. */
-  public readonly functions: RegistryFunctions;
+  /** The Lambda functions, by name (functions/deployment/functions.ts). */
+  public readonly functions: ModelRegistryFunctions;
   /** The API Gateway method of each operation, by operationId. */
-  public readonly methods: Readonly<Record<string, apigw.Method>>;
+  public readonly methods: { readonly [operationId: string]: apigw.Method };
   /** The approval state machine (functions/deployment/approval-workflow.ts). */
   public readonly approvalWorkflow: sfn.StateMachine;
   /** Starts the approval workflow for each TransitionRequested event (`RULES.startApproval`). */
@@ -313,12 +415,13 @@ export class ModelRegistry extends Construct {
   public readonly cleanupDeadLetterQueue: sqs.Queue;
   /** Sends each RegisteredModelDeleted and ModelVersionDeleted event to the cleanup function (`RULES.retireArtifacts`). */
   public readonly retireArtifactsRule: events.Rule;
-  public readonly alarms: readonly cloudwatch.Alarm[];
+  public readonly alarms: cloudwatch.Alarm[];
   /** One page of the registry's health: API, functions, table, workflow, queues, and every alarm. */
   public readonly dashboard: cloudwatch.Dashboard;
   /** How many API requests X-Ray records (`tracingSampling`). */
   public readonly samplingRule: xray.CfnSamplingRule;
   private readonly encryptionKey?: kms.IKey;
+  private readonly dataKeys: kms.IKey[];
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps = {}) {
     super(scope, id);
@@ -338,11 +441,15 @@ export class ModelRegistry extends Construct {
       deletedArtifactRetention: props.deletedArtifactRetention ?? Duration.days(30),
     };
     validateProps(props, settings);
+    // Every customer managed key the functions' data passes through, each granted once.
     this.encryptionKey = settings.key;
 
     this.table = this.buildTable(settings);
     [this.artifactBucket, this.accessLogsBucket] = this.buildBuckets(settings);
     this.eventBus = this.buildEventBus(settings);
+    this.dataKeys = [
+      ...new Set([settings.key, this.table.encryptionKey, this.artifactBucket.encryptionKey]),
+    ].filter((k): k is kms.IKey => k !== undefined);
     const roles = {} as Record<FunctionName, iam.Role>;
     this.functions = this.buildFunctions(settings, roles);
     this.relayDeadLetterQueue = this.deadLetterQueue('RelayDeadLetterQueue');
@@ -356,7 +463,7 @@ export class ModelRegistry extends Construct {
     [this.startApprovalRule, this.reconcileRule] = this.buildApprovalRules();
     this.retireArtifactsRule = this.buildArtifactRetention();
     this.acknowledgeDeadLetterQueues();
-    this.grantRoles(roles, settings);
+    this.grantRoles(roles);
     this.api = this.buildApi(settings);
     this.methods = this.buildMethods();
     this.alarms = this.buildAlarms(settings);
@@ -366,52 +473,44 @@ export class ModelRegistry extends Construct {
 
   // ---------------------------------------------------------------- storage
 
-  /** The table of functions/deployment/table.ts. */
-  private buildTable({ removalPolicy, destroy, key }: Settings): dynamodb.Table {
-    const tableInput = createTableInput('unused');
-    const attribute = (name: string): dynamodb.Attribute => {
-      const def = tableInput.AttributeDefinitions.find((a) => a.AttributeName === name);
-      if (def?.AttributeType !== 'S') throw new Error(`Key attribute ${name} is not a string`);
-      return { name, type: dynamodb.AttributeType.STRING };
-    };
-    const keyOf = (schema: readonly { AttributeName: string; KeyType: string }[], type: 'HASH' | 'RANGE') =>
-      attribute(schema.find((k) => k.KeyType === type)!.AttributeName);
-
-    const table = new dynamodb.Table(this, 'Table', {
-      partitionKey: keyOf(tableInput.KeySchema, 'HASH'),
-      sortKey: keyOf(tableInput.KeySchema, 'RANGE'),
-      billingMode:
-        tableInput.BillingMode === 'PAY_PER_REQUEST'
-          ? dynamodb.BillingMode.PAY_PER_REQUEST
-          : dynamodb.BillingMode.PROVISIONED,
-      stream: dynamodb.StreamViewType[tableInput.StreamSpecification.StreamViewType],
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: !destroy,
-      ...(key
-        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: key }
-        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
-      removalPolicy,
-    });
-    for (const gsi of tableInput.GlobalSecondaryIndexes) {
-      table.addGlobalSecondaryIndex({
-        indexName: gsi.IndexName,
-        partitionKey: keyOf(gsi.KeySchema, 'HASH'),
-        sortKey: keyOf(gsi.KeySchema, 'RANGE'),
-        projectionType: dynamodb.ProjectionType[gsi.Projection.ProjectionType],
-      });
+  /** The table of functions/deployment/table.ts, or the one brought in `props.table`. */
+  private buildTable({ props, removalPolicy, destroy, key }: Settings): dynamodb.ITable {
+    if (props.table) {
+      checkRegistryTable(props.table);
+      return props.table;
     }
-    return table;
+    return createRegistryTable(this, 'Table', {
+      removalPolicy,
+      deletionProtection: !destroy,
+      ...(key ? { encryptionKey: key } : {}),
+    });
   }
 
-  /** The artifact bucket and the bucket its server access logs go to. */
+  /**
+   * The artifact bucket and the bucket its server access logs go to, or the bucket brought in
+   * `props.artifactBucket` (with the registry's rules added when the construct can).
+   */
   private buildBuckets({
     props,
     removalPolicy,
     destroy,
     key,
     deletedArtifactRetention,
-  }: Settings): [s3.Bucket, s3.Bucket] {
+  }: Settings): [s3.IBucket, s3.Bucket | undefined] {
+    const rules = {
+      noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30),
+      deletedArtifactRetention,
+      ...(props.consoleOrigins ? { consoleOrigins: props.consoleOrigins } : {}),
+    };
+    if (props.artifactBucket) {
+      if (isOwnedBucket(props.artifactBucket)) applyArtifactBucketRules(props.artifactBucket, rules);
+      else if (!props.acceptResponsibilityForImportedBucket) {
+        throw new Error(
+          "artifactBucket: an imported bucket cannot get the registry's deny statement, lifecycle and CORS rules from this stack; apply them to the bucket (docs/infrastructure.md) and set acceptResponsibilityForImportedBucket",
+        );
+      }
+      return [props.artifactBucket, undefined];
+    }
     const bucketDefaults = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -433,53 +532,14 @@ export class ModelRegistry extends Construct {
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'artifact-bucket/',
-      lifecycleRules: [
-        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        {
-          id: 'expire-noncurrent-versions',
-          noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30),
-        },
-        // The files of deleted models and versions (tagged by the cleanup function): expired after
-        // the retention window (a delete marker); the data itself goes a day later.
-        {
-          id: 'expire-deleted-artifacts',
-          prefix: ARTIFACT_KEY_PREFIX,
-          tagFilters: { [DELETED_TAG.key]: DELETED_TAG.value },
-          expiration: deletedArtifactRetention,
-          noncurrentVersionExpiration: Duration.days(1),
-        },
-      ],
-      ...(props.consoleOrigins?.length
-        ? {
-            cors: [
-              {
-                allowedOrigins: [...props.consoleOrigins],
-                allowedMethods: ARTIFACT_CORS.allowedMethods.map((m) => s3.HttpMethods[m]),
-                allowedHeaders: [...ARTIFACT_CORS.allowedHeaders],
-                exposedHeaders: [...ARTIFACT_CORS.exposedHeaders],
-                maxAge: ARTIFACT_CORS.maxAgeSeconds,
-              },
-            ],
-          }
-        : {}),
     });
-    // Deleted means unreadable at once, for everyone: presigned URLs signed before the delete, the
-    // registry's own roles and grantMlflowArtifactRead grantees alike.
-    artifacts.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyReadingDeletedArtifacts',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [artifacts.arnForObjects(`${ARTIFACT_KEY_PREFIX}*`)],
-        conditions: { StringEquals: { [`s3:ExistingObjectTag/${DELETED_TAG.key}`]: DELETED_TAG.value } },
-      }),
-    );
+    applyArtifactBucketRules(artifacts, rules);
     return [artifacts, accessLogs];
   }
 
-  /** The bus registry events are published to, with an archive of all of them. */
-  private buildEventBus({ props, removalPolicy }: Settings): events.EventBus {
+  /** The bus registry events are published to, with an archive of all of them (or `props.eventBus`). */
+  private buildEventBus({ props, removalPolicy }: Settings): events.IEventBus {
+    if (props.eventBus) return props.eventBus;
     const bus = new events.EventBus(this, 'EventBus', {
       // With RETAIN the bus outlives the stack: a fixed name would block the next deployment and
       // any second registry in the account. The stack id's UUID is new for every stack instance.
@@ -529,7 +589,8 @@ export class ModelRegistry extends Construct {
         description: spec.description,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: spec.memorySize,
+        memorySize: settings.props.functionOptions?.[name]?.memorySize ?? spec.memorySize,
+        reservedConcurrentExecutions: settings.props.functionOptions?.[name]?.reservedConcurrentExecutions,
         timeout: Duration.seconds(spec.timeoutSeconds),
         tracing: lambda.Tracing.ACTIVE,
         role,
@@ -589,7 +650,7 @@ export class ModelRegistry extends Construct {
   }
 
   /** Exactly the actions of ROLE_ACTIONS, each on exactly its resources. */
-  private grantRoles(roles: Record<FunctionName, iam.Role>, { key }: Settings): void {
+  private grantRoles(roles: Record<FunctionName, iam.Role>): void {
     const stack = Stack.of(this);
     const indexArns = createTableInput('unused').GlobalSecondaryIndexes.map(
       (i) => `${this.table.tableArn}/index/${i.IndexName}`,
@@ -620,7 +681,11 @@ export class ModelRegistry extends Construct {
       if (actions.deadLetterQueue.length > 0) {
         grant(actions.deadLetterQueue, [this.ownDeadLetterQueue(name).queueArn]);
       }
-      if (key) grant(actions.kmsKey, [key.keyArn]);
+      if (this.dataKeys.length > 0)
+        grant(
+          actions.kmsKey,
+          this.dataKeys.map((k) => k.keyArn),
+        );
 
       // cdk-nag: findings that the design requires, acknowledged on this role only.
       acknowledge(
@@ -640,7 +705,7 @@ export class ModelRegistry extends Construct {
       if (actions.artifacts.length > 0) {
         acknowledge(
           role,
-          `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.artifactBucket)}.Arn>/${ARTIFACT_KEY_PREFIX}*]`,
+          `AwsSolutions-IAM5[Resource::${nagResource(this, artifactObjects)}]`,
           'Artifact object keys are created at run time (models/<modelId>/versions/<n>/...); the grant is limited to the models/ prefix of the one artifact bucket.',
         );
       }

@@ -711,7 +711,7 @@ describe('storage', () => {
     const artifact = resources[logicalId(defaults.artifactBucket)].Properties;
     expect(artifact.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(artifact.LoggingConfiguration.DestinationBucketName).toEqual({
-      Ref: logicalId(defaults.accessLogsBucket),
+      Ref: logicalId(defaults.accessLogsBucket!),
     });
     expect(artifact.LifecycleConfiguration.Rules).toEqual(
       expect.arrayContaining([
@@ -722,7 +722,7 @@ describe('storage', () => {
         expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
       ]),
     );
-    expect(resources[logicalId(defaults.accessLogsBucket)].Properties.LoggingConfiguration).toBeUndefined();
+    expect(resources[logicalId(defaults.accessLogsBucket!)].Properties.LoggingConfiguration).toBeUndefined();
   });
 
   it('uses the KMS key for the artifact bucket when given', () => {
