@@ -597,11 +597,11 @@ export class ModelRegistry extends Construct {
         logGroup,
       });
       roles[name] = role;
-      acknowledge(
-        functions[name],
-        'AwsSolutions-L1',
-        'The registry targets the nodejs22.x Lambda runtime on purpose (the code is built and tested for Node 22); runtime upgrades are a deliberate change.',
-      );
+      const runtimeReason =
+        'The registry targets the nodejs22.x Lambda runtime on purpose (the code is built and tested for Node 22); runtime upgrades are a deliberate change.';
+      acknowledge(functions[name], 'AwsSolutions-L1', runtimeReason);
+      acknowledge(functions[name], 'Serverless-LambdaLatestVersion', runtimeReason);
+      acknowledge(functions[name], 'Serverless-LambdaDLQ', `No Lambda DLQ: ${spec.failures}`);
     }
     return functions;
   }
@@ -833,6 +833,11 @@ export class ModelRegistry extends Construct {
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new eventsTargets.LambdaFunction(this.functions.reconcile, { retryAttempts: 0 })],
     });
+    acknowledge(
+      schedule,
+      'Serverless-EventBusDLQ',
+      'The schedule runs the reconciler every minute without retries on purpose: a lost run is made up by the next one, and a dead-lettered tick would carry nothing to redrive.',
+    );
     return [start, schedule];
   }
 
@@ -873,11 +878,9 @@ export class ModelRegistry extends Construct {
         'the retire-artifacts rule target and the cleanup function (on-failure destination)',
       ],
     ] as const) {
-      acknowledge(
-        queue,
-        'AwsSolutions-SQS3',
-        `This queue is itself the dead-letter queue of ${what}; its messages are inspected and redriven by an operator (alarm on visible messages), not consumed.`,
-      );
+      const reason = `This queue is itself the dead-letter queue of ${what}; its messages are inspected and redriven by an operator (alarm on visible messages), not consumed.`;
+      acknowledge(queue, 'AwsSolutions-SQS3', reason);
+      acknowledge(queue, 'Serverless-SQSRedrivePolicy', reason);
     }
   }
 

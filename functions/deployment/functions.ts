@@ -68,6 +68,8 @@ export interface FunctionSpec {
   readonly environment: readonly EnvironmentName[];
   readonly capabilities: readonly Capability[];
   readonly actions: RoleActions;
+  /** What becomes of an invocation that fails for good (why it needs, or has, no Lambda DLQ). */
+  readonly failures: string;
 }
 
 const KMS_READ = ['kms:Decrypt'];
@@ -130,6 +132,8 @@ export const FUNCTIONS = {
     api: true,
     environment: API,
     capabilities: ['openApiDocument'],
+    failures:
+      'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
     actions: { ...NOTHING, table: TABLE_READ, indexes: ['dynamodb:Query'], kmsKey: KMS_READ },
   },
   write: {
@@ -140,6 +144,8 @@ export const FUNCTIONS = {
     api: true,
     environment: API,
     capabilities: [],
+    failures:
+      'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
     actions: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
   },
   upload: {
@@ -158,6 +164,8 @@ export const FUNCTIONS = {
       'MULTIPART_PART_SIZE_BYTES',
     ],
     capabilities: ['artifacts', 'queueVerification'],
+    failures:
+      'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
     actions: {
       ...NOTHING,
       table: TABLE_WRITE,
@@ -175,6 +183,8 @@ export const FUNCTIONS = {
     api: true,
     environment: [...API, 'ARTIFACT_BUCKET', 'DOWNLOAD_URL_TTL_SECONDS'],
     capabilities: ['artifacts'],
+    failures:
+      'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
     actions: {
       ...NOTHING,
       table: TABLE_READ,
@@ -192,6 +202,8 @@ export const FUNCTIONS = {
     api: true,
     environment: API,
     capabilities: ['resumeApproval'],
+    failures:
+      'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
     actions: {
       ...NOTHING,
       table: TABLE_WRITE,
@@ -211,6 +223,8 @@ export const FUNCTIONS = {
     api: false,
     environment: [...BASE, 'ARTIFACT_BUCKET', 'MULTIPART_THRESHOLD_BYTES', 'MULTIPART_PART_SIZE_BYTES'],
     capabilities: ['artifacts'],
+    failures:
+      'Invoked asynchronously by finalize: two retries, then an on-failure destination (the verify dead-letter queue, with the error) rather than a Lambda DLQ.',
     actions: {
       ...NOTHING,
       table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
@@ -229,6 +243,8 @@ export const FUNCTIONS = {
     api: false,
     environment: [...BASE, 'GOVERNANCE_POLICY'],
     capabilities: [],
+    failures:
+      'Invoked synchronously by the state machine, whose Retry and Catch record the failure on the request.',
     actions: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
   },
   // Starts each request's execution (named by the request id) and, on its schedule, applies or
@@ -242,6 +258,8 @@ export const FUNCTIONS = {
     api: false,
     environment: [...BASE, 'GOVERNANCE_POLICY', 'STATE_MACHINE_ARN', 'RECONCILE_AFTER_SECONDS'],
     capabilities: ['startApproval', 'resumeApproval'],
+    failures:
+      'Invoked by the start-approval rule (EventBridge retries, then its dead-letter queue) and every minute by the schedule (the next run retries).',
     actions: {
       ...NOTHING,
       table: TABLE_WRITE,
@@ -262,6 +280,8 @@ export const FUNCTIONS = {
     api: false,
     environment: [...BASE, 'ARTIFACT_BUCKET'],
     capabilities: ['artifacts'],
+    failures:
+      'Invoked by the retire-artifacts rule: EventBridge and Lambda retries, then the cleanup dead-letter queue (target DLQ and on-failure destination).',
     actions: {
       ...NOTHING,
       artifacts: ['s3:PutObjectTagging'],
@@ -279,6 +299,8 @@ export const FUNCTIONS = {
     api: false,
     environment: [...BASE, 'EVENT_BUS_NAME'],
     capabilities: [],
+    failures:
+      'Invoked by the table stream mapping: retries with bisection, then its on-failure destination (the relay dead-letter queue).',
     actions: {
       ...NOTHING,
       tableStream: STREAM_READ,

@@ -1,9 +1,19 @@
 /**
- * cdk-nag AwsSolutions on the registry: no unacknowledged finding, and every acknowledgement is
- * scoped to one resource (never a stack), has a reason, and suppresses a real finding.
+ * cdk-nag AwsSolutions and Serverless on the registry: no unacknowledged finding, and every
+ * acknowledgement is scoped to one resource (never a stack), has a reason, and suppresses a real
+ * finding.
  */
-import { App, aws_kms as kms, RemovalPolicy, Stack, aws_s3 as s3, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  App,
+  aws_dynamodb as dynamodb,
+  aws_events as events,
+  aws_kms as kms,
+  RemovalPolicy,
+  Stack,
+  aws_s3 as s3,
+  Validations,
+} from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { ModelRegistry } from '../../lib/model-registry';
@@ -19,6 +29,17 @@ function buildApp(): App {
     encryptionKey: new kms.Key(custom, 'Key', { enableKeyRotation: true }),
     removalPolicy: RemovalPolicy.DESTROY,
     organizationId: 'o-abcdefghij',
+  });
+  // Brought resources: the acknowledgements must name the imported bucket's objects as cdk-nag does.
+  const brought = new Stack(app, 'Brought', { env });
+  new ModelRegistry(brought, 'Registry', {
+    table: dynamodb.Table.fromTableAttributes(brought, 'Table', {
+      tableName: 'registry',
+      tableStreamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/registry/stream/2026-01-01T00:00:00.000',
+    }),
+    artifactBucket: s3.Bucket.fromBucketName(brought, 'Bucket', 'their-models'),
+    acceptResponsibilityForImportedBucket: true,
+    eventBus: events.EventBus.fromEventBusName(brought, 'Bus', 'platform-events'),
   });
   return app;
 }
@@ -38,14 +59,21 @@ const spy = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(fu
 });
 const unacknowledged = buildApp();
 spy.mockRestore();
-const raw = new AwsSolutionsChecks().validateScope(unacknowledged).violations;
+const PACKS = () => [new AwsSolutionsChecks(), new ServerlessChecks()];
+const validate = (app: App) => PACKS().flatMap((pack) => pack.validateScope(app).violations);
+const raw = validate(unacknowledged);
 
-describe('cdk-nag AwsSolutions', () => {
-  it('reports no unacknowledged error or warning, and synth with the plugin passes', () => {
+describe('cdk-nag AwsSolutions and Serverless', () => {
+  it('reports no unacknowledged error or warning, and synth with both plugins passes', () => {
     const app = buildApp();
-    expect(summarize(new AwsSolutionsChecks().validateScope(app).violations)).toEqual([]);
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(summarize(validate(app))).toEqual([]);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
     expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  it('runs the Serverless pack too: its findings are among those acknowledged', () => {
+    expect(raw.some((v) => v.ruleName.startsWith('Serverless-'))).toBe(true);
+    expect(raw.some((v) => v.ruleName.startsWith('AwsSolutions-'))).toBe(true);
   });
 
   it('does find problems: a bare bucket fails the checks and synth', () => {
