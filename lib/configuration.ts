@@ -11,6 +11,12 @@ import type { GovernancePolicyProps, IdentityTrustProps, ModelRegistryProps } fr
 /** Longest lifetime of a presigned upload URL (`uploadUrlTtl`). */
 export const MAX_UPLOAD_URL_TTL = Duration.hours(1);
 
+/** Most accounts `allowedAccountIds` may list (the API resource policy's 8,192 characters). */
+export const MAX_ALLOWED_ACCOUNTS = 100;
+
+/** Most origins `consoleOrigins` may list (S3 allows 64 KB of CORS configuration; this is far below). */
+export const MAX_CONSOLE_ORIGINS = 20;
+
 /** Longest lifetime of a presigned download URL: Lambda's temporary credentials do not outlive it. */
 export const MAX_DOWNLOAD_URL_TTL = Duration.hours(12);
 
@@ -71,6 +77,16 @@ export function validateProps(
   props: ModelRegistryProps,
   d: { uploadUrlTtl: Duration; downloadUrlTtl: Duration; pendingVersionTtl: Duration },
 ): void {
+  // API Gateway resource policies hold at most 8,192 characters: 100 accounts take ~4,000
+  // (scripts/limits.ts measures the largest policy).
+  if ((props.allowedAccountIds?.length ?? 0) > MAX_ALLOWED_ACCOUNTS) {
+    throw new Error(
+      `allowedAccountIds: at most ${MAX_ALLOWED_ACCOUNTS} accounts fit the API resource policy; use organizationId for more`,
+    );
+  }
+  if ((props.consoleOrigins?.length ?? 0) > MAX_CONSOLE_ORIGINS) {
+    throw new Error(`consoleOrigins: at most ${MAX_CONSOLE_ORIGINS} origins`);
+  }
   for (const account of props.allowedAccountIds ?? []) {
     if (!/^\d{12}$/.test(account))
       throw new Error(`allowedAccountIds: '${account}' is not a 12-digit account id`);

@@ -207,7 +207,8 @@ export interface ModelRegistryProps {
   /**
    * Other AWS accounts whose IAM principals may call the API (the API resource policy allows
    * them; each caller still needs an identity policy granting `execute-api:Invoke`). The
-   * deploying account is always allowed.
+   * deploying account is always allowed. At most 100 (the resource policy's size limit; use
+   * `organizationId` for more).
    * @default - only the deploying account
    */
   readonly allowedAccountIds?: string[];
@@ -249,7 +250,7 @@ export interface ModelRegistryProps {
   readonly deletedArtifactRetention?: Duration;
   /**
    * Origins of pages (a web console) that upload and download artifacts from the browser, as S3
-   * CORS origins (`https://console.example.com`, at most one `*` each): the artifact bucket gets a
+   * CORS origins (`https://console.example.com`, at most one `*` each; at most 20): the artifact bucket gets a
    * CORS rule for presigned PUTs and GETs from them.
    * @default - no CORS rule (browsers cannot use the presigned URLs)
    */
@@ -353,6 +354,12 @@ const GATEWAY_RESPONSES: readonly { type: apigw.ResponseType; status: string; co
  * meets a resource a deleted instance retained (RETAIN keeps buses and log groups).
  */
 const stackInstanceId = () => Fn.select(2, Fn.split('/', Aws.STACK_ID));
+
+/** The sampling rule's service name for an API stage, within X-Ray's 64 characters. */
+function samplingServiceName(apiName: string, stage: string): string {
+  const full = `${apiName}/${stage}`;
+  return full.length <= 64 ? full : `${apiName.slice(0, 64 - stage.length - 2)}*/${stage}`;
+}
 
 const capitalize = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
@@ -1213,8 +1220,9 @@ export class ModelRegistry extends Construct {
         priority: 9000,
         reservoirSize: sampling.reservoirSize,
         fixedRate: sampling.fixedRate,
-        // API Gateway reports its traces as "<api name>/<stage>".
-        serviceName: `${this.api.restApiName}/${API_STAGE_NAME}`,
+        // API Gateway reports its traces as "<api name>/<stage>"; X-Ray takes at most 64
+        // characters here, so a long stack name is cut and matched with a wildcard.
+        serviceName: samplingServiceName(this.api.restApiName, API_STAGE_NAME),
         serviceType: 'AWS::ApiGateway::Stage',
         host: '*',
         httpMethod: '*',

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EventPublisher } from '../functions/adapters/eventbridge/publisher';
+import { type EventPublisher, publishedDetail } from '../functions/adapters/eventbridge/publisher';
 import { type EventPattern, matchesPattern } from '../functions/deployment/event-rules';
 import { EVENT_SOURCE, type RegistryEvent } from '../functions/domain/events';
 
@@ -63,7 +63,8 @@ export class LocalEventBus implements EventPublisher {
         source: EVENT_SOURCE,
         'detail-type': e.type,
         time: new Date(e.detail.occurred_at).toISOString(),
-        detail: e.detail,
+        // What the deployed bus would carry: an event over its entry limit loses its data.
+        detail: publishedDetail(e),
       };
       this.log.push(delivered);
       if (this.log.length > LOG_LIMIT) this.log.shift();

@@ -171,6 +171,12 @@ export const eventDetailSchema = z.object({
   model: z.object({ id: z.string(), name: z.string() }),
   version: z.number().int().optional(),
   data: z.record(z.string(), z.unknown()),
+  data_omitted: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Set when the event with its data would exceed the bus entry limit (256 KB): `data` is then empty and the audit log holds the full event.',
+    ),
 });
 
 export type RegistryEventDetail = z.infer<typeof eventDetailSchema>;

@@ -3,7 +3,6 @@
  * and per-function size and concurrency: one fresh stack per behaviour (bundling skipped).
  */
 import {
-  App,
   aws_dynamodb as dynamodb,
   aws_events as events,
   aws_kms as kms,
@@ -14,10 +13,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TABLE_PARTITION_KEY } from '../../functions/deployment/table';
 import { ModelRegistry, type ModelRegistryProps } from '../../lib/model-registry';
-import { list, logicalId, render } from '../support/template';
+import { list, logicalId, render, templateApp } from '../support/template';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
-const newApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const newApp = () => templateApp();
 
 /** A registry in a fresh stack of its own app; `extra` adds what the props need to that stack. */
 function registryStack(props: (stack: Stack) => ModelRegistryProps = () => ({})) {

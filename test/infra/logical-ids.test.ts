@@ -5,13 +5,13 @@
  * lib/ must keep every one of them. A resource may be added freely; removing one is a deliberate
  * change of the fixture, in the commit that explains it.
  */
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistryStack } from '../../lib/model-registry-stack';
+import { templateApp } from '../support/template';
 import pinned from './fixtures/logical-ids.json';
 
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const app = templateApp();
 const stack = new ModelRegistryStack(app, 'Default', {
   env: { account: '123456789012', region: 'eu-west-1' },
 });

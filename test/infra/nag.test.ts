@@ -18,11 +18,12 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack } from '../../lib/model-registry-stack';
+import { templateApp } from '../support/template';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
 
 function buildApp(): App {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   new ModelRegistryStack(app, 'Default', { env, allowedAccountIds: ['111122223333'] });
   const custom = new Stack(app, 'Custom', { env });
   new ModelRegistry(custom, 'Registry', {

@@ -10,17 +10,16 @@
  * publishes to the local bus (no PutEvents call).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, type FunctionName, iamActionsFor } from '../../lib/iam-actions';
 import { ModelRegistryStack } from '../../lib/model-registry-stack';
 import type { LocalFunction, LocalRegistry } from '../../local/registry';
 import { apiClient, localRegistry } from '../support/engines';
-import { list, logicalId, render } from '../support/template';
+import { list, logicalId, render, templateApp } from '../support/template';
 
 // ------------------------------------------------------------------ the synthesized roles
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const app = templateApp();
 const stack = new ModelRegistryStack(app, 'Permissions', {
   env: { account: '123456789012', region: 'eu-west-1' },
 });

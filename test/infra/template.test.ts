@@ -34,10 +34,10 @@ import { artifactPrefix } from '../../functions/domain/artifacts';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/iam-actions';
 import { ARTIFACT_KEY_PREFIX, ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack, propsFromContext } from '../../lib/model-registry-stack';
-import { list, logicalId, render } from '../support/template';
+import { list, logicalId, render, templateApp } from '../support/template';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const app = templateApp();
 
 const defaultStack = new ModelRegistryStack(app, 'Default', { env, allowedAccountIds: ['111122223333'] });
 const defaults = defaultStack.registry;

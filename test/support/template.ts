@@ -1,5 +1,5 @@
 /** Helpers to read a synthesized CloudFormation template in the infrastructure tests. */
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
 export function logicalId(construct: Construct): string {
@@ -17,3 +17,14 @@ export function render(value: any): string {
 }
 
 export const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+/**
+ * An app for template assertions: no bundling and no asset staging (each synthesis would copy the
+ * prebuilt function bundles into the cloud assembly, seconds per app for nothing a test reads).
+ * test/infra/function-assets.test.ts and synth.test.ts stage assets as a deployment does.
+ */
+export function templateApp(): App {
+  return new App({ context: TEMPLATE_CONTEXT });
+}
+
+export const TEMPLATE_CONTEXT = { 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true };

@@ -1,0 +1,111 @@
+/**
+ * Every AWS limit of scripts/limits.ts holds for the default registry and for the largest valid
+ * one, measured on their synthesized templates with every deploy-time name at its longest; and
+ * docs/limits.md shows the current figures.
+ */
+import { readFileSync } from 'node:fs';
+import { Stack } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import {
+  PUT_EVENTS_MAX_BYTES,
+  publishedDetail,
+  putEventsBatches,
+  putEventsEntry,
+  putEventsEntrySize,
+} from '../../functions/adapters/eventbridge/publisher';
+import { API_FUNCTION_NAMES, FUNCTION_NAMES } from '../../functions/deployment/functions';
+import { governancePolicyJson } from '../../lib/configuration';
+import { LocalEventBus } from '../../local/events';
+import {
+  eventEntrySizes,
+  functionFigures,
+  LIMITS_FILE,
+  largestEvents,
+  largestProps,
+  limitsSection,
+  measuredRegistries,
+  measureLimits,
+  renderLimitsFile,
+} from '../../scripts/limits';
+
+const registries = measuredRegistries();
+const rows = measureLimits(registries);
+const largest = registries.find((r) => r.label === 'largest')!;
+
+describe('AWS limits', () => {
+  it.each(
+    rows.map((r) => [r.limit, r] as const),
+  )('%s: within the limit for the default and the largest registry', (_, row) => {
+    for (const [label, { value, where }] of Object.entries(row.values)) {
+      expect(value, `${label} registry, ${where}: ${value} of ${row.max} ${row.unit}`).toBeLessThanOrEqual(
+        row.max,
+      );
+    }
+  });
+
+  it('keeps every function far below 4 KB of environment, with the largest governance policy and identity trust', () => {
+    const figures = functionFigures(largest);
+    for (const name of FUNCTION_NAMES) expect(figures[name].environmentBytes, name).toBeLessThan(1024);
+    // The policy alone would not fit: that is why it travels in the asset.
+    const policy = governancePolicyJson(largestProps(new Stack()).governancePolicy!);
+    expect(Buffer.byteLength(policy)).toBeGreaterThan(4096);
+  });
+
+  it('gives each API function one invoke permission whatever the number of routes, far below 20 KB of policy', () => {
+    const figures = functionFigures(registries[0]!);
+    for (const name of API_FUNCTION_NAMES) {
+      expect(figures[name].permissions, name).toBe(1);
+      expect(figures[name].resourcePolicyBytes, name).toBeLessThan(1024);
+    }
+  });
+
+  it('docs/limits.md shows the current figures (npm run docs:limits)', () => {
+    const current = readFileSync(LIMITS_FILE, 'utf8');
+    expect(current).toBe(renderLimitsFile(current, limitsSection(registries)));
+  });
+});
+
+describe('events within the PutEvents entry limit', () => {
+  const events = largestEvents();
+  const created = events.find((e) => e.type === 'RegisteredModelCreated')!;
+
+  it('counts an entry as EventBridge does: 14 bytes of time, then UTF-8 bytes of source, detail-type and detail', () => {
+    const entry = {
+      Source: 'ab',
+      DetailType: 'é',
+      Detail: '{"a":"€"}',
+      Time: new Date(0),
+      EventBusName: 'ignored',
+    };
+    expect(putEventsEntrySize(entry)).toBe(14 + 2 + 2 + 11);
+  });
+
+  it('publishes a model created with the most and longest tags with its data omitted, as the audit log does not', () => {
+    expect(eventEntrySizes(created).recorded).toBeGreaterThan(PUT_EVENTS_MAX_BYTES);
+    const detail = publishedDetail(created);
+    expect(detail).toEqual({ ...created.detail, data: {}, data_omitted: true });
+    expect(putEventsEntrySize(putEventsEntry(created, 'bus'))).toBeLessThanOrEqual(PUT_EVENTS_MAX_BYTES);
+  });
+
+  it('publishes every event that fits whole', () => {
+    for (const e of events.filter((e) => e !== created)) {
+      expect(eventEntrySizes(e).recorded, e.type).toBeLessThanOrEqual(PUT_EVENTS_MAX_BYTES);
+      expect(publishedDetail(e), e.type).toBe(e.detail);
+    }
+  });
+
+  it('the local bus delivers the same published form', async () => {
+    const bus = new LocalEventBus();
+    await bus.publish([created]);
+    expect(bus.events()[0]!.detail).toEqual(publishedDetail(created));
+  });
+
+  it('splits PutEvents calls at 10 entries and at the size limit', () => {
+    const entry = (bytes: number) => ({ Source: 's', DetailType: 't', Detail: 'x'.repeat(bytes - 2) });
+    expect(putEventsBatches(Array.from({ length: 25 }, () => entry(100))).map((b) => b.length)).toEqual([
+      10, 10, 5,
+    ]);
+    const big = entry(100 * 1024);
+    expect(putEventsBatches([big, big, big, entry(10)]).map((b) => b.length)).toEqual([2, 2]);
+  });
+});
