@@ -10,7 +10,11 @@ export class ModelRegistryStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ModelRegistryStackProps = {}) {
     super(scope, id, props);
-    this.registry = new ModelRegistry(this, 'Registry', props);
+    // The deployable stack offers the smoke test its queue unless told otherwise.
+    this.registry = new ModelRegistry(this, 'Registry', {
+      ...props,
+      smokeTestEvents: props.smokeTestEvents ?? true,
+    });
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.registry.api.url,
@@ -19,6 +23,12 @@ export class ModelRegistryStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.registry.eventBus.eventBusName });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.registry.artifactBucket.bucketName });
+    if (this.registry.smokeTestEventQueue) {
+      new CfnOutput(this, 'SmokeTestEventQueueUrl', {
+        value: this.registry.smokeTestEventQueue.queueUrl,
+        description: 'Events of smoke-test models (npm run smoke -- --events-queue <this>)',
+      });
+    }
     new CfnOutput(this, 'StateMachineArn', {
       value: this.registry.approvalWorkflow.stateMachineArn,
       description: 'The approval state machine (governed promotion)',

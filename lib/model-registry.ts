@@ -46,7 +46,12 @@ import { ALL_OPERATIONS } from '../functions/api/routes';
 import { approvalWorkflowDefinition } from '../functions/deployment/approval-workflow';
 import { ARTIFACT_KEY_PREFIX } from '../functions/deployment/bucket';
 import { type EnvironmentName, isConfigFileVariable } from '../functions/deployment/environment';
-import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../functions/deployment/event-rules';
+import {
+  OUTBOX_STREAM_FILTER,
+  promotionPattern,
+  RULES,
+  SMOKE_TEST_PATTERN,
+} from '../functions/deployment/event-rules';
 import {
   API_FUNCTION_NAMES,
   environmentOf,
@@ -195,6 +200,15 @@ export interface ModelRegistryProps {
    * @default - a bus (with an archive) the construct creates
    */
   readonly eventBus?: events.IEventBus;
+  /**
+   * Route every event of the models the deployed smoke test registers (named `smoke-test-…`) to
+   * a queue it reads (`smokeTestEventQueue`; `npm run smoke -- --events-queue <url>`), so the
+   * test proves that events reach the bus and its rules. Messages are kept for an hour; no other
+   * event goes there. The smoke test's caller needs `sqs:ReceiveMessage` and `sqs:DeleteMessage`
+   * on the queue (`smokeTestEventQueue.grantConsumeMessages`).
+   * @default false
+   */
+  readonly smokeTestEvents?: boolean;
   /** Memory and reserved concurrency per function. @default - the function table's sizes, no reservations */
   readonly functionOptions?: ModelRegistryFunctionsOptions;
   /**
@@ -420,6 +434,8 @@ export class ModelRegistry extends Construct {
   public readonly verifyDeadLetterQueue: sqs.Queue;
   /** Deletions whose files the cleanup function could not mark (rule delivery or the function failed). */
   public readonly cleanupDeadLetterQueue: sqs.Queue;
+  /** Events of smoke-test models (`smokeTestEvents`), for the deployed smoke test to read. */
+  public readonly smokeTestEventQueue?: sqs.Queue;
   /** Sends each RegisteredModelDeleted and ModelVersionDeleted event to the cleanup function (`RULES.retireArtifacts`). */
   public readonly retireArtifactsRule: events.Rule;
   public readonly alarms: cloudwatch.Alarm[];
@@ -470,6 +486,7 @@ export class ModelRegistry extends Construct {
     [this.startApprovalRule, this.reconcileRule] = this.buildApprovalRules();
     this.retireArtifactsRule = this.buildArtifactRetention();
     this.acknowledgeDeadLetterQueues();
+    if (props.smokeTestEvents) this.smokeTestEventQueue = this.buildSmokeTestEvents();
     this.grantRoles(roles);
     this.api = this.buildApi(settings);
     this.methods = this.buildMethods();
@@ -873,6 +890,31 @@ export class ModelRegistry extends Construct {
       }),
     );
     return rule;
+  }
+
+  /**
+   * A rule on the bus with SMOKE_TEST_PATTERN and a queue as its target: what the deployed smoke
+   * test reads to see its events on the bus. SQS-managed encryption (EventBridge could not use a
+   * customer managed key without a key policy for it); the messages hold only smoke-test models.
+   */
+  private buildSmokeTestEvents(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'SmokeTestEventQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.hours(1),
+    });
+    const rule = new events.Rule(this, 'SmokeTestEventsRule', {
+      eventBus: this.eventBus,
+      description: 'Copies the events of smoke-test models to the smoke-test queue',
+      eventPattern: toCdkEventPattern(SMOKE_TEST_PATTERN),
+    });
+    rule.addTarget(new eventsTargets.SqsQueue(queue, { retryAttempts: 2, maxEventAge: Duration.hours(1) }));
+    const reason =
+      'The smoke-test queue is read by the smoke test only and kept for an hour; an event it misses fails that smoke run, which is the point: a dead-letter queue would hide it.';
+    acknowledge(queue, 'AwsSolutions-SQS3', reason);
+    acknowledge(queue, 'Serverless-SQSRedrivePolicy', reason);
+    acknowledge(rule, 'Serverless-EventBusDLQ', reason);
+    return queue;
   }
 
   private acknowledgeDeadLetterQueues(): void {

@@ -21,7 +21,7 @@ export const OUTBOX_STREAM_FILTER = {
 
 export type EventPattern = {
   readonly source: readonly string[];
-  readonly 'detail-type': readonly string[];
+  readonly 'detail-type'?: readonly string[];
   readonly detail?: Record<string, unknown>;
 };
 
@@ -38,6 +38,21 @@ export const RULES = {
     'detail-type': ['RegisteredModelDeleted', 'ModelVersionDeleted'] satisfies EventType[],
   },
 } as const satisfies Record<string, EventPattern>;
+
+/**
+ * Models the deployed smoke test (scripts/smoke.ts) registers are named with this prefix, and
+ * only their events go to the construct's smoke-test queue.
+ */
+export const SMOKE_TEST_MODEL_PREFIX = 'smoke-test-';
+
+/**
+ * Every event of a smoke-test model: the rule of the construct's smoke-test queue
+ * (`smokeTestEvents`), and the filter the smoke test applies to the local event log.
+ */
+export const SMOKE_TEST_PATTERN = {
+  source: [EVENT_SOURCE],
+  detail: { model: { name: [{ prefix: SMOKE_TEST_MODEL_PREFIX }] } },
+} as const satisfies EventPattern;
 
 /** What a deploy pipeline subscribes to: a version reached `stage` (default Production). */
 export function promotionPattern(stage: Stage = 'Production', modelName?: string): EventPattern {

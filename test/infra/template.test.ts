@@ -21,7 +21,12 @@ import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
 import { approvalWorkflowDefinition } from '../../functions/deployment/approval-workflow';
-import { OUTBOX_STREAM_FILTER, promotionPattern, RULES } from '../../functions/deployment/event-rules';
+import {
+  OUTBOX_STREAM_FILTER,
+  promotionPattern,
+  RULES,
+  SMOKE_TEST_PATTERN,
+} from '../../functions/deployment/event-rules';
 import { FUNCTIONS } from '../../functions/deployment/functions';
 import {
   INDEXES,
@@ -817,8 +822,9 @@ describe('governance', () => {
   });
 
   it("starts it through the reconcile function, from a rule whose pattern is the deployment module's RULES.startApproval", () => {
+    // start approval, reconcile schedule, retire artifacts, smoke-test events
     const rules = one('AWS::Events::Rule');
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(4);
     const rule = resources[logicalId(defaults.startApprovalRule)];
     // The local runtime routes with RULES.startApproval: the deployed rule matches exactly the same events.
     expect(rule.Properties.EventPattern).toEqual(RULES.startApproval);
@@ -1061,6 +1067,47 @@ describe('artifacts of deleted models and versions', () => {
           consoleOrigins: ['https://console.example.com/'],
         }),
     ).toThrow(/consoleOrigins/);
+  });
+});
+
+describe('smoke-test events', () => {
+  it('copies the events of smoke-test models, and only those, to a queue kept for an hour (output SmokeTestEventQueueUrl)', () => {
+    const queue = defaults.smokeTestEventQueue!;
+    const queueId = logicalId(queue);
+    const [ruleId, rule] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes(queueId),
+    )!;
+    expect(rule.Properties.EventPattern).toEqual(SMOKE_TEST_PATTERN);
+    expect(rule.Properties.EventBusName).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      }),
+    ]);
+    expect(resources[queueId].Properties).toMatchObject({
+      MessageRetentionPeriod: 3600,
+      SqsManagedSseEnabled: true,
+    });
+    const policy = Object.values(resources).find(
+      (r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties.Queues).includes(queueId),
+    );
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+      }),
+    );
+    template.hasOutput('SmokeTestEventQueueUrl', { Value: { Ref: queueId } });
+  });
+
+  it('is left out of a registry without smokeTestEvents', () => {
+    expect(custom.smokeTestEventQueue).toBeUndefined();
+    const patterns = Object.values(customResources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => JSON.stringify(r.Properties.EventPattern ?? null));
+    expect(patterns.filter((p) => p.includes('smoke-test-'))).toEqual([]);
   });
 });
 

@@ -2,73 +2,15 @@
  * `npm start` as a user runs it: a real child process, a data directory that survives restarts,
  * and no Java process left behind after Ctrl-C or SIGTERM.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../local/dynamodb';
+import { alive, killStarted, npmStart, root, stopWith } from '../support/npm-start';
 
-const root = join(__dirname, '..', '..');
-const started: ChildProcess[] = [];
-
-interface Running {
-  readonly url: string;
-  readonly javaPid: number;
-  readonly child: ChildProcess;
-  readonly output: () => string;
-}
-
-async function npmStart(env: Record<string, string>, args: string[] = []): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    // tsx as a loader, not its CLI: the CLI runs the program in a grandchild that a SIGKILL of
-    // the CLI would leave behind; this way the PID is the registry's own.
-    ['--import', 'tsx', 'local/main.ts', ...args],
-    {
-      cwd: root,
-      env: { ...process.env, PORT: String(port), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  started.push(child);
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const deadline = Date.now() + 60_000;
-  while (!/pid (\d+)/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start failed:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const url = /running at (http:\/\/\S+)/.exec(output)![1]!;
-  return { url, javaPid: Number(/pid (\d+)/.exec(output)![1]), child, output: () => output };
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function stopWith(run: Running, signal: NodeJS.Signals): Promise<void> {
-  const exited = new Promise((r) => run.child.once('exit', r));
-  run.child.kill(signal);
-  await exited;
-  for (let i = 0; i < 50 && alive(run.javaPid); i++) await new Promise((r) => setTimeout(r, 100));
-}
-
-afterEach(() => {
-  for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
+afterEach(killStarted);
 
 describe('npm start', () => {
   it('keeps data in the data directory across a restart, and stops DynamoDB Local on SIGTERM and SIGINT', async () => {
