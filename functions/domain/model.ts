@@ -59,6 +59,11 @@ export interface RegisteredModel {
   readonly policyRevision: number;
   /** Incremented by every write of the model (a rename copies it only if nothing changed since it was read). */
   readonly revision: number;
+  /**
+   * An archive-existing written in several batches is under way: `keep` is the version moved into
+   * `stage`, the one readers of the stage are given until the others are archived.
+   */
+  readonly archiving?: { readonly stage: Stage; readonly keep: number };
 }
 
 /**

@@ -64,7 +64,9 @@ export function planStageChange(input: StageChangeInput): StageChangePlan {
   };
   const archived: StageMove[] = [...input.archive]
     .filter((v) => v.version !== version.version)
-    .sort((a, b) => a.version - b.version)
+    // Highest first: the stage's highest-numbered members (what its readers would take for the
+    // latest) leave it first.
+    .sort((a, b) => b.version - a.version)
     .map((v) => ({
       version: v.version,
       from: toStage,

@@ -3,8 +3,8 @@
  * - each TransitionRequested event (the start-approval rule): starts the request's approval
  *   workflow, one execution per request, named by its id (a duplicate delivery is a no-op);
  * - a schedule (deployed: every minute; local mode: a timer): applies or fails any request left
- *   approved, expires, cancels or restarts the others (GovernanceService.reconcile), and settles
- *   the numbers of version creates that stopped midway (RegistryService.settleSkippedNumbers).
+ *   approved, expires, cancels or restarts the others (GovernanceService.reconcile), and finishes
+ *   the writes that stopped midway (RegistryService.settleInterruptedWrites).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -45,8 +45,8 @@ export function buildReconcileHandler(
       if (report.applied + report.failed + report.expired + report.cancelled + report.started > 0) {
         logger.info('Reconciled transition requests', { ...report });
       }
-      const skipped = await registry.settleSkippedNumbers({ all });
-      if (skipped > 0) logger.warn('Settled version numbers of creates that stopped midway', { skipped });
-      return { ...report, skipped };
+      const settled = await registry.settleInterruptedWrites({ all });
+      if (settled.skipped + settled.archives > 0) logger.warn('Finished writes that stopped midway', settled);
+      return { ...report, ...settled };
     });
 }

@@ -163,13 +163,16 @@ export interface VersionsPort {
   ): Promise<{ version: ModelVersion; created: boolean }>;
   getVersion(model: ModelRef & { readonly name: string }, version: number): Promise<ModelVersion | undefined>;
   /**
-   * Numbers spent by creates that have not stored their version, among the models updated in
-   * [since, until]: a create that stopped between spending its number and storing its version.
+   * Among the models updated in [since, until], what a stopped write left unfinished: numbers
+   * spent by creates that have not stored their version, and archives left between batches.
    */
-  unsettledNumbers(
+  unsettled(
     since: number,
     until: number,
-  ): Promise<{ model: ModelRef & { readonly name: string }; number: number }[]>;
+  ): Promise<{
+    numbers: { model: ModelRef & { readonly name: string }; number: number }[];
+    archives: { model: ModelRef & { readonly name: string }; activity: ModelActivity }[];
+  }>;
   /**
    * Records a spent number whose version was never stored (ModelVersionNumberSkipped) and points
    * the model's latest version in None back at a stored one. False if there was nothing to settle.

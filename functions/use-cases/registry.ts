@@ -150,20 +150,31 @@ export class RegistryService {
   }
 
   /**
-   * Settles the numbers of creates that stopped between spending a number and storing the
-   * version (the reconciler's schedule): each gets a ModelVersionNumberSkipped event, and the
-   * model's latest version in None is a stored one again. Looks at the models updated in the last
-   * SETTLE_WINDOW_MS (all of them with `all`), leaving creates younger than SETTLE_AFTER_MS alone.
+   * Finishes what writes that stopped midway left (the reconciler's schedule): numbers spent by
+   * creates that never stored their version get a ModelVersionNumberSkipped event and the model's
+   * latest version in None is a stored one again; archives left between batches are finished.
+   * Looks at the models updated in the last SETTLE_WINDOW_MS (all of them with `all`), leaving
+   * writes younger than SETTLE_AFTER_MS alone.
    */
-  async settleSkippedNumbers(options: { all?: boolean } = {}): Promise<number> {
+  async settleInterruptedWrites(
+    options: { all?: boolean } = {},
+  ): Promise<{ skipped: number; archives: number }> {
     const now = this.clock.now();
     const since = options.all ? 0 : now - SETTLE_WINDOW_MS;
-    let settled = 0;
-    for (const { model, number } of await this.repo.unsettledNumbers(since, now - SETTLE_AFTER_MS)) {
+    const { numbers, archives } = await this.repo.unsettled(since, now - SETTLE_AFTER_MS);
+    let skipped = 0;
+    for (const { model, number } of numbers) {
       const reason = 'The create that spent this number stopped before storing its version.';
-      if (await this.repo.skipNumber(model, number, reason)) settled++;
+      if (await this.repo.skipNumber(model, number, reason)) skipped++;
     }
-    return settled;
+    let finished = 0;
+    for (const { model } of archives) {
+      const current = await this.core.modelById(model.id);
+      if (!current) continue;
+      await this.core.finishArchive(current, await this.repo.getActivity(current));
+      finished++;
+    }
+    return { skipped, archives: finished };
   }
 
   requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
@@ -544,9 +555,15 @@ export class RegistryService {
         return (await this.getModelVersionByAlias(model.name, 'latest')).version;
       case 'stage': {
         const stage = parseStage(ref.stage);
-        const found = isActiveStage(stage)
-          ? await this.repo.latestBelow(model, stage, MAX_VERSION_NUMBER + 1)
-          : (await this.getLatestVersions(model.name, [stage]))[0]?.version;
+        // While an archive-existing is between batches, the stage's reader gets the version moved in.
+        const archiving = model.archiving?.stage === stage ? model.archiving.keep : undefined;
+        const kept = archiving !== undefined ? await this.repo.getVersion(model, archiving) : undefined;
+        const found =
+          kept?.stage === stage
+            ? kept
+            : isActiveStage(stage)
+              ? await this.repo.latestBelow(model, stage, MAX_VERSION_NUMBER + 1)
+              : (await this.getLatestVersions(model.name, [stage]))[0]?.version;
         if (!found) {
           throw new InvalidStateError(
             `Registered Model with name=${model.name} has no version in stage ${stage}.`,

@@ -77,6 +77,7 @@ const modelSchema = z.object({
   policy: z.unknown().optional(),
   policyRevision: z.number().optional(),
   revision: z.number().optional(),
+  archiving: z.object({ stage, keep: z.number() }).optional(),
 });
 
 export function modelItem(model: RegisteredModel): Item {
@@ -93,6 +94,7 @@ export function modelItem(model: RegisteredModel): Item {
     createdBy: model.createdBy,
     ...(model.pendingRename ? { pendingRename: true } : {}),
     ...(model.deleting ? { deleting: true } : {}),
+    ...(model.archiving ? { archiving: model.archiving } : {}),
     policy: model.policy ? policyToWire(model.policy) : undefined,
     policyRevision: model.policyRevision,
     revision: model.revision,
@@ -114,6 +116,7 @@ export function toModel(item: Item): RegisteredModel {
     ...(m.policy ? { policy: storedPolicy(m.policy) } : {}),
     policyRevision: m.policyRevision ?? 0,
     revision: m.revision ?? 0,
+    ...(m.archiving ? { archiving: m.archiving } : {}),
   };
 }
 

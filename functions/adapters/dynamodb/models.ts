@@ -17,8 +17,10 @@ import { anchorItem, modelItem, toActivity, toModel, toVersion } from './codecs'
 import {
   anchorKey,
   clientTokenKey,
+  MODELS_PARTITION,
   modelKey,
   modelPartition,
+  padTime,
   policyRequestKey,
   requestKey,
   versionKey,
@@ -26,6 +28,7 @@ import {
 } from './keys';
 import {
   assertItemSize,
+  INDEXES,
   type Item,
   type Journal,
   type RegistryTable,
@@ -57,6 +60,36 @@ export class Models {
     if (!anchor) return undefined;
     const model = await this.get(anchor.name as string);
     return model?.id === id ? model : undefined;
+  }
+
+  /**
+   * The anchors updated in [since, until], each with its activity and whether its latest version
+   * in None is the one its counter last gave (written by a create before it stored the version).
+   */
+  async *anchorsUpdated(since: number, until: number) {
+    let start: Item | undefined;
+    do {
+      const page = await this.table.query({
+        IndexName: INDEXES.byUpdated.indexName,
+        KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: { ':p': MODELS_PARTITION, ':lo': padTime(since), ':hi': padTime(until) },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      start = page.last;
+      const anchors = await this.table.getMany(
+        page.items.map((i) => anchorKey.primary(i.modelId as string)),
+        true,
+      );
+      yield anchors.map((item) => {
+        const activity = toActivity(item);
+        const none = (item.latest as Record<string, Item> | undefined)?.None;
+        return {
+          model: { id: item.modelId as string, name: activity.name },
+          activity,
+          draftFromCounter: none !== undefined && none.version === undefined && activity.lastVersion > 0,
+        };
+      });
+    } while (start);
   }
 
   async activity(model: ModelRef): Promise<ModelActivity> {

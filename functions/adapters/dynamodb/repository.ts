@@ -145,8 +145,20 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   getVersion(model: Named, version: number) {
     return this.versions.get(model, version);
   }
-  unsettledNumbers(since: number, until: number) {
-    return this.versions.unsettledNumbers(since, until);
+  async unsettled(since: number, until: number) {
+    const numbers: { model: Named; number: number }[] = [];
+    const archives: { model: Named; activity: ModelActivity }[] = [];
+    for await (const anchors of this.models.anchorsUpdated(since, until)) {
+      archives.push(...anchors.filter((a) => a.activity.pendingArchive));
+      numbers.push(
+        ...(await this.versions.missing(
+          anchors
+            .filter((a) => a.draftFromCounter)
+            .map((a) => ({ model: a.model, number: a.activity.lastVersion })),
+        )),
+      );
+    }
+    return { numbers, archives };
   }
   skipNumber(model: Named, number: number, reason: string) {
     return this.versions.skipNumber(model, number, reason);

@@ -13,7 +13,7 @@ import {
 } from '../../domain/model';
 import type { ModelRef, Page, StageBatch } from '../../use-cases/ports';
 import { summaryItem, toTransition, toVersion, transitionItem } from './codecs';
-import { anchorKey, modelPartition, padVersion, transitionKey, versionKey } from './keys';
+import { anchorKey, modelKey, modelPartition, padVersion, transitionKey, versionKey } from './keys';
 import { type PageTokens, queryFingerprint } from './page-token';
 import { closeItem, markApplied } from './requests';
 import {
@@ -163,6 +163,8 @@ export class Stages {
       });
     });
     items.push(this.anchorUpdate(batch));
+    // Readers of the stage are given the version moved into it until the last batch is written.
+    if (batch.pendingArchive !== undefined) items.push(this.archivingUpdate(batch));
     // The request is applied by the batch that moves the version it asked for (the first).
     if (batch.via?.kind === 'request' && !batch.moves[0]?.causedBy) {
       items.push(markApplied(this.t, model.id, batch.via.requestId, now));
@@ -182,6 +184,25 @@ export class Stages {
       }
       throw err;
     }
+  }
+
+  private archivingUpdate(batch: StageBatch): TransactItem {
+    const pending = batch.pendingArchive;
+    return {
+      Update: {
+        TableName: this.t,
+        Key: modelKey.primary(batch.model.name),
+        UpdateExpression: pending
+          ? 'SET archiving = :a ADD revision :one'
+          : 'REMOVE archiving ADD revision :one',
+        ConditionExpression: 'modelId = :id',
+        ExpressionAttributeValues: {
+          ':id': batch.model.id,
+          ':one': 1,
+          ...(pending ? { ':a': { stage: pending.stage, keep: pending.keep } } : {}),
+        },
+      },
+    };
   }
 
   private anchorUpdate(batch: StageBatch): TransactItem {

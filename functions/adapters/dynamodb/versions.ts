@@ -14,18 +14,9 @@ import { REGISTRY_ACTOR, registryEvent } from '../../domain/events';
 import { type ModelVersion, type RegisteredModel, summaryOf, type VersionStatus } from '../../domain/model';
 import { MAX_TAGS_PER_ENTITY } from '../../domain/rules';
 import type { ModelRef, NewModelVersion, RequestClosure } from '../../use-cases/ports';
-import { INDEXES, TTL_ATTRIBUTE } from '../../wiring/table';
-import { summaryItem, toActivity, toVersion, versionItem, versionTagItem } from './codecs';
-import {
-  anchorKey,
-  clientTokenKey,
-  MODELS_PARTITION,
-  modelKey,
-  modelPartition,
-  padTime,
-  versionKey,
-  versionTagKey,
-} from './keys';
+import { TTL_ATTRIBUTE } from '../../wiring/table';
+import { summaryItem, toVersion, versionItem, versionTagItem } from './codecs';
+import { anchorKey, clientTokenKey, modelKey, modelPartition, versionKey, versionTagKey } from './keys';
 import { notFoundModel } from './models';
 import { closeItem } from './requests';
 import {
@@ -291,50 +282,17 @@ export class Versions {
     return undefined;
   }
 
-  /**
-   * Models whose anchor names, as the latest version in None, a number whose create has not
-   * stored it (yet): candidates for skipNumber. Reads the anchors updated in [since, until).
-   */
-  async unsettledNumbers(since: number, until: number): Promise<{ model: Named; number: number }[]> {
-    const out: { model: Named; number: number }[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.table.query({
-        IndexName: INDEXES.byUpdated.indexName,
-        KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :lo AND :hi',
-        ExpressionAttributeValues: {
-          ':p': MODELS_PARTITION,
-          ':lo': padTime(since),
-          ':hi': padTime(until),
-        },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      });
-      start = page.last;
-      const anchors = await this.table.getMany(
-        page.items.map((i) => anchorKey.primary(i.modelId as string)),
-        true,
-      );
-      const drafts = anchors
-        .map((a) => ({ a, activity: toActivity(a) }))
-        .filter(({ a }) => {
-          const none = (a.latest as Record<string, Item> | undefined)?.None;
-          return none !== undefined && none.version === undefined && (a.lastVersion as number) > 0;
-        })
-        .map(({ a, activity }) => ({
-          model: { id: a.modelId as string, name: activity.name },
-          number: activity.lastVersion,
-        }));
-      const stored = new Set(
-        (
-          await this.table.getMany(
-            drafts.map((d) => versionKey.primary(d.model.id, d.number)),
-            true,
-          )
-        ).map((v) => `${v.modelId}#${v.version}`),
-      );
-      out.push(...drafts.filter((d) => !stored.has(`${d.model.id}#${d.number}`)));
-    } while (start);
-    return out;
+  /** Which of the given versions are not stored (one batched read). */
+  async missing(refs: readonly { model: Named; number: number }[]) {
+    const stored = new Set(
+      (
+        await this.table.getMany(
+          refs.map((r) => versionKey.primary(r.model.id, r.number)),
+          true,
+        )
+      ).map((v) => `${v.modelId}#${v.version}`),
+    );
+    return refs.filter((r) => !stored.has(`${r.model.id}#${r.number}`));
   }
 
   /** The version a client token created (refused if that version was deleted since). */

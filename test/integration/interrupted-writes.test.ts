@@ -1,8 +1,9 @@
 /**
- * Version numbers when a create stops midway, on DynamoDB Local. A create spends its number (an
- * atomic counter on the model's anchor) and then stores the version in a transaction; a process
- * killed between the two is emulated by a transaction that never returns (the process is frozen
- * for good), and a later process (the reconciler, a retry) finds the state it left.
+ * Writes that stop midway, on DynamoDB Local. A create spends its number (an atomic counter on the
+ * model's anchor) and then stores the version in a transaction; an archive-existing of many
+ * versions writes batches. A process killed between two steps is emulated by a transaction that
+ * never returns (the process is frozen for good), and a later process (the reconciler, a retry)
+ * finds the state it left.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,22 +20,25 @@ let tableName: string;
 let n = 0;
 const unique = () => `numbers-${++n}-${Date.now().toString(36)}`;
 
-/** A process: its own client (which can freeze on the version's transaction) and clock. */
-function process(options: { freezeVersionWrite?: () => boolean; offsetMs?: number } = {}) {
+type TransactItems = { Put?: { Item?: { sk?: unknown } } }[];
+const sortKey = (sk: unknown) => (typeof sk === 'string' ? sk : (sk as { S?: string } | undefined)?.S);
+/** A transaction that stores a version (a create's second step). */
+const storesVersion = (items: TransactItems) => items.some((i) => sortKey(i.Put?.Item?.sk)?.startsWith('V#'));
+/** A transaction that records stage transitions (a batch of a stage change). */
+const movesStages = (items: TransactItems) => items.some((i) => sortKey(i.Put?.Item?.sk)?.startsWith('H#'));
+
+/** A process: its own client (which can freeze on a transaction) and clock. */
+function process(options: { freeze?: (items: TransactItems) => boolean; offsetMs?: number } = {}) {
   const client = new DynamoDBClient({ endpoint: dynamoEndpoint(), ...LOCAL_AWS });
   let frozen = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       // The document client's command, before or after its attributes are marshalled.
-      const input = args.input as { TransactItems?: { Put?: { Item?: { sk?: unknown } } }[] };
-      const storesVersion = input.TransactItems?.some((i) => {
-        const sk = i.Put?.Item?.sk as string | { S?: string } | undefined;
-        return (typeof sk === 'string' ? sk : sk?.S)?.startsWith('V#');
-      });
+      const items = (args.input as { TransactItems?: TransactItems }).TransactItems;
       if (
         /^TransactWrite(Items)?Command$/.test(context.commandName ?? '') &&
-        storesVersion &&
-        options.freezeVersionWrite?.()
+        items &&
+        options.freeze?.(items)
       ) {
         frozen++;
         return new Promise<never>(() => undefined);
@@ -68,7 +72,7 @@ beforeAll(async () => {
 describe('a create that stops between spending its number and storing its version', () => {
   it('leaves a gap the reconciler settles: an event records it and the model shows stored versions only', async () => {
     let freeze = false;
-    const first = process({ freezeVersionWrite: () => freeze });
+    const first = process({ freeze: (items) => freeze && storesVersion(items) });
     const name = unique();
     await first.service.createRegisteredModel({ name }, alice);
     await first.service.createModelVersion(name, { source: 's3://b/1' }, alice);
@@ -79,12 +83,12 @@ describe('a create that stops between spending its number and storing its versio
 
     // Right after the crash a reconciler leaves the create alone: it may still be running.
     const now = process();
-    expect(await now.service.settleSkippedNumbers()).toBe(0);
+    expect(await now.service.settleInterruptedWrites()).toMatchObject({ skipped: 0 });
 
     // Later, the reconciler settles the number, once.
     const reconciler = process({ offsetMs: later });
-    expect(await reconciler.service.settleSkippedNumbers()).toBe(1);
-    expect(await reconciler.service.settleSkippedNumbers()).toBe(0);
+    expect(await reconciler.service.settleInterruptedWrites()).toMatchObject({ skipped: 1 });
+    expect(await reconciler.service.settleInterruptedWrites()).toMatchObject({ skipped: 0 });
 
     const model = await reconciler.repo.getModel(name);
     const audit = await reconciler.repo.listAudit(model!.id, { maxResults: 10 });
@@ -101,7 +105,7 @@ describe('a create that stops between spending its number and storing its versio
 
   it('lets a retry with the same client token create the version once the stopped claim is stale', async () => {
     let freeze = false;
-    const crashed = process({ freezeVersionWrite: () => freeze });
+    const crashed = process({ freeze: (items) => freeze && storesVersion(items) });
     const name = unique();
     await crashed.service.createRegisteredModel({ name }, alice);
     freeze = true;
@@ -147,4 +151,65 @@ describe('a create that stops between spending its number and storing its versio
       expect(next.version.version.version).toBe(2);
     }
   });
+});
+
+describe('an archive-existing that stops between its batches', () => {
+  it('shows the version asked for at once and is finished by the reconciler, every archive with its event', async () => {
+    let batches = 0;
+    // The second batch of the archiving transition never returns.
+    const crashed = process({ freeze: (items) => movesStages(items) && ++batches === 32 });
+    const name = unique();
+    const { service } = crashed;
+    await service.createRegisteredModel({ name }, alice);
+    for (let v = 1; v <= 31; v++) await service.createModelVersion(name, { source: `s3://b/${v}` }, alice);
+    for (let v = 2; v <= 31; v++) {
+      await service.transitionModelVersionStage(
+        name,
+        v,
+        { stage: 'Production', archiveExistingVersions: false },
+        alice,
+      );
+    }
+    expect(batches).toBe(30);
+    // Version 1 to Production, archiving 30: a batch of 26 moves (1 and 31..7), then 6..2.
+    void service.transitionModelVersionStage(
+      name,
+      1,
+      { stage: 'Production', archiveExistingVersions: true },
+      alice,
+    );
+    const reader = process();
+    const id = (await reader.repo.getModel(name))!;
+    for (let i = 0; i < 200 && !(await reader.repo.getActivity(id)).pendingArchive; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await reader.repo.getActivity(id)).pendingArchive).toMatchObject({
+      stage: 'Production',
+      keep: 1,
+    });
+    const model = (await reader.repo.getModel(name))!;
+    expect((await reader.repo.stageMembers(model, 'Production')).map((v) => v.version)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    // Readers of the stage see the version asked for while the archive is unfinished.
+    expect(
+      (await reader.service.resolveVersion(model, { kind: 'stage', name, stage: 'Production' })).version,
+    ).toBe(1);
+    expect(
+      (await reader.service.getLatestVersions(name, ['Production'])).map((v) => v.version.version),
+    ).toEqual([1]);
+
+    const reconciler = process({ offsetMs: later });
+    expect(await reconciler.service.settleInterruptedWrites()).toMatchObject({ archives: 1 });
+    expect(await reconciler.service.settleInterruptedWrites()).toMatchObject({ archives: 0 });
+    expect((await reconciler.repo.stageMembers(model, 'Production')).map((v) => v.version)).toEqual([1]);
+    expect((await reconciler.repo.getModel(name))?.archiving).toBeUndefined();
+    expect((await reconciler.repo.getActivity(model)).pendingArchive).toBeUndefined();
+    const audit = await reconciler.repo.listAudit(model.id, { maxResults: 1000 });
+    const archived = audit.items
+      .filter((e) => e.type === 'ModelVersionStageChanged' && e.detail.data.to_stage === 'Archived')
+      .map((e) => e.detail.version)
+      .sort((a, b) => a! - b!);
+    expect(archived).toEqual(Array.from({ length: 30 }, (_, i) => i + 2));
+  }, 60_000);
 });
