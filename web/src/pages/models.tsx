@@ -18,7 +18,7 @@ const SORTS = [
 ] as const;
 const DEFAULT_SORT = SORTS[0].value;
 const PAGE_SIZES = [25, 50, 100] as const;
-const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_PAGE_SIZE = 25;
 
 /**
  * The filter to send: a search written in MLflow's grammar as is; plain words (no comparison,
