@@ -4,7 +4,7 @@
  * search page with 100 versions versus 100,000 versions in the registry.
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { versionItem } from '../functions/adapters/dynamodb/registry-repository';
+import { versionItem } from '../functions/adapters/dynamodb/codecs';
 import type { ModelVersion } from '../functions/domain/model';
 import { documentClient } from '../functions/handlers/runtime';
 import { startLocalRegistry } from '../local/registry';

@@ -435,6 +435,9 @@ export class ModelRegistry extends Construct {
         partitionKey: keyOf(gsi.KeySchema, 'HASH'),
         sortKey: keyOf(gsi.KeySchema, 'RANGE'),
         projectionType: dynamodb.ProjectionType[gsi.Projection.ProjectionType],
+        ...('NonKeyAttributes' in gsi.Projection && gsi.Projection.NonKeyAttributes
+          ? { nonKeyAttributes: [...gsi.Projection.NonKeyAttributes] }
+          : {}),
       });
     }
     const indexArns = tableInput.GlobalSecondaryIndexes.map(

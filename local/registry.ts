@@ -3,6 +3,8 @@
  * deployed one) and the local API front invoking the same handlers. Used by `npm start`, the tests
  * and the benchmarks.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionGroup } from '../functions/api/contract';
@@ -85,6 +87,20 @@ export interface LocalRegistry {
   stop(): Promise<void>;
 }
 
+/**
+ * The page token secret of this local registry: kept in the data directory (so tokens survive a
+ * restart), or made for this process when nothing is kept.
+ */
+function pageTokenSecret(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'page-token-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
 /** Makes the AWS SDK in this process talk to the local engines with the local credentials. */
 function useLocalCredentials(): void {
   process.env.AWS_REGION ??= LOCAL_AWS.region;
@@ -119,6 +135,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       DYNAMODB_ENDPOINT: dynamoEndpoint,
       ARTIFACT_BUCKET: LOCAL_BUCKET,
       S3_ENDPOINT: s3Endpoint,
+      PAGE_TOKEN_SECRET: pageTokenSecret(persistent),
       ...options.env,
     };
     const observer = (fn: LocalFunction): SdkCallObserver | undefined => {

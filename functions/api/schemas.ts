@@ -75,6 +75,24 @@ export const modelVersionSchema = z.object({
   last_updated_timestamp: z.number().int().describe('Epoch milliseconds.'),
 });
 
+/** A model's latest version in a stage: a summary (no description, tags, lineage or files). */
+export const versionSummarySchema = modelVersionSchema
+  .pick({
+    name: true,
+    version: true,
+    source: true,
+    run_id: true,
+    run_link: true,
+    status: true,
+    status_message: true,
+    current_stage: true,
+    aliases: true,
+    created_by: true,
+    creation_timestamp: true,
+    last_updated_timestamp: true,
+  })
+  .describe('A summary of the version: get the version for its description, tags, lineage and files.');
+
 export const registeredModelSchema = z.object({
   name: z.string(),
   description: z.string(),
@@ -83,7 +101,7 @@ export const registeredModelSchema = z.object({
   created_by: z.string(),
   creation_timestamp: z.number().int(),
   last_updated_timestamp: z.number().int(),
-  latest_versions: z.array(modelVersionSchema).describe('The highest version in each stage.'),
+  latest_versions: z.array(versionSummarySchema).describe('The highest version in each stage.'),
 });
 
 export const transitionSchema = z.object({

@@ -3,11 +3,12 @@
  * start, SDK clients, Powertools logger.
  */
 
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
+import { DynamoDbRegistryRepository } from '../adapters/dynamodb/repository';
 import { type GovernancePolicy, parseDeploymentPolicy } from '../domain/governance';
 import { type IdentityTrust, parseIdentityTrust } from '../domain/identity';
 import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
@@ -61,6 +62,11 @@ const envSchema = z.object({
   IDENTITY_TRUST: z.string().optional(),
   /** The approval state machine (the functions that start or describe its executions). */
   STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /**
+   * The secret page tokens are authenticated with (per deployment; at least 16 characters). The
+   * construct generates one; the local runtime keeps one in its data directory.
+   */
+  PAGE_TOKEN_SECRET: z.string().min(16).optional(),
   /** A request left approved (or without a running workflow) this long is reconciled. */
   RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
 });
@@ -184,6 +190,18 @@ export function deploymentPolicy(env: Environment): GovernancePolicy {
   }
 }
 
+/**
+ * The page token secret. Deployed, the construct sets PAGE_TOKEN_SECRET; without it (tests and
+ * tools that build services directly) tokens are authenticated with a key that lives as long as
+ * this process, so a token is refused by another process rather than forged.
+ */
+let processSecret: string | undefined;
+function pageTokenSecret(settings: { PAGE_TOKEN_SECRET?: string | undefined }): string {
+  if (settings.PAGE_TOKEN_SECRET) return settings.PAGE_TOKEN_SECRET;
+  processSecret ??= randomBytes(32).toString('base64url');
+  return processSecret;
+}
+
 export function identityTrust(env: Environment): IdentityTrust {
   try {
     return parseIdentityTrust(env.IDENTITY_TRUST);
@@ -212,7 +230,7 @@ export function registryServices(
   workflow?: ApprovalWorkflow,
 ): RegistryServices {
   const settings = parseEnvironment(env);
-  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV]);
+  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV], pageTokenSecret(settings));
   const core = new RegistryCore(repo);
   const policy = deploymentPolicy(env);
   const governance = new GovernanceService(core, policy, workflow, {

@@ -30,13 +30,7 @@ import {
   type TransitionRequest,
 } from '../domain/governance';
 import type { Actor, Principal } from '../domain/identity';
-import {
-  aliasesOf,
-  isActiveStage,
-  type ModelVersion,
-  type RegisteredModel,
-  type Stage,
-} from '../domain/model';
+import { aliasesOf, type ModelVersion, type RegisteredModel, type Stage } from '../domain/model';
 import { assertDescription } from '../domain/rules';
 import { WORKFLOW_ERRORS } from '../wiring/approval-workflow';
 import { describeTarget, type RegistryCore, targetData, type VersionView } from './core';
@@ -136,37 +130,33 @@ export class GovernanceService {
     },
     assertDeletable: async (model, version) => {
       const policy = this.policyFor(model);
-      const liveStages = new Set<Stage>(['Production', ...policy.guardedStages]);
-      const candidates = version
-        ? [version.version]
-        : [
-            ...new Set([
-              ...model.stageMembers.Staging.filter(() => liveStages.has('Staging')),
-              ...model.stageMembers.Production,
-              ...Object.values(model.aliases),
-            ]),
-          ];
-      for (const v of candidates) {
-        const stage =
-          version?.stage ??
-          (model.stageMembers.Production.includes(v)
-            ? 'Production'
-            : model.stageMembers.Staging.includes(v)
-              ? 'Staging'
-              : undefined);
+      // Live: in Production or a guarded active stage, or with an alias.
+      const liveStages = new Set<Stage>(
+        (['Staging', 'Production'] as const).filter(
+          (st) => st === 'Production' || policy.guardedStages.includes(st),
+        ),
+      );
+      const refuse = (v: number, stage: Stage | undefined) => {
         const aliases = aliasesOf(model, v);
         const protectedAliases = aliases.filter((a) => policy.protectedAliases.includes(a));
-        const live =
-          (stage !== undefined && isActiveStage(stage) && liveStages.has(stage)) || aliases.length > 0;
-        if (!(policy.protectLiveVersions && live) && protectedAliases.length === 0) continue;
+        const inLiveStage = stage !== undefined && liveStages.has(stage);
+        if (
+          !(policy.protectLiveVersions && (inLiveStage || aliases.length > 0)) &&
+          protectedAliases.length === 0
+        )
+          return;
         const why =
-          stage !== undefined && liveStages.has(stage) && policy.protectLiveVersions
+          inLiveStage && policy.protectLiveVersions
             ? `is in ${stage}`
             : `has the alias${aliases.length > 1 ? 'es' : ''} ${aliases.map((a) => `@${a}`).join(', ')}`;
         throw new InvalidStateError(
           `${version ? `Model Version (name=${model.name}, version=${v})` : `Registered Model (name=${model.name}) has version ${v}, which`} ${why}; the governance policy protects live versions from deletion. Archive it or move the alias first, or use the break-glass route.`,
         );
-      }
+      };
+      if (version) return refuse(version.version, version.stage);
+      const { latest } = await this.core.repo.getActivity(model);
+      for (const stage of liveStages) if (latest[stage]) refuse(latest[stage].version, stage);
+      for (const v of new Set(Object.values(model.aliases))) refuse(v, undefined);
     },
     assertAliasRemovable: async (model, alias) => {
       if (!this.policyFor(model).protectedAliases.includes(alias)) return;
@@ -775,7 +765,7 @@ export class GovernanceService {
   async rollback(name: string, caller: Principal, comment?: string): Promise<VersionView> {
     if (comment !== undefined) assertDescription(comment);
     const model = await this.core.requireModel(name);
-    const current = Math.max(...model.stageMembers.Production, 0);
+    const current = (await this.repo.getActivity(model)).latest.Production?.version ?? 0;
     if (!current)
       throw new InvalidStateError(
         `Registered Model (name=${name}) has no version in Production to roll back.`,

@@ -11,11 +11,13 @@ import type { Principal } from '../domain/identity';
 import {
   type Dataset,
   isActiveStage,
+  type ModelActivity,
   type ModelVersion,
   type RegisteredModel,
   STAGES,
   type Stage,
   type StageTransition,
+  type VersionSummary,
 } from '../domain/model';
 import {
   assertAlias,
@@ -33,10 +35,20 @@ import type { Page } from './ports';
 
 export type { TransitionInput, VersionView } from './core';
 
-/** A registered model as the API shows it. */
+/** A registered model as the API shows it: with its activity and latest version per stage. */
 export interface ModelView {
   readonly model: RegisteredModel;
-  readonly latestVersions: readonly VersionView[];
+  readonly activity: ModelActivity;
+  /** The latest version of each stage that has one, in stage order (summaries). */
+  readonly latestVersions: readonly VersionSummary[];
+}
+
+export function modelView(model: RegisteredModel, activity: ModelActivity): ModelView {
+  return {
+    model,
+    activity,
+    latestVersions: STAGES.flatMap((s) => (activity.latest[s] ? [activity.latest[s]] : [])),
+  };
 }
 
 export interface CreateModelInput {
@@ -139,8 +151,7 @@ export class RegistryService {
   }
 
   private async modelView(model: RegisteredModel): Promise<ModelView> {
-    const latest = await this.repo.latestVersions(model, STAGES);
-    return { model, latestVersions: latest.map((v) => this.view(model, v)) };
+    return modelView(model, await this.repo.getActivity(model));
   }
 
   // ---------------------------------------------------------------- registered models
@@ -155,10 +166,7 @@ export class RegistryService {
       tags: assertTags(input.tags ?? {}),
       aliases: {},
       creationTimestamp: now,
-      lastUpdatedTimestamp: now,
       createdBy: caller.arn,
-      lastVersion: 0,
-      stageMembers: { Staging: [], Production: [] },
       revision: 0,
       policyRevision: 0,
     };
@@ -170,7 +178,7 @@ export class RegistryService {
         }),
       )
       .createModel(model);
-    return { model, latestVersions: [] };
+    return modelView(model, { lastVersion: 0, lastUpdatedTimestamp: now, latest: {}, revision: 0 });
   }
 
   async getRegisteredModel(name: string): Promise<ModelView> {
@@ -243,7 +251,7 @@ export class RegistryService {
 
   async searchRegisteredModels(input: SearchInput): Promise<Page<ModelView>> {
     const page = await this.repo.searchModels(this.searchQuery('models', input));
-    const items = await Promise.all(page.items.map((m) => this.modelView(m)));
+    const items = page.items.map((m) => modelView(m.model, m.activity));
     return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
@@ -410,8 +418,8 @@ export class RegistryService {
     const current = await this.requireVersion(model, version);
     this.core.assertTransitionable(model, current);
     const othersInStage =
-      input.archiveExistingVersions && isActiveStage(input.stage)
-        ? this.repo.stageMembers(model, input.stage).some((v) => v !== version)
+      current.stage === input.stage && input.archiveExistingVersions && isActiveStage(input.stage)
+        ? (await this.repo.stageMembers(model, input.stage)).some((v) => v.version !== version)
         : false;
     if (current.stage === input.stage && !othersInStage) {
       return { kind: 'applied', value: this.view(model, current) };
@@ -421,24 +429,33 @@ export class RegistryService {
     return { kind: 'applied', value: await this.core.moveStage(model, version, input, caller) };
   }
 
+  /** The latest version in each of the given stages (every stage when none is given), whole. */
   async getLatestVersions(name: string, stages: readonly Stage[]): Promise<VersionView[]> {
     const model = await this.requireModel(name);
     const wanted = stages.length ? [...new Set(stages)] : STAGES;
-    const latest = await this.repo.latestVersions(model, wanted);
-    return latest.map((v) => this.view(model, v));
+    const { latest } = await this.repo.getActivity(model);
+    const numbers = wanted.flatMap((s) => (latest[s] ? [latest[s].version] : []));
+    const found = await this.repo.getVersions(model, numbers);
+    // A summary can name a version whose create did not complete (a crash): look below it.
+    const versions = await Promise.all(
+      wanted.flatMap((stage) => {
+        const summary = latest[stage];
+        if (!summary) return [];
+        const hit = found.find((v) => v.version === summary.version && v.stage === stage);
+        return [hit ? Promise.resolve(hit) : this.repo.latestBelow(model, stage, summary.version + 1)];
+      }),
+    );
+    return versions
+      .filter((v): v is ModelVersion => Boolean(v))
+      .sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage))
+      .map((v) => this.view(model, v));
   }
 
   async searchModelVersions(input: SearchInput): Promise<Page<VersionView>> {
     const page = await this.repo.searchVersions(this.searchQuery('versions', input));
-    // Aliases live on the model item: read each distinct model once.
-    const names = [...new Set(page.items.map((v) => v.name))];
-    const models = new Map(
-      (await Promise.all(names.map((n) => this.repo.getModel(n)))).filter(Boolean).map((m) => [m!.id, m!]),
+    const items = page.items.map(({ version, model }) =>
+      model ? this.view(model, version) : { version, aliases: [] },
     );
-    const items = page.items.map((v) => {
-      const model = models.get(v.modelId);
-      return model ? this.view(model, v) : { version: v, aliases: [] };
-    });
     return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
@@ -493,7 +510,7 @@ export class RegistryService {
       });
       const latest = page.items[0];
       if (!latest) throw new InvalidParameterError(`Registered model alias ${alias} not found.`);
-      return this.view(model, latest);
+      return this.view(model, latest.version);
     }
     assertAlias(alias);
     const version = model.aliases[alias];

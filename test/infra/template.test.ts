@@ -624,7 +624,11 @@ describe('storage', () => {
             { AttributeName: i.partitionKey, KeyType: 'HASH' },
             { AttributeName: i.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          // Each index carries only what its queries need (functions/wiring/table.ts).
+          Projection:
+            i.projection.type === 'INCLUDE'
+              ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.projection.attributes] }
+              : { ProjectionType: i.projection.type },
         })),
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },

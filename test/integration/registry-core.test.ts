@@ -85,11 +85,11 @@ describe('registered models', () => {
 
   it('updates the description and the last-updated timestamp', async () => {
     const name = uniqueName();
-    const { model } = await registry.createRegisteredModel({ name }, alice);
+    const { activity } = await registry.createRegisteredModel({ name }, alice);
     await new Promise((r) => setTimeout(r, 5));
     const updated = await registry.updateRegisteredModel(name, 'new words', bob);
     expect(updated.model.description).toBe('new words');
-    expect(updated.model.lastUpdatedTimestamp).toBeGreaterThan(model.lastUpdatedTimestamp);
+    expect(updated.activity.lastUpdatedTimestamp).toBeGreaterThan(activity.lastUpdatedTimestamp);
   });
 
   it('renames a model; versions, tags and aliases follow and the old name is gone', async () => {
@@ -203,7 +203,7 @@ describe('model versions', () => {
     expect(sources.size).toBe(100);
     const stored = await registry.searchModelVersions({ filter: `name = '${name}'`, maxResults: 1000 });
     expect(stored.items).toHaveLength(100);
-    expect((await t.service.getRegisteredModel(name)).model.lastVersion).toBe(100);
+    expect((await t.service.getRegisteredModel(name)).activity.lastVersion).toBe(100);
   }, 120_000);
 
   it('returns the same version to a retried create with the same client token', async () => {

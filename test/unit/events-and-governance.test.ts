@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auditItem } from '../../functions/adapters/dynamodb/registry-repository';
+import { auditItem } from '../../functions/adapters/dynamodb/table';
 import { eventDocs } from '../../functions/domain/event-docs';
 import { EVENT_SOURCE, EVENT_TYPES, newEventId, registryEvent } from '../../functions/domain/events';
 import {

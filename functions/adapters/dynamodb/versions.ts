@@ -1,0 +1,443 @@
+/**
+ * Model versions: numbered by an atomic counter on the model's anchor (concurrent creates queue on
+ * one item instead of conflicting), stored with their tag index items and their event in one
+ * transaction, updated without reading them back.
+ */
+import {
+  ConcurrentModificationError,
+  InvalidStateError,
+  LimitExceededError,
+  ResourceNotFoundError,
+} from '../../domain/errors';
+import { type ModelVersion, type RegisteredModel, summaryOf, type VersionStatus } from '../../domain/model';
+import { MAX_TAGS_PER_ENTITY } from '../../domain/rules';
+import type { ModelRef, NewModelVersion, RequestClosure } from '../../use-cases/ports';
+import { TTL_ATTRIBUTE } from '../../wiring/table';
+import { summaryItem, toVersion, versionItem, versionTagItem } from './codecs';
+import { anchorKey, clientTokenKey, modelKey, modelPartition, versionKey, versionTagKey } from './keys';
+import { notFoundModel } from './models';
+import { closeItem } from './requests';
+import {
+  assertItemSize,
+  type Item,
+  type Journal,
+  type RegistryTable,
+  type TransactItem,
+  WriteRefused,
+} from './table';
+
+export const notFoundVersion = (name: string, version: number) =>
+  new ResourceNotFoundError(`Model Version (name=${name}, version=${version}) not found`);
+
+type Named = ModelRef & { readonly name: string };
+
+export class Versions {
+  constructor(private readonly table: RegistryTable) {}
+
+  private get t() {
+    return this.table.name;
+  }
+
+  async get(model: Named, version: number): Promise<ModelVersion | undefined> {
+    const item = await this.table.get(versionKey.primary(model.id, version), true);
+    return item ? { ...toVersion(item), name: model.name } : undefined;
+  }
+
+  async getMany(model: Named, versions: readonly number[]): Promise<ModelVersion[]> {
+    if (versions.length === 0) return [];
+    const items = await this.table.getMany(
+      [...new Set(versions)].map((v) => versionKey.primary(model.id, v)),
+      true,
+    );
+    return items
+      .map((item) => ({ ...toVersion(item), name: model.name }))
+      .sort((a, b) => a.version - b.version);
+  }
+
+  /**
+   * Creates a version: the anchor's counter gives its number (and the model's last update, and the
+   * latest version in None, which a new version always is); then the version, its client token,
+   * its tag index items and its event are written in one transaction, so a committed version always
+   * has its event. A crash between the two leaves the number unused (numbers are never reused), and
+   * the anchor's summary names a version that does not exist until the next create.
+   */
+  async create(
+    model: RegisteredModel,
+    draft: NewModelVersion,
+    now: number,
+    clientToken: string | undefined,
+    journal: Journal,
+  ): Promise<{ version: ModelVersion; created: boolean }> {
+    if (clientToken) {
+      const existing = await this.byToken(model, clientToken);
+      if (existing) return { version: existing, created: false };
+    }
+    const provisional: ModelVersion = {
+      ...draft,
+      source: typeof draft.source === 'function' ? draft.source(1) : draft.source,
+      name: model.name,
+      modelId: model.id,
+      version: 1,
+      stage: 'None',
+      creationTimestamp: now,
+      lastUpdatedTimestamp: now,
+    };
+    // Refuse a version that cannot be stored before a number is spent on it.
+    assertItemSize(versionItem(provisional, clientToken), `Model Version (name=${model.name})`);
+    const { version: _, ...summary } = summaryOf(provisional);
+    let counted: Item;
+    try {
+      counted = await this.table.update({
+        Key: anchorKey.primary(model.id),
+        UpdateExpression:
+          'SET lastVersion = if_not_exists(lastVersion, :zero) + :one, updatedAt = :now, gsi3sk = :u, latest.#none = :s ADD revision :one',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleting) AND #n = :name',
+        ExpressionAttributeNames: { '#none': 'None', '#n': 'name' },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':one': 1,
+          ':now': now,
+          ':u': anchorKey.updatedIndex(model.id, now).gsi3sk,
+          ':s': summaryItem(summary as never),
+          ':name': model.name,
+        },
+      });
+    } catch (err) {
+      if (err instanceof WriteRefused) throw notFoundModel(model.name);
+      throw err;
+    }
+    const number = counted.lastVersion as number;
+    const version: ModelVersion = {
+      ...provisional,
+      source: typeof draft.source === 'function' ? draft.source(number) : draft.source,
+      version: number,
+    };
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.t,
+          Item: versionItem(version, clientToken),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...Object.entries(version.tags).map(([key, value]) => ({
+        Put: { TableName: this.t, Item: versionTagItem(version, key, value) },
+      })),
+    ];
+    if (clientToken) {
+      items.push({
+        Put: {
+          TableName: this.t,
+          Item: { ...clientTokenKey.primary(model.id, clientToken), version: number, createdAt: now },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    try {
+      await this.table.write(items, journal, version);
+      return { version, created: true };
+    } catch (err) {
+      if (!(err instanceof WriteRefused)) throw err;
+      // The number is spent; the anchor's summary must not name it.
+      await this.table
+        .update({
+          Key: anchorKey.primary(model.id),
+          UpdateExpression: 'REMOVE latest.#none',
+          ConditionExpression: 'lastVersion = :n',
+          ExpressionAttributeNames: { '#none': 'None' },
+          ExpressionAttributeValues: { ':n': number },
+        })
+        .catch((e) => {
+          if (!(e instanceof WriteRefused)) throw e;
+        });
+      if (clientToken && err.failed(items.length - 1)) {
+        const existing = await this.byToken(model, clientToken);
+        if (existing) return { version: existing, created: false };
+      }
+      throw new ConcurrentModificationError(
+        `Version ${number} of Registered Model (name=${model.name}) could not be stored; nothing was created. Retry the request.`,
+      );
+    }
+  }
+
+  /** The version a client token created (refused if that version was deleted since). */
+  private async byToken(model: RegisteredModel, token: string): Promise<ModelVersion | undefined> {
+    const item = await this.table.get(clientTokenKey.primary(model.id, token), true);
+    if (!item) return undefined;
+    const existing = await this.get(model, item.version as number);
+    if (!existing) {
+      throw new InvalidStateError(
+        `The client token was already used to create version ${item.version} of ${model.name}, which has since been deleted. Use a new client token.`,
+      );
+    }
+    return existing;
+  }
+
+  /** A version update, conditioned on the version existing; refusals become domain errors. */
+  private async change(
+    model: RegisteredModel,
+    version: ModelVersion,
+    after: ModelVersion,
+    update: string,
+    values: Item,
+    names: Record<string, string>,
+    extra: readonly TransactItem[],
+    journal: Journal,
+    condition?: { expression: string; limit: string },
+  ): Promise<ModelVersion> {
+    assertItemSize(versionItem(after), `Model Version (name=${model.name}, version=${version.version})`);
+    try {
+      await this.table.write(
+        [
+          {
+            Update: {
+              TableName: this.t,
+              Key: versionKey.primary(model.id, version.version),
+              UpdateExpression: update,
+              ConditionExpression: ['attribute_exists(pk)', condition?.expression]
+                .filter(Boolean)
+                .join(' AND '),
+              ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+              ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          ...extra,
+        ],
+        journal,
+      );
+    } catch (err) {
+      if (err instanceof WriteRefused && err.failed(0)) {
+        if (!err.item(0)) throw notFoundVersion(model.name, version.version);
+        if (condition) throw new LimitExceededError(condition.limit);
+      }
+      throw err;
+    }
+    return after;
+  }
+
+  /** `SET updatedAt` and the index keys ordered by it. */
+  private updated(model: RegisteredModel, version: ModelVersion, now: number) {
+    const keys = versionKey.updatedIndexes({
+      modelId: model.id,
+      name: model.name,
+      version: version.version,
+      runId: version.runId,
+      updated: now,
+    });
+    return {
+      set: `updatedAt = :now, gsi3sk = :g3, gsi7sk = :g7${keys.gsi5sk ? ', gsi5sk = :g5' : ''}`,
+      values: {
+        ':now': now,
+        ':g3': keys.gsi3sk,
+        ':g7': keys.gsi7sk,
+        ...(keys.gsi5sk ? { ':g5': keys.gsi5sk } : {}),
+      },
+    };
+  }
+
+  updateDescription(
+    model: RegisteredModel,
+    version: ModelVersion,
+    description: string,
+    now: number,
+    journal: Journal,
+  ) {
+    const u = this.updated(model, version, now);
+    return this.change(
+      model,
+      version,
+      { ...version, description, lastUpdatedTimestamp: now },
+      `SET description = :d, ${u.set}`,
+      { ':d': description, ...u.values },
+      {},
+      [],
+      journal,
+    );
+  }
+
+  async setTag(model: RegisteredModel, version: ModelVersion, key: string, value: string, journal: Journal) {
+    await this.change(
+      model,
+      version,
+      { ...version, tags: { ...version.tags, [key]: value } },
+      'SET tags.#k = :v',
+      { ':v': value, ':max': MAX_TAGS_PER_ENTITY },
+      { '#k': key },
+      [{ Put: { TableName: this.t, Item: versionTagItem(version, key, value) } }],
+      journal,
+      {
+        expression: '(attribute_exists(tags.#k) OR size(tags) < :max)',
+        limit: `Model Version (name=${model.name}, version=${version.version}) has ${MAX_TAGS_PER_ENTITY} tags already; delete one before adding another.`,
+      },
+    );
+  }
+
+  async deleteTag(model: RegisteredModel, version: ModelVersion, key: string, journal: Journal) {
+    const { [key]: _, ...tags } = version.tags;
+    await this.change(
+      model,
+      version,
+      { ...version, tags },
+      'REMOVE tags.#k',
+      {},
+      { '#k': key },
+      [{ Delete: { TableName: this.t, Key: versionTagKey.primary(model.id, version.version, key) } }],
+      journal,
+    );
+  }
+
+  /**
+   * Deletes a version with its tag index items, drops the aliases that point at it (and bumps the
+   * anchor's revision, with the latest version of its stage after it), and closes its open
+   * requests, in one transaction. Its number is never reused.
+   */
+  async delete(
+    model: RegisteredModel,
+    version: ModelVersion,
+    now: number,
+    anchor: { revision: number; latest?: Item | null },
+    close: readonly RequestClosure[],
+    journal: Journal,
+  ): Promise<void> {
+    const aliases = Object.entries(model.aliases)
+      .filter(([, v]) => v === version.version)
+      .map(([a]) => a);
+    const latestName = { '#s': version.stage };
+    const items: TransactItem[] = [
+      {
+        Delete: {
+          TableName: this.t,
+          Key: versionKey.primary(model.id, version.version),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      ...Object.keys(version.tags).map((key) => ({
+        Delete: { TableName: this.t, Key: versionTagKey.primary(model.id, version.version, key) },
+      })),
+      {
+        Update: {
+          TableName: this.t,
+          Key: modelKey.primary(model.name),
+          UpdateExpression: `${aliases.length ? `REMOVE ${aliases.map((_, i) => `aliases.#a${i}`).join(', ')} ` : ''}ADD revision :one`,
+          ConditionExpression: 'modelId = :id AND attribute_not_exists(deleting)',
+          ...(aliases.length
+            ? { ExpressionAttributeNames: Object.fromEntries(aliases.map((a, i) => [`#a${i}`, a])) }
+            : {}),
+          ExpressionAttributeValues: { ':one': 1, ':id': model.id },
+        },
+      },
+      {
+        Update: {
+          TableName: this.t,
+          Key: anchorKey.primary(model.id),
+          UpdateExpression: `SET revision = :next, updatedAt = :now, gsi3sk = :u${anchor.latest === undefined ? '' : anchor.latest === null ? ' REMOVE latest.#s' : ', latest.#s = :latest'}`,
+          ConditionExpression: 'revision = :rev AND attribute_not_exists(deleting)',
+          ...(anchor.latest === undefined ? {} : { ExpressionAttributeNames: latestName }),
+          ExpressionAttributeValues: {
+            ':next': anchor.revision + 1,
+            ':rev': anchor.revision,
+            ':now': now,
+            ':u': anchorKey.updatedIndex(model.id, now).gsi3sk,
+            ...(anchor.latest ? { ':latest': anchor.latest } : {}),
+          },
+        },
+      },
+      ...close.map((c) => closeItem(this.t, c, now)),
+    ];
+    try {
+      await this.table.write(items, journal);
+    } catch (err) {
+      if (err instanceof WriteRefused) {
+        if (err.failed(0)) throw notFoundVersion(model.name, version.version);
+        throw new ConcurrentModificationError(
+          `Registered Model (name=${model.name}) changed while deleting version ${version.version}; nothing was changed. Retry.`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  async addUpload(model: RegisteredModel, version: number, path: string, uploadId: string): Promise<boolean> {
+    try {
+      await this.table.update({
+        Key: versionKey.primary(model.id, version),
+        UpdateExpression: 'SET uploads.#p = :u',
+        ConditionExpression: 'attribute_exists(pk) AND #st = :pending AND attribute_not_exists(uploads.#p)',
+        ExpressionAttributeNames: { '#st': 'status', '#p': path },
+        ExpressionAttributeValues: { ':u': uploadId, ':pending': 'PENDING_REGISTRATION' },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof WriteRefused) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves a version out of PENDING_REGISTRATION (or updates its message while pending), and the
+   * model's summary of it when it is the latest in its stage.
+   */
+  async setStatus(
+    model: RegisteredModel,
+    version: number,
+    status: VersionStatus,
+    message: string,
+    now: number,
+    journal: Journal,
+  ): Promise<boolean> {
+    const settled = status !== 'PENDING_REGISTRATION';
+    const keys = versionKey.updatedIndexes({ modelId: model.id, name: model.name, version, updated: now });
+    try {
+      await this.table.write(
+        [
+          {
+            Update: {
+              TableName: this.t,
+              Key: versionKey.primary(model.id, version),
+              UpdateExpression:
+                'SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :g3, gsi7sk = :g7' +
+                (settled ? ` REMOVE uploads, ${TTL_ATTRIBUTE}` : ''),
+              ConditionExpression: 'attribute_exists(pk) AND #st = :pending',
+              ExpressionAttributeNames: { '#st': 'status' },
+              ExpressionAttributeValues: {
+                ':s': status,
+                ':m': message,
+                ':now': now,
+                ':g3': keys.gsi3sk,
+                ':g7': keys.gsi7sk,
+                ':pending': 'PENDING_REGISTRATION',
+              },
+            },
+          },
+        ],
+        journal,
+      );
+    } catch (err) {
+      if (err instanceof WriteRefused) return false;
+      throw err;
+    }
+    if (settled) {
+      // The summary of the latest version in None, if it is this one (best effort: a summary).
+      await this.table
+        .update({
+          Key: anchorKey.primary(model.id),
+          UpdateExpression: 'SET latest.#none.#st = :s, latest.#none.statusMessage = :m',
+          ConditionExpression:
+            'attribute_exists(latest.#none) AND (latest.#none.version = :v OR (attribute_not_exists(latest.#none.version) AND lastVersion = :v))',
+          ExpressionAttributeNames: { '#none': 'None', '#st': 'status' },
+          ExpressionAttributeValues: { ':s': status, ':m': message, ':v': version },
+        })
+        .catch((e) => {
+          if (!(e instanceof WriteRefused)) throw e;
+        });
+    }
+    return true;
+  }
+
+  /** Every version of a model (for maintenance: renames, deletes). */
+  partition(model: ModelRef) {
+    return this.table.partition(modelPartition(model.id), versionKey.prefix, { consistent: true });
+  }
+}
