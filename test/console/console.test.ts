@@ -112,8 +112,16 @@ describe('the console', () => {
   });
 
   it('opens a version: lineage, files with their SHA-256, a working download, its model card', async () => {
-    await page.locator('tr[data-version="1"]').click();
+    // From the keyboard: ↓ moves between rows, Enter opens one.
+    await page.locator('tr[data-version="2"]').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.dataset.version)).toBe('1');
+    await page.keyboard.press('Enter');
     await page.waitForURL(`**/model/${name}/versions/1`);
+    // The new page's heading takes the focus (screen readers announce the page).
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as any).document.activeElement?.id))
+      .toBe('page-heading');
     await page.locator('#files').waitFor();
     const lineage = await page.locator('section[aria-labelledby="lineage"]').textContent();
     for (const text of ['run-1', 'churn-2026-10', 'sha256:aaa111', 'max_depth', 'accuracy', '0.91']) {
@@ -287,5 +295,44 @@ describe('the console', () => {
         hasText: 'Version 1 moved from Archived to Production (rollback)',
       })
       .waitFor();
+  });
+
+  it('edits the policy: a strengthening applies, a weakening waits as a policy change request', async () => {
+    await page.getByRole('link', { name, exact: true }).first().click();
+    await page.waitForURL(`**/model/${name}`);
+    const section = page.locator('section[aria-labelledby="policy"]');
+    await section.getByRole('button', { name: 'Edit policy' }).click();
+    await section.getByLabel(/Quality gates/).fill('accuracy >= 0.5');
+    await section.getByLabel('Why (recorded in the audit log)').fill('Guard against broken builds');
+    await section.getByRole('button', { name: 'Save policy' }).click();
+    await expect.poll(() => section.textContent()).toContain('The policy change was applied.');
+    expect(await section.textContent()).toContain('accuracy >= 0.5');
+    await expectAccessible(page);
+
+    await section.getByRole('button', { name: 'Edit policy' }).click();
+    await section.getByRole('checkbox', { name: 'Production' }).uncheck();
+    await section.getByRole('button', { name: 'Save policy' }).click();
+    await expect.poll(() => section.textContent()).toContain('The change waits for approval');
+    const text = (await section.textContent()) ?? '';
+    expect(text).toMatch(/stage Production no longer guarded/);
+    expect(text).toMatch(/policy change request pr-\S+/);
+    await expect.poll(() => section.textContent()).toContain('Pending policy changes');
+    expect((await alice.getGovernancePolicy(name)).effective.guarded_stages).toEqual(['Production']);
+  });
+
+  it('acts as any principal typed into the identity switcher', async () => {
+    const arn = 'arn:aws:sts::000000000000:assumed-role/MLEngineers/dana';
+    await page.getByLabel('Acting as').selectOption('other');
+    await page.getByLabel('Principal ARN', { exact: true }).fill('not an arn');
+    await page.getByRole('button', { name: 'Use' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('Not an IAM or STS principal ARN');
+    await page.getByLabel('Principal ARN', { exact: true }).fill(arn);
+    await page.getByRole('button', { name: 'Use' }).click();
+    await page.getByRole('button', { name: 'Edit description' }).click();
+    await page.getByLabel('Description', { exact: true }).fill('Churn classifier, owned by the ML engineers');
+    await page.getByRole('button', { name: 'Save description' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('owned by the ML engineers');
+    const audit = await alice.getAuditLog(name, { max_results: 1 });
+    expect(audit.entries[0]).toMatchObject({ event_type: 'RegisteredModelUpdated', actor: arn });
   });
 });
