@@ -16,6 +16,8 @@ import { useSession } from '../session';
 
 const TIMELINE_PAGE = 50;
 const STAGES: Stage[] = ['Production', 'Staging', 'Archived'];
+/** The entries that change what a stage holds or where an alias points. */
+const LIVE_CHANGES = ['ModelVersionStageChanged', 'AliasChanged', 'ModelVersionDeleted'];
 
 /** Every audit entry of a model, oldest first (for replaying aliases). */
 async function wholeAuditLog(api: RegistryApi, name: string): Promise<AuditEntry[]> {
@@ -156,11 +158,13 @@ export function HistoryPage({ name }: { name: string }) {
         {timeline.data && (
           <AuditList
             entries={entries}
-            action={(entry) => (
-              <button type="button" class="link" onClick={() => setAt(momentAfter(entries, entry))}>
-                What was live after this?
-              </button>
-            )}
+            action={(entry) =>
+              LIVE_CHANGES.includes(entry.event_type) && (
+                <button type="button" class="link" onClick={() => setAt(momentAfter(entries, entry))}>
+                  What was live after this?
+                </button>
+              )
+            }
           />
         )}
         {next && (
