@@ -31,7 +31,7 @@ export async function benchRegistry(options: {
   // The core operations, measured with every governance guard off (transitions apply at once).
   const registry = await startLocalRegistry({
     inMemory: true,
-    env: { GOVERNANCE_POLICY: JSON.stringify({ guarded_stages: [], protect_live_versions: false }) },
+    env: { GOVERNANCE_POLICY: 'mlflow' },
     observeSdkCalls: () => calls++,
   });
   const lines: string[] = [];

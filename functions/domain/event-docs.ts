@@ -23,6 +23,8 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
     'A policy change request ended without applying: rejected, cancelled by its requester, expired, or failed (the policy changed meanwhile).',
   ModelVersionCreated:
     'A version was registered (READY at once for an external source, PENDING_REGISTRATION while files upload).',
+  ModelVersionNumberSkipped:
+    'A version number was spent but its version never stored (the store refused it, or the create stopped midway); numbers are never reused, so the model has a gap there.',
   ModelVersionUpdated: "A version's description changed.",
   ModelVersionRegistrationSettled:
     'The uploaded files of a version were verified: READY, or FAILED_REGISTRATION with the reason.',

@@ -69,6 +69,13 @@ export const EVENT_DATA = {
     metrics: z.record(z.string(), z.number()),
     managed_files: z.number().int(),
   }),
+  ModelVersionNumberSkipped: z.object({
+    latest_in_none: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The latest stored version in None the model shows instead (null: none).'),
+  }),
   ModelVersionUpdated: z.object({
     before: z.object({ description: z.string() }),
     after: z.object({ description: z.string() }),

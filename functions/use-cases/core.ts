@@ -41,11 +41,25 @@ export interface TransitionInput {
   readonly comment?: string | undefined;
 }
 
-const RETRIES_ON_CONFLICT = 8;
+/**
+ * Attempts of a write that lost a race for the model (a stage change conditioned on the anchor's
+ * revision): 16 concurrent archiving transitions all apply, one after another, instead of some
+ * answering 409.
+ */
+const RETRIES_ON_CONFLICT = 40;
 /** Archived versions per transaction (each takes its update, history record and event: 3 of 100 items). */
 export const ARCHIVE_BATCH = 25;
 /** Moot requests closed in the stage change's own transaction (each takes 2 items); more follow it. */
 const MAX_CLOSURES_PER_WRITE = 8;
+
+/** What a stage change reads before it plans (functions/domain/stage-change.ts). */
+export interface StageChangeReads {
+  readonly activity: ModelActivity;
+  readonly version: ModelVersion;
+  readonly open: readonly TransitionRequest[];
+  /** The versions now in the target stage (archiving only). */
+  readonly members: readonly ModelVersion[];
+}
 
 /** The target of a request as event data. */
 export function targetData(target: RequestTarget): { to_stage?: Stage; alias?: string } {
@@ -117,7 +131,7 @@ export class RegistryCore {
         return await write(current);
       } catch (err) {
         if (!(err instanceof ConcurrentModificationError) || attempt >= RETRIES_ON_CONFLICT) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
         const fresh = await this.modelById(model.id);
         if (!fresh) throw new ResourceNotFoundError(`Registered Model with name=${model.name} not found`);
         current = fresh;
@@ -170,18 +184,20 @@ export class RegistryCore {
     input: TransitionInput,
     actor: Actor,
     via?: ChangeProvenance,
+    preloaded?: StageChangeReads,
   ): Promise<VersionView> {
     if (input.archiveExistingVersions && !isActiveStage(input.stage)) {
       throw new InvalidParameterError(
         `archive_existing_versions can only be used when transitioning to Staging or Production, not ${input.stage}.`,
       );
     }
+    let first = preloaded;
     return this.withFreshModel(model, async (fresh) => {
-      const [activity, current, open] = await Promise.all([
-        this.repo.getActivity(fresh),
-        this.requireVersion(fresh, version),
-        this.openRequestsOf(fresh),
-      ]);
+      // The reads of the first attempt may come with the call (read alongside the version);
+      // a retry reads everything again.
+      const reads = first ?? (await this.stageChangeReads(fresh, version, input));
+      first = undefined;
+      const { activity, version: current, open, members } = reads;
       if (activity.pendingArchive) {
         await this.finishArchive(fresh, activity);
         throw new ConcurrentModificationError(
@@ -189,14 +205,11 @@ export class RegistryCore {
         );
       }
       this.assertTransitionable(fresh, current);
-      const [archive, nextLatest] = await Promise.all([
-        input.archiveExistingVersions && isActiveStage(input.stage)
-          ? this.repo.stageMembers(fresh, input.stage)
-          : Promise.resolve([]),
+      const archive = members;
+      const nextLatest =
         activity.latest[current.stage]?.version === version && current.stage !== input.stage
-          ? this.repo.latestBelow(fresh, current.stage, version)
-          : Promise.resolve(undefined),
-      ]);
+          ? await this.repo.latestBelow(fresh, current.stage, version)
+          : undefined;
       const now = this.clock.now();
       const plan = planStageChange({
         version: current,
@@ -290,6 +303,26 @@ export class RegistryCore {
       }
       return this.view(fresh, { ...current, stage: input.stage, lastUpdatedTimestamp: now });
     });
+  }
+
+  /**
+   * What a stage change reads, in one round trip: the anchor, the version, the model's open
+   * requests and (archiving) the versions now in the target stage.
+   */
+  async stageChangeReads(
+    model: RegisteredModel,
+    version: number,
+    input: TransitionInput,
+  ): Promise<StageChangeReads> {
+    const [activity, current, open, members] = await Promise.all([
+      this.repo.getActivity(model),
+      this.requireVersion(model, version),
+      this.openRequestsOf(model),
+      input.archiveExistingVersions && isActiveStage(input.stage)
+        ? this.repo.stageMembers(model, input.stage)
+        : Promise.resolve([]),
+    ]);
+    return { activity, version: current, open, members };
   }
 
   /**

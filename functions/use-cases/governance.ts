@@ -126,7 +126,8 @@ export class GovernanceService {
       const policy = this.policyFor(model);
       if (!policy.protectedAliases.includes(alias)) return { kind: 'apply' };
       const target: RequestTarget = { kind: 'alias', alias, previousVersion: model.aliases[alias] ?? null };
-      return { kind: 'defer', request: await this.fileRequest(model, version, target, caller, policy) };
+      const v = await this.core.requireVersion(model, version);
+      return { kind: 'defer', request: await this.fileRequest(model, v, target, caller, policy) };
     },
     assertDeletable: async (model, version) => {
       const policy = this.policyFor(model);

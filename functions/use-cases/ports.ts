@@ -162,6 +162,19 @@ export interface VersionsPort {
     clientToken?: string,
   ): Promise<{ version: ModelVersion; created: boolean }>;
   getVersion(model: ModelRef & { readonly name: string }, version: number): Promise<ModelVersion | undefined>;
+  /**
+   * Numbers spent by creates that have not stored their version, among the models updated in
+   * [since, until]: a create that stopped between spending its number and storing its version.
+   */
+  unsettledNumbers(
+    since: number,
+    until: number,
+  ): Promise<{ model: ModelRef & { readonly name: string }; number: number }[]>;
+  /**
+   * Records a spent number whose version was never stored (ModelVersionNumberSkipped) and points
+   * the model's latest version in None back at a stored one. False if there was nothing to settle.
+   */
+  skipNumber(model: ModelRef & { readonly name: string }, number: number, reason: string): Promise<boolean>;
   /** Versions by number, in one read (missing ones are left out). */
   getVersions(
     model: ModelRef & { readonly name: string },

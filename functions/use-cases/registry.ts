@@ -4,8 +4,8 @@
  * serves (stages, aliases, deletes of live versions) ask the gatekeeper first: governance decides
  * whether they apply now or wait for approval. No AWS SDK here.
  */
-import type { ArtifactFile } from '../domain/artifacts';
-import { InvalidParameterError, ResourceNotFoundError } from '../domain/errors';
+import type { ArtifactFile, ModelUri as ModelUriRef } from '../domain/artifacts';
+import { InvalidParameterError, InvalidStateError, ResourceNotFoundError } from '../domain/errors';
 import type { TransitionRequest } from '../domain/governance';
 import type { Principal } from '../domain/identity';
 import {
@@ -13,6 +13,7 @@ import {
   isActiveStage,
   type ModelActivity,
   type ModelVersion,
+  parseStage,
   type RegisteredModel,
   STAGES,
   type Stage,
@@ -28,6 +29,7 @@ import {
   assertTagKey,
   assertTags,
   assertTagValue,
+  MAX_VERSION_NUMBER,
 } from '../domain/rules';
 import { effectiveOrder, parseFilter, parseOrderBy, type SearchKind } from '../domain/search-filter';
 import type { RegistryCore, TransitionInput, VersionView } from './core';
@@ -106,7 +108,7 @@ export interface Gatekeeper {
   alias(change: {
     model: RegisteredModel;
     alias: string;
-    version: ModelVersion;
+    version: number;
     caller: Principal;
   }): Promise<GateDecision>;
   /** Refuses deleting a model (or one of its versions) the policy protects. */
@@ -126,6 +128,11 @@ export type ChangeOutcome<T> =
   | { readonly kind: 'applied'; readonly value: T }
   | { readonly kind: 'pending'; readonly request: TransitionRequest };
 
+/** A create older than this has finished or stopped (a Lambda function stops at 30 s). */
+export const SETTLE_AFTER_MS = 2 * 60_000;
+/** How far back the scheduled settling looks (the schedule runs every minute). */
+export const SETTLE_WINDOW_MS = 60 * 60_000;
+
 export class RegistryService {
   private readonly repo;
   private readonly clock;
@@ -140,6 +147,23 @@ export class RegistryService {
 
   requireModel(name: string): Promise<RegisteredModel> {
     return this.core.requireModel(name);
+  }
+
+  /**
+   * Settles the numbers of creates that stopped between spending a number and storing the
+   * version (the reconciler's schedule): each gets a ModelVersionNumberSkipped event, and the
+   * model's latest version in None is a stored one again. Looks at the models updated in the last
+   * SETTLE_WINDOW_MS (all of them with `all`), leaving creates younger than SETTLE_AFTER_MS alone.
+   */
+  async settleSkippedNumbers(options: { all?: boolean } = {}): Promise<number> {
+    const now = this.clock.now();
+    const since = options.all ? 0 : now - SETTLE_WINDOW_MS;
+    let settled = 0;
+    for (const { model, number } of await this.repo.unsettledNumbers(since, now - SETTLE_AFTER_MS)) {
+      const reason = 'The create that spent this number stopped before storing its version.';
+      if (await this.repo.skipNumber(model, number, reason)) settled++;
+    }
+    return settled;
   }
 
   requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
@@ -415,18 +439,20 @@ export class RegistryService {
       );
     }
     const model = await this.requireModel(name);
-    const current = await this.requireVersion(model, version);
+    // Everything the change needs, in one round trip (what it reads is spent if it waits for approval).
+    const reads = await this.core.stageChangeReads(model, version, input);
+    const current = reads.version;
     this.core.assertTransitionable(model, current);
-    const othersInStage =
-      current.stage === input.stage && input.archiveExistingVersions && isActiveStage(input.stage)
-        ? (await this.repo.stageMembers(model, input.stage)).some((v) => v.version !== version)
-        : false;
+    const othersInStage = reads.members.some((v) => v.version !== version);
     if (current.stage === input.stage && !othersInStage) {
       return { kind: 'applied', value: this.view(model, current) };
     }
     const decision = await this.gatekeeper.transition({ model, version: current, input, caller });
     if (decision.kind === 'defer') return { kind: 'pending', request: decision.request };
-    return { kind: 'applied', value: await this.core.moveStage(model, version, input, caller) };
+    return {
+      kind: 'applied',
+      value: await this.core.moveStage(model, version, input, caller, undefined, reads),
+    };
   }
 
   /** The latest version in each of the given stages (every stage when none is given), whole. */
@@ -483,9 +509,9 @@ export class RegistryService {
   ): Promise<ChangeOutcome<void>> {
     assertAlias(alias);
     const model = await this.requireModel(name);
-    const target = await this.requireVersion(model, version);
     if (model.aliases[alias] === version) return { kind: 'applied', value: undefined };
-    const decision = await this.gatekeeper.alias({ model, alias, version: target, caller });
+    // The write checks the version exists (a 404 if not); a protected alias's request reads it.
+    const decision = await this.gatekeeper.alias({ model, alias, version, caller });
     if (decision.kind === 'defer') return { kind: 'pending', request: decision.request };
     await this.core.pointAlias(model, alias, version, caller);
     return { kind: 'applied', value: undefined };
@@ -497,6 +523,38 @@ export class RegistryService {
     if (model.aliases[alias] === undefined) return; // as in MLflow: nothing to delete, nothing recorded
     await this.gatekeeper.assertAliasRemovable(model, alias);
     await this.core.removeAlias(model, alias, caller);
+  }
+
+  /**
+   * The version a model URI names, on a model already read: by number, alias, stage (an active
+   * stage is one read of its index, whole) or `latest`.
+   */
+  async resolveVersion(model: RegisteredModel, ref: ModelUriRef): Promise<ModelVersion> {
+    switch (ref.kind) {
+      case 'version':
+        return this.requireVersion(model, ref.version);
+      case 'alias': {
+        assertAlias(ref.alias);
+        const number = model.aliases[ref.alias];
+        if (number === undefined)
+          throw new InvalidParameterError(`Registered model alias ${ref.alias} not found.`);
+        return this.requireVersion(model, number);
+      }
+      case 'latest':
+        return (await this.getModelVersionByAlias(model.name, 'latest')).version;
+      case 'stage': {
+        const stage = parseStage(ref.stage);
+        const found = isActiveStage(stage)
+          ? await this.repo.latestBelow(model, stage, MAX_VERSION_NUMBER + 1)
+          : (await this.getLatestVersions(model.name, [stage]))[0]?.version;
+        if (!found) {
+          throw new InvalidStateError(
+            `Registered Model with name=${model.name} has no version in stage ${stage}.`,
+          );
+        }
+        return found;
+      }
+    }
   }
 
   /** Resolves an alias; `latest` is the highest existing version. */

@@ -145,6 +145,12 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   getVersion(model: Named, version: number) {
     return this.versions.get(model, version);
   }
+  unsettledNumbers(since: number, until: number) {
+    return this.versions.unsettledNumbers(since, until);
+  }
+  skipNumber(model: Named, number: number, reason: string) {
+    return this.versions.skipNumber(model, number, reason);
+  }
   getVersions(model: Named, versions: readonly number[]) {
     return this.versions.getMany(model, versions);
   }

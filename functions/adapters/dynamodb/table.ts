@@ -42,7 +42,7 @@ export const MAX_TRANSACTION_ITEMS = 100;
 /** Attempts of a write that meets a concurrent transaction on the same items. */
 const CONFLICT_ATTEMPTS = 8;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The size of an item as DynamoDB counts it (attribute names and values, UTF-8), for the item
@@ -282,14 +282,21 @@ export class RegistryTable {
     }
   }
 
-  async deleteItem(key: Item, condition?: { expression: string; values: Item }): Promise<boolean> {
+  async deleteItem(
+    key: Item,
+    condition?: { expression: string; values: Item; names?: Record<string, string> },
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new DeleteCommand({
           TableName: this.name,
           Key: key,
           ...(condition
-            ? { ConditionExpression: condition.expression, ExpressionAttributeValues: condition.values }
+            ? {
+                ConditionExpression: condition.expression,
+                ExpressionAttributeValues: condition.values,
+                ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+              }
             : {}),
         }),
       );
@@ -369,12 +376,20 @@ export class RegistryTable {
         ...(start ? { ExclusiveStartKey: start } : {}),
       };
       const page = await this.query(input);
-      const whole = o.hydrate ? await o.hydrate(page.items) : undefined;
       let stoppedEarly = false;
-      for (const entry of page.items) {
+      // Whole items are read only for the entries the page may still need (the read asks for one
+      // more entry than that, only to tell whether a next page exists).
+      let whole: Map<string, Item> | undefined;
+      let hydrated = 0;
+      for (const [i, entry] of page.items.entries()) {
         if (results.length >= o.maxResults || bytes >= byteBudget) {
           stoppedEarly = true;
           break;
+        }
+        if (o.hydrate && i >= hydrated) {
+          const chunk = page.items.slice(i, i + Math.max(1, o.maxResults - results.length));
+          whole = await o.hydrate(chunk);
+          hydrated = i + chunk.length;
         }
         examined++;
         // The position is the index entry's, whatever the item became since.

@@ -3,18 +3,29 @@
  * one item instead of conflicting), stored with their tag index items and their event in one
  * transaction, updated without reading them back.
  */
+import { randomUUID } from 'node:crypto';
 import {
   ConcurrentModificationError,
   InvalidStateError,
   LimitExceededError,
   ResourceNotFoundError,
 } from '../../domain/errors';
+import { REGISTRY_ACTOR, registryEvent } from '../../domain/events';
 import { type ModelVersion, type RegisteredModel, summaryOf, type VersionStatus } from '../../domain/model';
 import { MAX_TAGS_PER_ENTITY } from '../../domain/rules';
 import type { ModelRef, NewModelVersion, RequestClosure } from '../../use-cases/ports';
-import { TTL_ATTRIBUTE } from '../../wiring/table';
-import { summaryItem, toVersion, versionItem, versionTagItem } from './codecs';
-import { anchorKey, clientTokenKey, modelKey, modelPartition, versionKey, versionTagKey } from './keys';
+import { INDEXES, TTL_ATTRIBUTE } from '../../wiring/table';
+import { summaryItem, toActivity, toVersion, versionItem, versionTagItem } from './codecs';
+import {
+  anchorKey,
+  clientTokenKey,
+  MODELS_PARTITION,
+  modelKey,
+  modelPartition,
+  padTime,
+  versionKey,
+  versionTagKey,
+} from './keys';
 import { notFoundModel } from './models';
 import { closeItem } from './requests';
 import {
@@ -22,9 +33,17 @@ import {
   type Item,
   type Journal,
   type RegistryTable,
+  sleep,
   type TransactItem,
   WriteRefused,
 } from './table';
+
+/** A client-token claim older than this belongs to a create that crashed (Lambda stops at 30 s). */
+export const CLAIM_LEASE_MS = 60_000;
+/** How long a retry waits for the create holding its token's claim to finish. */
+const CLAIM_WAIT_MS = 5_000;
+/** Pages (of 100 versions) read looking for the latest version in None when a number is skipped. */
+const DRAFT_SEARCH_PAGES = 5;
 
 export const notFoundVersion = (name: string, version: number) =>
   new ResourceNotFoundError(`Model Version (name=${name}, version=${version}) not found`);
@@ -68,10 +87,6 @@ export class Versions {
     clientToken: string | undefined,
     journal: Journal,
   ): Promise<{ version: ModelVersion; created: boolean }> {
-    if (clientToken) {
-      const existing = await this.byToken(model, clientToken);
-      if (existing) return { version: existing, created: false };
-    }
     const provisional: ModelVersion = {
       ...draft,
       source: typeof draft.source === 'function' ? draft.source(1) : draft.source,
@@ -84,6 +99,10 @@ export class Versions {
     };
     // Refuse a version that cannot be stored before a number is spent on it.
     assertItemSize(versionItem(provisional, clientToken), `Model Version (name=${model.name})`);
+    // A client token is claimed before a number is spent, so concurrent retries of one create
+    // spend one number between them and all answer with the version it got.
+    const claim = clientToken ? await this.claimToken(model, clientToken, now) : undefined;
+    if (claim && 'existing' in claim) return { version: claim.existing, created: false };
     const { version: _, ...summary } = summaryOf(provisional);
     let counted: Item;
     try {
@@ -103,6 +122,7 @@ export class Versions {
         },
       });
     } catch (err) {
+      if (claim) await this.releaseToken(model, clientToken!, claim.id);
       if (err instanceof WriteRefused) throw notFoundModel(model.name);
       throw err;
     }
@@ -124,13 +144,14 @@ export class Versions {
         Put: { TableName: this.t, Item: versionTagItem(version, key, value) },
       })),
     ];
-    if (clientToken) {
+    if (clientToken && claim) {
       items.push({
         Put: {
           TableName: this.t,
           Item: { ...clientTokenKey.primary(model.id, clientToken), version: number, createdAt: now },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ConditionExpression: '#claim = :claim',
+          ExpressionAttributeNames: { '#claim': 'claim' },
+          ExpressionAttributeValues: { ':claim': claim.id },
         },
       });
     }
@@ -138,33 +159,189 @@ export class Versions {
       await this.table.write(items, journal, version);
       return { version, created: true };
     } catch (err) {
+      // The number is spent and never reused: record it as skipped and point the anchor's
+      // summary back at the latest version that exists.
+      await this.skipNumber(model, number, 'The version could not be stored; nothing was created.');
+      if (claim) await this.releaseToken(model, clientToken!, claim.id);
       if (!(err instanceof WriteRefused)) throw err;
-      // The number is spent; the anchor's summary must not name it.
-      await this.table
-        .update({
-          Key: anchorKey.primary(model.id),
-          UpdateExpression: 'REMOVE latest.#none',
-          ConditionExpression: 'lastVersion = :n',
-          ExpressionAttributeNames: { '#none': 'None' },
-          ExpressionAttributeValues: { ':n': number },
-        })
-        .catch((e) => {
-          if (!(e instanceof WriteRefused)) throw e;
-        });
-      if (clientToken && err.failed(items.length - 1)) {
-        const existing = await this.byToken(model, clientToken);
-        if (existing) return { version: existing, created: false };
-      }
       throw new ConcurrentModificationError(
         `Version ${number} of Registered Model (name=${model.name}) could not be stored; nothing was created. Retry the request.`,
       );
     }
   }
 
+  /**
+   * Claims a client token for one create: the token's item is written before the number is
+   * spent. A token that already names a version answers with it; one claimed by a create still
+   * running is waited for; a claim older than CLAIM_LEASE_MS (its create crashed) is taken over.
+   */
+  private async claimToken(
+    model: RegisteredModel,
+    token: string,
+    now: number,
+  ): Promise<{ id: string } | { existing: ModelVersion }> {
+    const id = randomUUID();
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.table.update({
+          Key: clientTokenKey.primary(model.id, token),
+          UpdateExpression: 'SET #claim = :id, claimedAt = :now',
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (attribute_not_exists(version) AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#claim': 'claim' },
+          ExpressionAttributeValues: { ':id': id, ':now': now, ':stale': now - CLAIM_LEASE_MS },
+        });
+        return { id };
+      } catch (err) {
+        if (!(err instanceof WriteRefused)) throw err;
+      }
+      const existing = await this.byToken(model, token);
+      if (existing) return { existing };
+      if (Date.now() > deadline) {
+        throw new ConcurrentModificationError(
+          `A create of a version of Registered Model (name=${model.name}) with this client token is still in progress. Retry the request to get the version it creates.`,
+        );
+      }
+      await sleep(Math.min(250, 20 * 2 ** attempt));
+    }
+  }
+
+  /** Frees a claim whose create stored nothing, so a retry with the token can create. */
+  private async releaseToken(model: RegisteredModel, token: string, claim: string): Promise<void> {
+    await this.table
+      .deleteItem(clientTokenKey.primary(model.id, token), {
+        expression: '#claim = :claim AND attribute_not_exists(version)',
+        names: { '#claim': 'claim' },
+        values: { ':claim': claim },
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Settles a number that was spent without storing its version (the store refused it, or the
+   * create crashed between spending and storing): if the anchor still names it as the latest
+   * version in None, the summary goes back to the latest stored version in None and a
+   * ModelVersionNumberSkipped event records the gap, in one transaction. Idempotent: once
+   * settled (or after a later create), the anchor no longer names the number and nothing is done.
+   */
+  async skipNumber(model: Named, number: number, reason: string): Promise<boolean> {
+    if (await this.table.get(versionKey.primary(model.id, number), true)) return false;
+    const previous = await this.latestDraftBelow(model, number);
+    const names = { '#none': 'None', '#v': 'version' };
+    const anchor: TransactItem = {
+      Update: {
+        TableName: this.t,
+        Key: anchorKey.primary(model.id),
+        ConditionExpression:
+          'lastVersion = :n AND attribute_exists(latest.#none) AND attribute_not_exists(latest.#none.#v)',
+        ...(previous
+          ? {
+              UpdateExpression: 'SET latest.#none = :s',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: { ':n': number, ':s': summaryItem(summaryOf(previous)) },
+            }
+          : {
+              UpdateExpression: 'REMOVE latest.#none',
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: { ':n': number },
+            }),
+      },
+    };
+    const event = registryEvent('ModelVersionNumberSkipped', {
+      now: Date.now(),
+      actor: REGISTRY_ACTOR,
+      model,
+      version: number,
+      reason,
+      data: { latest_in_none: previous?.version ?? null },
+    });
+    try {
+      await this.table.write([anchor], [event]);
+      return true;
+    } catch (err) {
+      if (err instanceof WriteRefused) return false;
+      throw err;
+    }
+  }
+
+  /** The highest-numbered stored version below `number` that is in None (bounded read). */
+  private async latestDraftBelow(model: Named, number: number): Promise<ModelVersion | undefined> {
+    let start: Item | undefined;
+    for (let page = 0; page < DRAFT_SEARCH_PAGES && number > 1; page++) {
+      const { items, last } = await this.table.query({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+        FilterExpression: '#stage = :none',
+        ExpressionAttributeNames: { '#stage': 'stage' },
+        ExpressionAttributeValues: {
+          ':pk': modelPartition(model.id),
+          ':lo': versionKey.primary(model.id, 1).sk,
+          ':hi': versionKey.primary(model.id, number - 1).sk,
+          ':none': 'None',
+        },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: 100,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      if (items[0]) return { ...toVersion(items[0]), name: model.name };
+      if (!last) return undefined;
+      start = last;
+    }
+    return undefined;
+  }
+
+  /**
+   * Models whose anchor names, as the latest version in None, a number whose create has not
+   * stored it (yet): candidates for skipNumber. Reads the anchors updated in [since, until).
+   */
+  async unsettledNumbers(since: number, until: number): Promise<{ model: Named; number: number }[]> {
+    const out: { model: Named; number: number }[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.table.query({
+        IndexName: INDEXES.byUpdated.indexName,
+        KeyConditionExpression: 'gsi3pk = :p AND gsi3sk BETWEEN :lo AND :hi',
+        ExpressionAttributeValues: {
+          ':p': MODELS_PARTITION,
+          ':lo': padTime(since),
+          ':hi': padTime(until),
+        },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      start = page.last;
+      const anchors = await this.table.getMany(
+        page.items.map((i) => anchorKey.primary(i.modelId as string)),
+        true,
+      );
+      const drafts = anchors
+        .map((a) => ({ a, activity: toActivity(a) }))
+        .filter(({ a }) => {
+          const none = (a.latest as Record<string, Item> | undefined)?.None;
+          return none !== undefined && none.version === undefined && (a.lastVersion as number) > 0;
+        })
+        .map(({ a, activity }) => ({
+          model: { id: a.modelId as string, name: activity.name },
+          number: activity.lastVersion,
+        }));
+      const stored = new Set(
+        (
+          await this.table.getMany(
+            drafts.map((d) => versionKey.primary(d.model.id, d.number)),
+            true,
+          )
+        ).map((v) => `${v.modelId}#${v.version}`),
+      );
+      out.push(...drafts.filter((d) => !stored.has(`${d.model.id}#${d.number}`)));
+    } while (start);
+    return out;
+  }
+
   /** The version a client token created (refused if that version was deleted since). */
   private async byToken(model: RegisteredModel, token: string): Promise<ModelVersion | undefined> {
     const item = await this.table.get(clientTokenKey.primary(model.id, token), true);
-    if (!item) return undefined;
+    // No item, or only a claim: no version was created with the token (yet).
+    if (item?.version === undefined) return undefined;
     const existing = await this.get(model, item.version as number);
     if (!existing) {
       throw new InvalidStateError(

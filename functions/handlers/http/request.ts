@@ -58,7 +58,29 @@ function parseBody(event: APIGatewayProxyEvent, spec: OperationSpec): Record<str
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new MalformedRequestError('The request body must be a JSON object.');
   }
+  if (depthOf(parsed) > MAX_BODY_DEPTH) {
+    throw new MalformedRequestError(
+      `The request body nests objects or arrays more than ${MAX_BODY_DEPTH} levels deep; no field of this API needs that.`,
+    );
+  }
   return parsed as Record<string, unknown>;
+}
+
+/** No field of the API nests deeper; deeper input is refused before any code walks it recursively. */
+export const MAX_BODY_DEPTH = 32;
+
+/** The nesting depth of a parsed JSON value, measured without recursion (no stack to overflow). */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > MAX_BODY_DEPTH) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
 }
 
 function parseQuery(event: APIGatewayProxyEvent, spec: OperationSpec): Record<string, unknown> {
