@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { buildConsoleOnce, clientAs, promote } from '../test/console/support';
+import { buildConsoleToTemp, clientAs, promote } from '../test/console/support';
 import { launchChromium, type TestBrowser } from '../test/support/browser';
 
 const OUT = join(__dirname, '..', 'docs', 'images');
@@ -18,7 +18,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 async function main() {
   const { startLocalRegistry } = await import('../local/registry');
-  const build = await buildConsoleOnce();
+  const build = await buildConsoleToTemp();
   const work = mkdtempSync(join(tmpdir(), 'console-shots-'));
   const registry = await startLocalRegistry({ inMemory: true, port: 0, consoleDir: build.dir });
   let browser: TestBrowser | undefined;

@@ -17,7 +17,7 @@ import type { RegistryClient } from '../../sdk';
 import { toDateTimeLocal } from '../../web/src/format';
 import { launchChromium, seriousAxeViolations, type TestBrowser } from '../support/browser';
 import { localRegistry } from '../support/engines';
-import { buildConsoleOnce, clientAs, promote } from './support';
+import { buildConsoleToTemp, clientAs, promote } from './support';
 
 const STEP_TIMEOUT = 120_000;
 const suffix = randomUUID().slice(0, 8);
@@ -39,7 +39,7 @@ async function expectAccessible(p: Page) {
 }
 
 beforeAll(async () => {
-  build = await buildConsoleOnce();
+  build = await buildConsoleToTemp();
   registry = await localRegistry({ consoleDir: build.dir });
   browser = await launchChromium();
   work = mkdtempSync(join(tmpdir(), 'console-e2e-'));

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleBundleSize, JS_BUDGET_GZIP_BYTES } from '../../local/console-size';
 import type { LocalRegistry } from '../../local/registry';
 import { localRegistry } from '../support/engines';
-import { buildConsoleOnce } from './support';
+import { buildConsoleToTemp } from './support';
 
 let build: { dir: string; remove: () => void } | undefined;
 let registry: LocalRegistry | undefined;
 
 beforeAll(async () => {
-  build = await buildConsoleOnce();
+  build = await buildConsoleToTemp();
   registry = await localRegistry({ consoleDir: build.dir });
 });
 afterAll(async () => {

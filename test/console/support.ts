@@ -7,7 +7,7 @@ import type { LocalRegistry } from '../../local/registry';
 import { RegistryClient } from '../../sdk';
 
 /** Builds the console into a fresh temporary directory (the caller removes it with `remove`). */
-export async function buildConsoleOnce(): Promise<{ dir: string; remove: () => void }> {
+export async function buildConsoleToTemp(): Promise<{ dir: string; remove: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'console-build-'));
   await buildConsole(dir);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
