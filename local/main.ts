@@ -3,6 +3,7 @@
  * MREG_IN_MEMORY=1 or --in-memory is given; the API listens on 127.0.0.1:$PORT (default 5000).
  */
 import { resolve } from 'node:path';
+import { CONSOLE_DIST, ensureConsoleBuilt } from './console';
 import { startLocalRegistry } from './registry';
 
 async function main(): Promise<void> {
@@ -13,12 +14,21 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.MREG_DATA_DIR ?? '.data');
   // MREG_OUTBOX_PAUSED=1 holds recorded events back (to show that a crash loses none of them).
   const outboxPaused = process.env.MREG_OUTBOX_PAUSED === '1';
+  // The web console: built on first start (and again after its sources change).
+  const webConsole = await ensureConsoleBuilt();
   const registry = await startLocalRegistry({
+    ...(webConsole.available ? { consoleDir: CONSOLE_DIST } : {}),
     port,
     ...(inMemory ? { inMemory: true } : { dataDir }),
     ...(outboxPaused ? { outboxPaused } : {}),
   });
   console.log(`Model registry running at ${registry.url}`);
+  if (webConsole.error) console.warn(`Building the console failed: ${webConsole.error}`);
+  console.log(
+    webConsole.available
+      ? `Console: ${registry.url}/${webConsole.built ? ' (built just now)' : ''}`
+      : 'Console: not available (install the development dependencies: npm ci)',
+  );
   console.log(inMemory ? 'Data: in memory (lost on exit)' : `Data: ${dataDir}`);
   console.log(
     `S3 (local): ${registry.s3Endpoint} (bucket model-registry-artifacts, credentials local/local)`,

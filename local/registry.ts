@@ -17,6 +17,7 @@ import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { ApprovalWorkflow, VerificationJob } from '../functions/use-cases/ports';
 import { RULES } from '../functions/wiring/event-rules';
+import { consoleFallback } from './console';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
 import { LocalEventBus } from './events';
 import { createLocalFront } from './http-front';
@@ -62,6 +63,8 @@ export interface LocalRegistryOptions {
    * engines cannot produce (a resume that fails, as when a task token timed out).
    */
   readonly wrapApprovalWorkflow?: (workflow: ApprovalWorkflow) => ApprovalWorkflow;
+  /** Serve the web console built in this directory at `/` (local/console.ts). */
+  readonly consoleDir?: string;
 }
 
 export interface LocalRegistry {
@@ -244,6 +247,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         res.end(JSON.stringify({ events: list }));
         return true;
       },
+      ...(options.consoleDir ? { fallback: consoleFallback(options.consoleDir) } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
