@@ -455,6 +455,33 @@ describe('3. Every path that changes what a model serves is governed', () => {
     expect((await resolve(name, '@champion')).body.model_version.version).toBe(1);
   });
 
+  it('files a request for an unguarded transition that would archive other versions into a guarded Archived stage', async () => {
+    const name = await newModel('archive-side-effect', [{}, {}], {
+      guarded_stages: ['Production', 'Archived'],
+    });
+    expect((await as(ALICE)('POST', `/models/${name}/versions/1/stage`, { stage: 'Staging' })).status).toBe(
+      200,
+    );
+    // Staging is not guarded, but archiving v1 moves it into Archived, which is.
+    const pending = await requestStage(as(ALICE), name, 2, 'Staging', true);
+    expect(pending).toMatchObject({ to_stage: 'Staging', archive_existing_versions: true });
+    expect(await stageOf(name, 1)).toBe('Staging');
+    expect((await approve(as(BOB), name, pending.id)).status).toBe(200);
+    expect(await stageOf(name, 2)).toBe('Staging');
+    expect(await stageOf(name, 1)).toBe('Archived');
+    const archived = (await auditOf(name)).find(
+      (e) => e.event_type === 'ModelVersionStageChanged' && e.version === 1 && e.data.to_stage === 'Archived',
+    );
+    expect(archived.data).toMatchObject({ request_id: pending.id, approved_by: [BOB.userArn] });
+    // Without other versions to archive, the same transition applies at once.
+    expect((await as(ALICE)('POST', `/models/${name}/versions/2/stage`, { stage: 'None' })).status).toBe(200);
+    const alone = await as(ALICE)('POST', `/models/${name}/versions/2/stage`, {
+      stage: 'Staging',
+      archive_existing_versions: true,
+    });
+    expect(alone.status).toBe(200);
+  });
+
   it('refuses a rollback to a version that fails today’s gates (409), and leaves Production as it is', async () => {
     const name = await newModel('rollback', [{ accuracy: 0.91 }, { accuracy: 0.97 }], {
       quality_gates: ['accuracy >= 0.9'],
