@@ -100,10 +100,9 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
     const tracked = {
       abort: execution.abort,
       result: execution.result.catch((err) => {
-        // The state machine ends in Failed when the request could not be applied; the request says why.
-        if (!(err instanceof Error && /TransitionFailed/.test(`${err.name} ${err.message}`))) {
-          console.error('Local approval workflow failed:', err);
-        }
+        // The state machine ends in Failed when the request could not be applied; the request says
+        // why. aws-local-stepfunctions reports it as an ExecutionError caused by the Fail state's error.
+        if (!endedAsFailedRequest(err)) console.error('Local approval workflow failed:', err);
       }),
     };
     this.executions.add(tracked);
@@ -139,3 +138,11 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
 }
 
 export const APPROVAL_STATE = WORKFLOW_STATES.approval;
+
+/** Whether an execution ended in the Failed state (`TransitionFailed`), directly or as the cause. */
+function endedAsFailedRequest(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/TransitionFailed/.test(`${e.name} ${e.message}`)) return true;
+  }
+  return false;
+}

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { audienceOf, OPERATIONS } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
 import type { GatewayIdentity } from '../../functions/domain/identity';
@@ -606,6 +606,36 @@ describe('4. An approved request is always applied or visibly failed', () => {
     expect(await stageOf(name, 1)).toBe('Production');
     expect(busEvents(id, 'TransitionExpired')).toEqual([]);
     expect(busEvents(id, 'ModelVersionStageChanged')[0]!.detail.data.request_id).toBe(pending.id);
+  });
+
+  it('checks an approved request again when its timed-out approval task applies it, and ends it FAILED quietly', async () => {
+    const ttl = { request_ttl_hours: 3 / 3600 };
+    const name = await newModel('expiry-recheck', [{ accuracy: 0.95 }], {
+      ...ttl,
+      quality_gates: ['accuracy >= 0.9'],
+    });
+    const pending = await requestStage(as(ALICE), name, 1);
+    faults.failResume = true;
+    try {
+      expect((await approve(as(BOB), name, pending.id)).body.transition_request.status).toBe('APPROVED');
+    } finally {
+      faults.failResume = false;
+    }
+    await setPolicy(name, { ...ttl, quality_gates: ['accuracy >= 0.99'] });
+    const errors = vi.spyOn(console, 'error');
+    try {
+      await sleep(Math.max(0, pending.expiration_timestamp - Date.now()) + 700);
+      await registry.settled();
+      expect(await requestOf(name, pending.id)).toMatchObject({
+        status: 'FAILED',
+        reason: expect.stringContaining('quality gates fail: accuracy = 0.95 (needs accuracy >= 0.99)'),
+      });
+      expect(await stageOf(name, 1)).toBe('None');
+      // The state machine ends in Failed, as designed: the request says why; nothing is logged as an error.
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('runs one execution per request however often TransitionRequested is delivered, and applies it once', async () => {
