@@ -302,6 +302,42 @@ describe('API Gateway', () => {
     );
   });
 
+  it('lets the deploying account in only through its account principal: no "*" statement can match it', () => {
+    // In an API's resource policy, Principal "*" grants principals of the API's own account on its
+    // own, with no identity policy; the account principal delegates to identity policies. So the
+    // deploying account must be named only by its account principal.
+    const deploying = env.account;
+    const principalOf = (account: string, org: string) => ({
+      'aws:PrincipalAccount': account,
+      'aws:PrincipalOrgID': org,
+      'aws:PrincipalArn': `arn:aws:iam::${account}:role/AnyRoleAtAll`,
+    });
+    for (const res of [resources, customResources]) {
+      const api = Object.values(res).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+      const statements: any[] = api.Properties.Policy.Statement;
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      const everyone = statements.filter((s) => s.Principal === '*' || list(s.Principal?.AWS).includes('*'));
+      for (const s of everyone) {
+        expect(conditionsHold(s.Condition, principalOf(deploying, 'o-abcdefghij')), JSON.stringify(s)).toBe(
+          false,
+        );
+        expect(conditionsHold(s.Condition, principalOf(deploying, 'o-otherorgxyz1')), JSON.stringify(s)).toBe(
+          false,
+        );
+      }
+      const named = statements.flatMap((s) => list(s.Principal?.AWS).map(render));
+      expect(named).toContain(`arn:<AWS::Partition>:iam::${deploying}:root`);
+      expect(named.filter((p) => p.includes(deploying))).toEqual([
+        `arn:<AWS::Partition>:iam::${deploying}:root`,
+      ]);
+    }
+    // The organization statement still admits the organization's other accounts (with their identity policies).
+    const api = Object.values(customResources).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+    const org = api.Properties.Policy.Statement.find((s: any) => list(s.Principal?.AWS).includes('*'));
+    expect(conditionsHold(org.Condition, principalOf('444455556666', 'o-abcdefghij'))).toBe(true);
+    expect(conditionsHold(org.Condition, principalOf('444455556666', 'o-otherorgxyz1'))).toBe(false);
+  });
+
   it('throttles, traces and access-logs the stage as JSON', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
@@ -958,3 +994,39 @@ describe('context', () => {
     ).toThrow();
   });
 });
+
+/**
+ * Whether a statement's conditions hold for a request with these context keys, by IAM's rules for
+ * the string operators (a key absent from the request fails a positive operator and satisfies a
+ * negated one). Any other operator fails the test: teach it here before relying on it.
+ */
+function conditionsHold(
+  condition: Record<string, Record<string, unknown>> | undefined,
+  context: Record<string, string>,
+) {
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+  const operators: Record<string, { negated: boolean; test: (actual: string, wanted: string) => boolean }> = {
+    StringEquals: { negated: false, test: (a, w) => a === w },
+    StringNotEquals: { negated: true, test: (a, w) => a === w },
+    StringLike: { negated: false, test: (a, w) => glob(w).test(a) },
+    StringNotLike: { negated: true, test: (a, w) => glob(w).test(a) },
+    ArnLike: { negated: false, test: (a, w) => glob(w).test(a) },
+    ArnNotLike: { negated: true, test: (a, w) => glob(w).test(a) },
+  };
+  return Object.entries(condition ?? {}).every(([operator, keys]) => {
+    const op = operators[operator];
+    if (!op) throw new Error(`conditionsHold does not know the operator ${operator}`);
+    return Object.entries(keys).every(([key, values]) => {
+      const actual = context[key];
+      if (actual === undefined) return op.negated;
+      const any = list(values as string | string[]).some((w) => op.test(actual, render(w)));
+      return op.negated ? !any : any;
+    });
+  });
+}
