@@ -63,6 +63,16 @@ const operator = new iam.Role(customStack, 'Operator', { assumedBy: new iam.Acco
 custom.grantInvoke(operator, 'transitionModelVersionStage', 'setRegisteredModelAlias');
 const reader = new iam.Role(customStack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantRead(reader);
+/** Roles granted audiences whose ARNs reach other audiences' routes (IAM's `*` matches `/`). */
+const registrant = new iam.Role(customStack, 'Registrant', { assumedBy: new iam.AccountRootPrincipal() });
+custom.grant('registrant', registrant);
+const policyAdmin = new iam.Role(customStack, 'PolicyAdmin', { assumedBy: new iam.AccountRootPrincipal() });
+custom.grant('policy-admin', policyAdmin);
+const registrantAndAdmin = new iam.Role(customStack, 'RegistrantAndAdmin', {
+  assumedBy: new iam.AccountRootPrincipal(),
+});
+custom.grant('registrant', registrantAndAdmin);
+custom.grant('policy-admin', registrantAndAdmin);
 const mlflowClient = new iam.Role(customStack, 'MlflowClient', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantMlflowArtifactRead(mlflowClient);
 const deployQueue = new sqs.Queue(customStack, 'DeployQueue', { enforceSSL: true });
@@ -386,6 +396,41 @@ describe('API Gateway', () => {
     ).toBe(true);
     expect(read.some((arn) => /\/prod\/(POST|PUT|PATCH|DELETE)\/models/.test(arn))).toBe(false);
     expect(() => custom.grantInvoke(reader, 'noSuchOperation')).toThrow(/Unknown operationId/);
+  });
+
+  it('grant(audience) denies the routes of other audiences that its ARNs reach, unless also granted', () => {
+    const apiId = logicalId(custom.api);
+    const arn = (suffix: string) =>
+      `arn:<AWS::Partition>:execute-api:eu-west-1:123456789012:<${apiId}>/prod/${suffix}`;
+    const split = (role: iam.Role) => {
+      const statements = roleStatements(customResources, logicalId(role));
+      const of = (effect: string) =>
+        statements
+          .filter((s) => s.Effect === effect)
+          .flatMap((s) => list(s.Resource).map(render))
+          .sort();
+      return { allow: of('Allow'), deny: of('Deny') };
+    };
+    const pattern = (o: { method: string; path: string }) =>
+      `${o.method}${o.path.replace(/\{[^}]+\}/g, '*')}`;
+    const routesOf = (...audiences: string[]) =>
+      [...new Set(ALL_OPERATIONS.filter((o) => audiences.includes(audienceOf(o))).map(pattern))]
+        .map(arn)
+        .sort();
+
+    // A registrant's DELETE/models/* would also reach DELETE /models/{name}/policy (a policy admin's).
+    expect(split(registrant)).toEqual({
+      allow: routesOf('registrant'),
+      deny: [arn('DELETE/models/*/policy')],
+    });
+    expect(split(policyAdmin)).toEqual({
+      allow: routesOf('policy-admin'),
+      deny: [arn('DELETE/models/*/aliases/*'), arn('PUT/models/*/aliases/*')],
+    });
+    // Granted both, the role is denied neither's routes.
+    expect(split(registrantAndAdmin)).toEqual({ allow: routesOf('registrant', 'policy-admin'), deny: [] });
+    // A reader's ARNs reach nothing but reads.
+    expect(split(reader).deny).toEqual([]);
   });
 
   it('grantMlflowArtifactRead grants GetObject on models/* and ListBucket limited to that prefix', () => {
