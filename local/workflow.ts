@@ -43,6 +43,11 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
     },
   );
   private readonly waiters = new Map<string, Waiter>();
+  /**
+   * Approval tasks whose handler is still storing the task token. Their waiter exists already (a
+   * decision may arrive as soon as the token is stored) but they are not yet waiting for one.
+   */
+  private storingTokens = 0;
   private readonly executions = new Set<{ abort: () => void; result: Promise<unknown> }>();
   /** Execution names (request ids) and whether each is still running. */
   private readonly names = new Map<string, 'RUNNING' | 'ENDED'>();
@@ -79,11 +84,14 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
         action === 'awaitApproval'
           ? async (input: { Payload: Record<string, unknown> }) => {
               const waiting = new Promise((resolve, reject) => this.waiters.set(token, { resolve, reject }));
+              this.storingTokens++;
               try {
                 await invoke(input.Payload);
               } catch (err) {
                 this.waiters.delete(token);
                 throw err;
+              } finally {
+                this.storingTokens--;
               }
               return waiting;
             }
@@ -125,9 +133,9 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
     waiter?.reject(Object.assign(new Error(cause), { name: error }));
   }
 
-  /** True when every running execution is waiting for a decision. */
+  /** True when every running execution is waiting for a decision (its task token stored). */
   idle(): boolean {
-    return this.executions.size <= this.waiters.size;
+    return this.storingTokens === 0 && this.executions.size <= this.waiters.size;
   }
 
   stop(): void {
