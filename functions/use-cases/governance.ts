@@ -110,7 +110,16 @@ export class GovernanceService {
   readonly gatekeeper: Gatekeeper = {
     transition: async ({ model, version, input, caller }): Promise<GateDecision> => {
       const policy = this.policyFor(model);
-      if (!policy.guardedStages.includes(input.stage)) return { kind: 'apply' };
+      // Archiving the other versions of the target stage moves them into Archived: when that
+      // stage is guarded, so is the transition that archives them.
+      const archivesOthers =
+        input.archiveExistingVersions &&
+        isActiveStage(input.stage) &&
+        this.repo.stageMembers(model, input.stage).some((v) => v !== version.version);
+      const guarded =
+        policy.guardedStages.includes(input.stage) ||
+        (archivesOthers && policy.guardedStages.includes('Archived'));
+      if (!guarded) return { kind: 'apply' };
       const target: RequestTarget = {
         kind: 'stage',
         fromStage: version.stage,
