@@ -81,14 +81,17 @@ function tokenize(filter: string, kind: SearchKind): Token[] {
       let closed = false;
       while (j < filter.length) {
         const d = filter[j]!;
+        // As MLflow (sqlparse's literal, then the quotes trimmed): `\'`, `\\` and a doubled quote
+        // do not end the literal, and nothing is unescaped. A value with a quote in it is matched
+        // by quoting it with the other quote.
         if (d === '\\' && j + 1 < filter.length && quote !== '`') {
-          value += filter[j + 1];
+          value += d + filter[j + 1];
           j += 2;
           continue;
         }
         if (d === quote) {
-          if (filter[j + 1] === quote) {
-            value += quote;
+          if (filter[j + 1] === quote && quote !== '`') {
+            value += quote + quote;
             j += 2;
             continue;
           }

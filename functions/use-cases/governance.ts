@@ -30,7 +30,13 @@ import {
   type TransitionRequest,
 } from '../domain/governance';
 import type { Actor, Principal } from '../domain/identity';
-import { aliasesOf, type ModelVersion, type RegisteredModel, type Stage } from '../domain/model';
+import {
+  aliasesOf,
+  isActiveStage,
+  type ModelVersion,
+  type RegisteredModel,
+  type Stage,
+} from '../domain/model';
 import { assertDescription } from '../domain/rules';
 import { WORKFLOW_ERRORS } from '../wiring/approval-workflow';
 import { describeTarget, type RegistryCore, targetData, type VersionView } from './core';
@@ -112,13 +118,12 @@ export class GovernanceService {
       const policy = this.policyFor(model);
       // Archiving the other versions of the target stage moves them into Archived: when that
       // stage is guarded, so is the transition that archives them.
-      const archivesOthers =
-        input.archiveExistingVersions &&
-        isActiveStage(input.stage) &&
-        this.repo.stageMembers(model, input.stage).some((v) => v !== version.version);
       const guarded =
         policy.guardedStages.includes(input.stage) ||
-        (archivesOthers && policy.guardedStages.includes('Archived'));
+        (input.archiveExistingVersions &&
+          isActiveStage(input.stage) &&
+          policy.guardedStages.includes('Archived') &&
+          (await this.repo.stageMembers(model, input.stage)).some((v) => v.version !== version.version));
       if (!guarded) return { kind: 'apply' };
       const target: RequestTarget = {
         kind: 'stage',

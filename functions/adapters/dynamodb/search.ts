@@ -12,7 +12,7 @@
  */
 import { LimitExceededError } from '../../domain/errors';
 import type { ModelActivity, ModelVersion, RegisteredModel } from '../../domain/model';
-import { MODEL_NAME_MAX_LENGTH } from '../../domain/rules';
+import { beyondModelNames } from '../../domain/rules';
 import {
   compareBy,
   type FilterClause,
@@ -128,7 +128,7 @@ function tagEquality(clauses: readonly FilterClause[]): { key: string; value: st
 }
 
 /** A name no model can have (longer than the limit) matches nothing; its key would be refused. */
-const impossibleName = (name: string) => name.length > MODEL_NAME_MAX_LENGTH;
+const impossibleName = beyondModelNames;
 
 export function planVersionSearch(
   clauses: readonly FilterClause[],
