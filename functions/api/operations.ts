@@ -144,6 +144,7 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
       source: b.source,
       runId: b.run_id,
       runLink: b.run_link,
+      loggedModelId: b.model_id,
       dataset: b.dataset,
       parameters: b.parameters,
       metrics: b.metrics,

@@ -19,6 +19,7 @@ export function versionJson({ version: v, aliases }: VersionView) {
     source: v.source,
     ...(v.runId ? { run_id: v.runId } : {}),
     ...(v.runLink ? { run_link: v.runLink } : {}),
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
     ...(v.dataset ? { dataset: v.dataset } : {}),
     parameters: v.parameters,
     metrics: v.metrics,

@@ -60,6 +60,10 @@ export const modelVersionSchema = z.object({
   source: z.string(),
   run_id: z.string().optional(),
   run_link: z.string().optional(),
+  model_id: z
+    .string()
+    .optional()
+    .describe('The MLflow 3 logged model the version was registered from (m-<id>).'),
   dataset: datasetSchema.optional(),
   parameters: stringMap('Training parameters.'),
   metrics: z.record(z.string(), z.number()).describe('Evaluation metrics.'),
@@ -179,6 +183,11 @@ export const createVersionBody = z
       ),
     run_id: z.string().max(256).optional(),
     run_link: z.string().max(2048).optional(),
+    model_id: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The MLflow 3 logged model the version comes from (m-<id>), as MLflow records it.'),
     dataset: datasetSchema.optional(),
     parameters: z.record(z.string(), z.string()).optional(),
     metrics: z.record(z.string(), z.number()).optional(),

@@ -239,7 +239,7 @@ export function registryServices(
   });
   return {
     core,
-    registry: new RegistryService(core, governance.gatekeeper),
+    registry: new RegistryService(core, governance.gatekeeper, settings.ARTIFACT_BUCKET),
     governance,
     policies: new PolicyService(core, policy),
     breakGlass: new BreakGlassService(core),

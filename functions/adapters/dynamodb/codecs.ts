@@ -209,6 +209,7 @@ const versionSchema = z.object({
   source: z.string(),
   runId: z.string().optional(),
   runLink: z.string().optional(),
+  loggedModelId: z.string().optional(),
   dataset: z
     .object({ name: z.string().optional(), digest: z.string().optional(), uri: z.string().optional() })
     .optional(),
@@ -247,6 +248,7 @@ export function versionItem(v: ModelVersion, clientToken?: string): Item {
     source: v.source,
     runId: v.runId,
     runLink: v.runLink,
+    loggedModelId: v.loggedModelId,
     dataset: v.dataset,
     parameters: v.parameters,
     metrics: v.metrics,
@@ -276,6 +278,7 @@ export function toVersion(item: Item): ModelVersion {
     source: v.source,
     ...(v.runId ? { runId: v.runId } : {}),
     ...(v.runLink ? { runLink: v.runLink } : {}),
+    ...(v.loggedModelId ? { loggedModelId: v.loggedModelId } : {}),
     ...(v.dataset ? { dataset: v.dataset } : {}),
     parameters: v.parameters ?? {},
     metrics: v.metrics ?? {},
