@@ -132,6 +132,17 @@ describe('a model card', () => {
     expect(refused.errorCode).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('is reached for a model whose name a path cannot carry (the name in the query)', async () => {
+    const name = `team/${uniqueName()}?v=1`;
+    expect((await alice('POST', '/models', { name })).status).toBe(201);
+    const sdk = clientAs(registry, 'AKIAALICE');
+    await sdk.createModelVersion(name, { source: 's3://b/m' });
+    expect(await sdk.putModelCard(name, 1, card)).toEqual(card);
+    const byQuery = await alice('GET', `/models/~/versions/1/card?name=${encodeURIComponent(name)}`);
+    expect(byQuery.body).toEqual({ model_card: card });
+    expect((await sdk.getModelVersion(name, 1)).model_card).toEqual(card);
+  });
+
   it('keeps numbers DynamoDB could not store as numbers exactly', async () => {
     const name = uniqueName();
     await modelWithVersions(name, 1);
@@ -463,7 +474,7 @@ describe('required card sections in the governance policy', () => {
     await putCard(name, 1, { ...card, intended_use: undefined });
     const before = await snapshot();
     const refused = await carol('POST', `/models/${name}/rollback`, { comment: 'latency regression' });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(409);
     expect(refused.body.error_code).toBe('INVALID_STATE');
     expect(refused.body.message).toContain('model card lacks intended_use');
     expect(await snapshot()).toEqual(before);
