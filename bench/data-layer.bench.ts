@@ -46,7 +46,8 @@ export interface DataLayerOptions {
   readonly modelVersions: number;
 }
 
-const GUARDS_OFF = JSON.stringify({ guarded_stages: [], protect_live_versions: false });
+// MLflow's behaviour (no guarded stages or aliases): the bench measures the data layer, not approvals.
+const GUARDS_OFF = 'mlflow';
 /** Every measured search page asks for this many results. */
 const PAGE = 100;
 /** The tag value 1% of the seeded versions carry (`tags.team = 'x'`). */

@@ -4,7 +4,7 @@
  * search page with 100 versions versus 100,000 versions in the registry.
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { versionItem } from '../functions/adapters/dynamodb/registry-repository';
+import { versionItem } from '../functions/adapters/dynamodb/codecs';
 import type { ModelVersion } from '../functions/domain/model';
 import { documentClient } from '../functions/handlers/runtime';
 import { startLocalRegistry } from '../local/registry';
@@ -31,7 +31,7 @@ export async function benchRegistry(options: {
   // The core operations, measured with every governance guard off (transitions apply at once).
   const registry = await startLocalRegistry({
     inMemory: true,
-    env: { GOVERNANCE_POLICY: JSON.stringify({ guarded_stages: [], protect_live_versions: false }) },
+    env: { GOVERNANCE_POLICY: 'mlflow' },
     observeSdkCalls: () => calls++,
   });
   const lines: string[] = [];

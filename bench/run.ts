@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark of the project, printed as Markdown tables.
- * BENCH_ONLY picks some of them (comma list of data-layer, registry, transfer, cold-start; default
- * all); `npm run bench:data` runs the data-layer benchmark alone.
+ * BENCH_ONLY picks some of them (comma list of data-layer, registry, transfer, cold-start, console;
+ * default all); `npm run bench:data` runs the data-layer benchmark alone.
  * BENCH_ITERATIONS (default 30) and BENCH_LARGE_VERSIONS (default 100000) scale the registry benchmark;
  * BENCH_DATA_ITERATIONS (default 30), BENCH_DATA_MODEL_VERSIONS (default 10000) and
  * BENCH_DATA_LARGE_VERSIONS (default 100000) the data-layer benchmark;
  * BENCH_TRANSFER_SIZES_MIB (default "256,1024") sets the file sizes of the transfer benchmark;
- * BENCH_COLD_START_RUNS (default 7) the fresh processes per function of the cold-start benchmark.
+ * BENCH_COLD_START_RUNS (default 7) the fresh processes per function of the cold-start benchmark;
+ * BENCH_CONSOLE_MODELS (default 10000) and BENCH_CONSOLE_RUNS (default 7) the console benchmark.
  */
 
 // Before any benchmark (and the functions' logger) loads: the logger reads its level once.
@@ -32,6 +33,11 @@ const BENCHMARKS = {
   'cold-start': async () =>
     (await import('./cold-start.bench')).benchColdStart({
       runs: Number(process.env.BENCH_COLD_START_RUNS ?? 7),
+    }),
+  console: async () =>
+    (await import('./console.bench')).benchConsole({
+      models: positive('BENCH_CONSOLE_MODELS', 10_000),
+      runs: positive('BENCH_CONSOLE_RUNS', 7),
     }),
 } as const satisfies Record<string, () => Promise<string[]>>;
 

@@ -10,9 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { modelKey } from '../functions/adapters/dynamodb/keys';
-import { DynamoDbRegistryRepository, versionItem } from '../functions/adapters/dynamodb/registry-repository';
-import type { ModelVersion, RegisteredModel } from '../functions/domain/model';
+import { summaryItem, versionItem, versionTagItem } from '../functions/adapters/dynamodb/codecs';
+import { anchorKey } from '../functions/adapters/dynamodb/keys';
+import { DynamoDbRegistryRepository } from '../functions/adapters/dynamodb/repository';
+import { type ModelVersion, type RegisteredModel, summaryOf } from '../functions/domain/model';
 import { documentClient } from '../functions/handlers/runtime';
 import type { LocalRegistry } from '../local/registry';
 
@@ -52,7 +53,11 @@ export interface Seeder {
  */
 export function openSeeder(registry: LocalRegistry, options: { concurrency?: number } = {}): Seeder {
   const db: DynamoDBDocumentClient = documentClient(registry.env);
-  const repo = new DynamoDbRegistryRepository(db, registry.tableName);
+  const repo = new DynamoDbRegistryRepository(
+    db,
+    registry.tableName,
+    registry.env.PAGE_TOKEN_SECRET ?? 'a-seeder-page-token-secret',
+  );
   const limit = options.concurrency ?? 8;
   let inFlight = 0;
   const waiting: (() => void)[] = [];
@@ -94,10 +99,7 @@ export function openSeeder(registry: LocalRegistry, options: { concurrency?: num
         tags: {},
         aliases: {},
         creationTimestamp: now,
-        lastUpdatedTimestamp: now,
         createdBy: LOCAL_CALLER,
-        lastVersion: 0,
-        stageMembers: { Staging: [], Production: [] },
         policyRevision: 0,
         revision: 0,
       };
@@ -108,8 +110,10 @@ export function openSeeder(registry: LocalRegistry, options: { concurrency?: num
     async seedVersions(modelName, count, opts = {}) {
       const model = await slot(() => repo.getModel(modelName));
       if (!model) throw new Error(`seedVersions: no model ${modelName}`);
-      const first = model.lastVersion + 1;
+      const activity = await slot(() => repo.getActivity(model));
+      const first = activity.lastVersion + 1;
       const items: Record<string, unknown>[] = [];
+      let lastSeeded: ModelVersion | undefined;
       for (let n = first; n < first + count; n++) {
         const at = opts.createdAt?.(n - first) ?? tick();
         const version: ModelVersion = {
@@ -131,26 +135,30 @@ export function openSeeder(registry: LocalRegistry, options: { concurrency?: num
           lastUpdatedTimestamp: at,
         };
         items.push(versionItem(version));
+        for (const [key, value] of Object.entries(version.tags))
+          items.push(versionTagItem(version, key, value));
+        lastSeeded = version;
       }
       const batches: Promise<void>[] = [];
       for (let i = 0; i < items.length; i += 25) batches.push(batchPut(items.slice(i, i + 25)));
       await Promise.all(batches);
-      // The version counter, as version creation moves it.
+      // The version counter, the model's last update and its latest version in None, as version
+      // creation moves them (on the model's anchor).
       const now = tick();
       await slot(() =>
         db.send(
           new UpdateCommand({
             TableName: registry.tableName,
-            Key: modelKey.primary(model.name),
-            UpdateExpression: 'SET lastVersion = :n, updatedAt = :now, gsi3sk = :u',
-            ConditionExpression:
-              'modelId = :id AND (lastVersion = :prev OR attribute_not_exists(lastVersion))',
+            Key: anchorKey.primary(model.id),
+            UpdateExpression: 'SET lastVersion = :n, updatedAt = :now, gsi3sk = :u, latest.#none = :s',
+            ConditionExpression: 'lastVersion = :prev',
+            ExpressionAttributeNames: { '#none': 'None' },
             ExpressionAttributeValues: {
               ':n': first + count - 1,
-              ':prev': model.lastVersion,
-              ':id': model.id,
+              ':prev': activity.lastVersion,
               ':now': now,
-              ':u': modelKey.updatedIndex(model.name, now),
+              ':u': anchorKey.updatedIndex(model.id, now).gsi3sk,
+              ':s': summaryItem(summaryOf(lastSeeded!)),
             },
           }),
         ),

@@ -42,6 +42,8 @@ export function governancePolicyJson(policy: GovernancePolicyProps): string {
     json.request_ttl_hours = policy.requestTtl.toHours({ integral: false });
   if (policy.protectLiveVersions !== undefined) json.protect_live_versions = policy.protectLiveVersions;
   if (policy.qualityGates !== undefined) json.quality_gates = [...policy.qualityGates];
+  if (policy.requiredCardSections !== undefined)
+    json.required_card_sections = [...policy.requiredCardSections];
   // Fail at synth, with the functions' own validation, rather than at the first cold start.
   try {
     parsePolicyOverride(json);

@@ -70,6 +70,9 @@ export function createRegistryTable(
       partitionKey: keyOf(gsi.KeySchema, 'HASH'),
       sortKey: keyOf(gsi.KeySchema, 'RANGE'),
       projectionType: dynamodb.ProjectionType[gsi.Projection.ProjectionType],
+      ...('NonKeyAttributes' in gsi.Projection && gsi.Projection.NonKeyAttributes
+        ? { nonKeyAttributes: [...gsi.Projection.NonKeyAttributes] }
+        : {}),
     });
   }
   return table;
@@ -107,7 +110,12 @@ export function checkRegistryTable(table: dynamodb.ITable): void {
     indexes: expected.GlobalSecondaryIndexes.map((i) => ({
       indexName: i.IndexName,
       keySchema: i.KeySchema.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
-      projection: { projectionType: i.Projection.ProjectionType },
+      projection: {
+        projectionType: i.Projection.ProjectionType,
+        ...('NonKeyAttributes' in i.Projection && i.Projection.NonKeyAttributes
+          ? { nonKeyAttributes: [...i.Projection.NonKeyAttributes] }
+          : {}),
+      },
     })),
     stream: expected.StreamSpecification.StreamViewType,
     ttl: { attributeName: TTL_ATTRIBUTE, enabled: true },

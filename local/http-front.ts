@@ -147,6 +147,11 @@ export interface LocalFrontOptions {
   readonly ready: () => boolean;
   /** Extra routes served before the API (e.g. the local event log). */
   readonly extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+  /**
+   * Answers a path no API route matches (the web console), before the 404; resolves false to
+   * leave the request to the 404. API routes keep priority over it.
+   */
+  readonly fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 export function createLocalFront(options: LocalFrontOptions): Server {
@@ -175,6 +180,7 @@ export function createLocalFront(options: LocalFrontOptions): Server {
           message: `No route for ${req.method} ${url.pathname}.`,
         });
       }
+      if (!found && (await options.fallback?.(req, res, url))) return;
       if (!found || !route) {
         // What API Gateway answers for a route it does not have.
         return send(res, found ? 405 : 404, {

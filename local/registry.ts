@@ -3,6 +3,8 @@
  * deployed one) and the local API front invoking the same handlers. Used by `npm start`, the tests
  * and the benchmarks.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FunctionGroup } from '../functions/api/contract';
@@ -18,6 +20,7 @@ import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '.
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { ApprovalWorkflow } from '../functions/use-cases/ports';
+import { consoleFallback } from './console';
 import { ensureTable, LOCAL_AWS, type LocalDynamoDb, startDynamoDbLocal } from './dynamodb';
 import { LocalEventBus } from './events';
 import { createLocalFront } from './http-front';
@@ -69,6 +72,8 @@ export interface LocalRegistryOptions {
    * engines cannot produce (a resume that fails, as when a task token timed out).
    */
   readonly wrapApprovalWorkflow?: (workflow: ApprovalWorkflow) => ApprovalWorkflow;
+  /** Serve the web console built in this directory at `/` (local/console.ts). */
+  readonly consoleDir?: string;
 }
 
 export interface LocalRegistry {
@@ -90,6 +95,20 @@ export interface LocalRegistry {
   /** Runs the reconciler now (as its schedule does) and waits for it. */
   reconcile(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
+}
+
+/**
+ * The page token secret of this local registry: kept in the data directory (so tokens survive a
+ * restart), or made for this process when nothing is kept.
+ */
+function pageTokenSecret(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'page-token-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
 }
 
 /** Makes the AWS SDK in this process talk to the local engines with the local credentials. */
@@ -126,6 +145,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       DYNAMODB_ENDPOINT: dynamoEndpoint,
       ARTIFACT_BUCKET: LOCAL_BUCKET,
       S3_ENDPOINT: s3Endpoint,
+      PAGE_TOKEN_SECRET: pageTokenSecret(persistent),
       ...options.env,
     };
     // What the function table gives each function, plus the local engines' endpoints.
@@ -133,6 +153,8 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       ...(environmentOf(fn, env as Partial<Record<EnvironmentName, string>>) as Environment),
       DYNAMODB_ENDPOINT: dynamoEndpoint,
       S3_ENDPOINT: s3Endpoint,
+      // Not in the function table: the construct does not set it (each process then makes its own).
+      ...(env.PAGE_TOKEN_SECRET ? { PAGE_TOKEN_SECRET: env.PAGE_TOKEN_SECRET } : {}),
     });
     const observer = (fn: LocalFunction): SdkCallObserver | undefined => {
       const { observeSdkCalls: calls, observeConsumedCapacity: capacity } = options;
@@ -257,6 +279,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         res.end(JSON.stringify({ events: list }));
         return true;
       },
+      ...(options.consoleDir ? { fallback: consoleFallback(options.consoleDir) } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

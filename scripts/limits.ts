@@ -13,20 +13,21 @@ import { join } from 'node:path';
 import { App, Duration, Stack, aws_sns as sns, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
+  entryBytes,
   PUT_EVENTS_MAX_BYTES,
   putEventsEntry,
-  putEventsEntrySize,
 } from '../functions/adapters/eventbridge/publisher';
 import { FUNCTION_NAMES, type FunctionName } from '../functions/deployment/functions';
 import { type RegistryEvent, registryEvent } from '../functions/domain/events';
+import { CARD_EVENT_INLINE_BYTES } from '../functions/domain/model-card';
 import {
   DESCRIPTION_MAX_LENGTH,
   MAX_METRICS,
   MAX_TAGS_PER_ENTITY,
-  MODEL_NAME_MAX_LENGTH,
-  SOURCE_MAX_LENGTH,
+  MODEL_NAME_MAX_BYTES,
   TAG_VALUE_MAX_LENGTH,
 } from '../functions/domain/rules';
+import { SOURCE_MAX_LENGTH } from '../functions/domain/sources';
 import { governancePolicyJson, MAX_ALLOWED_ACCOUNTS, MAX_CONSOLE_ORIGINS } from '../lib/configuration';
 import type { ModelRegistry, ModelRegistryProps } from '../lib/model-registry';
 import { ModelRegistryStack } from '../lib/model-registry-stack';
@@ -251,7 +252,7 @@ export function largestEvents(): RegistryEvent[] {
     arn: `arn:${x(PARTITION)}:sts::${x(ACCOUNT)}:assumed-role/${x(64)}/${x(64)}`,
     person: `arn:${x(PARTITION)}:iam::${x(ACCOUNT)}:role/${x(64)}/${x(64)}`,
   };
-  const common = { now: Date.UTC(2030, 0, 1), actor, model: { id: x(26), name: x(MODEL_NAME_MAX_LENGTH) } };
+  const common = { now: Date.UTC(2030, 0, 1), actor, model: { id: x(26), name: x(MODEL_NAME_MAX_BYTES) } };
   const key = (i: number) => `${'k'.repeat(247)}${String(i).padStart(3, '0')}`;
   const largestPolicy = JSON.parse(governancePolicyJson(largestProps(new Stack()).governancePolicy!));
   return [
@@ -286,6 +287,25 @@ export function largestEvents(): RegistryEvent[] {
         after: { description: x(DESCRIPTION_MAX_LENGTH) },
       },
     }),
+    registryEvent('ModelCardUpdated', {
+      ...common,
+      version: 2_147_483_647,
+      data: {
+        created: false,
+        changed_sections: ['intended_use', 'limitations'],
+        changes: [
+          {
+            section: 'intended_use',
+            recorded: 'values',
+            before: x(CARD_EVENT_INLINE_BYTES / 2),
+            after: x(CARD_EVENT_INLINE_BYTES / 2),
+          },
+          { section: 'limitations', recorded: 'digests', before_sha256: x(64), after_sha256: x(64) },
+        ],
+        card_sha256: x(64),
+        card_bytes: 128 * 1024,
+      },
+    }),
     registryEvent('GovernancePolicyChanged', {
       ...common,
       data: { before: largestPolicy, after: largestPolicy, request_id: x(26), approved_by: [actor.person] },
@@ -296,8 +316,8 @@ export function largestEvents(): RegistryEvent[] {
 /** Bytes of an event's PutEvents entry: as recorded, and as published (data omitted if too large). */
 export function eventEntrySizes(event: RegistryEvent): { recorded: number; published: number } {
   return {
-    recorded: putEventsEntrySize(putEventsEntry(event, '', event.detail)),
-    published: putEventsEntrySize(putEventsEntry(event, '')),
+    recorded: entryBytes(putEventsEntry(event, '', event.detail)),
+    published: entryBytes(putEventsEntry(event, '')),
   };
 }
 

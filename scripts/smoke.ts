@@ -193,7 +193,7 @@ export async function runSmoke(options: SmokeOptions): Promise<StepReport[]> {
         if (v.current_stage === 'Production')
           return `approved by ${options.approverProfile}; version in Production`;
         const request = await requester.getTransitionRequest(name, requestId);
-        if (!['PENDING', 'APPROVED'].includes(request.status)) {
+        if (!['PENDING', 'APPROVED', 'APPLIED'].includes(request.status)) {
           throw new Error(
             `the request ended ${request.status}${request.reason ? `: ${request.reason}` : ''}`,
           );

@@ -6,19 +6,20 @@ import {
   type PolicyOverride,
   policyToWire,
 } from '../domain/governance';
-import type { StageTransition } from '../domain/model';
+import { aliasesOf, type RegisteredModel, type StageTransition, type VersionSummary } from '../domain/model';
 import type { Download, UploadInstructions } from '../use-cases/artifacts';
 import type { RequestView } from '../use-cases/governance';
 import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
 
-export function versionJson({ version: v, aliases }: VersionView) {
+export function versionJson({ version: v, aliases, card }: VersionView) {
   return {
     name: v.name,
     version: v.version,
     source: v.source,
     ...(v.runId ? { run_id: v.runId } : {}),
     ...(v.runLink ? { run_link: v.runLink } : {}),
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
     ...(v.dataset ? { dataset: v.dataset } : {}),
     parameters: v.parameters,
     metrics: v.metrics,
@@ -32,10 +33,29 @@ export function versionJson({ version: v, aliases }: VersionView) {
     created_by: v.createdBy,
     creation_timestamp: v.creationTimestamp,
     last_updated_timestamp: v.lastUpdatedTimestamp,
+    ...(card ? { model_card: card } : {}),
   };
 }
 
-export function modelJson({ model, latestVersions }: ModelView) {
+/** A model's latest version in a stage, as its summary gives it. */
+export function versionSummaryJson(model: RegisteredModel, v: VersionSummary) {
+  return {
+    name: model.name,
+    version: v.version,
+    source: v.source,
+    ...(v.runId ? { run_id: v.runId } : {}),
+    ...(v.runLink ? { run_link: v.runLink } : {}),
+    status: v.status,
+    ...(v.statusMessage ? { status_message: v.statusMessage } : {}),
+    current_stage: v.stage,
+    aliases: aliasesOf(model, v.version),
+    created_by: v.createdBy,
+    creation_timestamp: v.creationTimestamp,
+    last_updated_timestamp: v.lastUpdatedTimestamp,
+  };
+}
+
+export function modelJson({ model, activity, latestVersions }: ModelView) {
   return {
     name: model.name,
     description: model.description,
@@ -43,8 +63,8 @@ export function modelJson({ model, latestVersions }: ModelView) {
     aliases: model.aliases,
     created_by: model.createdBy,
     creation_timestamp: model.creationTimestamp,
-    last_updated_timestamp: model.lastUpdatedTimestamp,
-    latest_versions: latestVersions.map(versionJson),
+    last_updated_timestamp: activity.lastUpdatedTimestamp,
+    latest_versions: latestVersions.map((v) => versionSummaryJson(model, v)),
   };
 }
 

@@ -51,6 +51,11 @@ export const environmentSchema = z.object({
   IDENTITY_TRUST: z.string().optional(),
   /** The approval state machine (the functions that start or describe its executions). */
   STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /**
+   * The secret page tokens are authenticated with (per deployment; at least 16 characters). The
+   * construct generates one; the local runtime keeps one in its data directory.
+   */
+  PAGE_TOKEN_SECRET: z.string().min(16).optional(),
   /** A request left approved (or without a running workflow) this long is reconciled. */
   RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
   /** The bus the relay publishes recorded events to. */

@@ -84,14 +84,14 @@ export function planUpload(
   return { method: 'MULTIPART', partSize, partCount: Math.max(1, Math.ceil(size / partSize)) };
 }
 
-/** Where every file of a model (any version) lives in the artifact bucket. */
-export function modelArtifactPrefix(modelId: string): string {
+/** Every object the registry keeps for one model is under this prefix of the bucket. */
+export function artifactModelPrefix(modelId: string): string {
   return `models/${modelId}/`;
 }
 
 /** Where a version's files live in the artifact bucket. */
 export function artifactPrefix(modelId: string, version: number): string {
-  return `${modelArtifactPrefix(modelId)}versions/${version}/`;
+  return `${artifactModelPrefix(modelId)}versions/${version}/`;
 }
 
 export function objectKey(modelId: string, version: number, path: string): string {
@@ -105,18 +105,28 @@ export type ModelUri =
   | { readonly name: string; readonly kind: 'latest' }
   | { readonly name: string; readonly kind: 'alias'; readonly alias: string };
 
-/** Parses models:/name/3, models:/name/Production, models:/name/latest and models:/name@alias. */
+/**
+ * Parses models:/name/3, models:/name/Production, models:/name/latest and models:/name@alias as
+ * MLflow does (the alias after the last `@`), also for names with `/` in them (the reference is
+ * what follows the last `/`).
+ */
 export function parseModelUri(uri: string): ModelUri {
   const invalid = () =>
     new InvalidParameterError(
       `Invalid model URI ${describeValue(uri)}: use models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or models:/<name>@<alias>.`,
     );
-  const m = /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/@]+))\/?$/.exec(uri);
-  if (!m) throw invalid();
-  const name = m[1]!;
-  if (m[3] !== undefined) return { name, kind: 'alias', alias: m[3] };
-  const ref = m[2]!;
-  if (/^\d+$/.test(ref)) return { name, kind: 'version', version: Number(ref) };
-  if (ref.toLowerCase() === 'latest') return { name, kind: 'latest' };
-  return { name, kind: 'stage', stage: ref };
+  if (!uri.startsWith('models:/') || uri.length <= 'models:/'.length) throw invalid();
+  const path = uri.slice('models:/'.length).replace(/^\/+/, '');
+  const slash = path.lastIndexOf('/');
+  const suffix = slash >= 0 ? path.slice(slash + 1) : '';
+  const head = slash >= 0 ? path.slice(0, slash) : path;
+  // A version, a stage or `latest` after the last slash; otherwise an alias after the last `@`.
+  if (slash >= 0 && /^[^@]+$/.test(suffix) && head.trim() !== '') {
+    if (/^\d+$/.test(suffix)) return { name: head, kind: 'version', version: Number(suffix) };
+    if (suffix.toLowerCase() === 'latest') return { name: head, kind: 'latest' };
+    if (suffix.trim() !== '') return { name: head, kind: 'stage', stage: suffix };
+  }
+  const at = path.lastIndexOf('@');
+  if (at <= 0 || path.slice(at + 1).trim() === '') throw invalid();
+  return { name: path.slice(0, at), kind: 'alias', alias: path.slice(at + 1) };
 }

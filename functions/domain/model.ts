@@ -48,14 +48,7 @@ export interface RegisteredModel {
   /** alias -> version number */
   readonly aliases: Readonly<Record<string, number>>;
   readonly creationTimestamp: number;
-  readonly lastUpdatedTimestamp: number;
   readonly createdBy: string;
-  /** The highest version number ever assigned (0 before the first); numbers are never reused. */
-  readonly lastVersion: number;
-  /** Versions currently in Staging and Production. */
-  readonly stageMembers: Readonly<Record<ActiveStage, readonly number[]>>;
-  /** Incremented by every write that depends on stage members or aliases (optimistic concurrency). */
-  readonly revision: number;
   /** A rename moved the model but has not yet renamed all of its versions (finished on next access). */
   readonly pendingRename?: boolean;
   /** A delete started and did not finish: the model is invisible; deleting it again finishes. */
@@ -64,6 +57,70 @@ export interface RegisteredModel {
   readonly policy?: PolicyOverride;
   /** Incremented by every change of `policy` (a policy change request applies only to its revision). */
   readonly policyRevision: number;
+  /** Incremented by every write of the model (a rename copies it only if nothing changed since it was read). */
+  readonly revision: number;
+  /**
+   * An archive-existing written in several batches is under way: `keep` is the version moved into
+   * `stage`, the one readers of the stage are given until the others are archived.
+   */
+  readonly archiving?: { readonly stage: Stage; readonly keep: number };
+}
+
+/**
+ * What changes with every version of a model, kept apart from the model (its anchor, under its
+ * immutable id): the version counter, the last-updated time, the latest version in each stage and
+ * the revision that stage changes are conditioned on.
+ */
+export interface ModelActivity {
+  /** The highest version number ever assigned (0 before the first); numbers are never reused. */
+  readonly lastVersion: number;
+  readonly lastUpdatedTimestamp: number;
+  /** The latest version in each stage that has one. */
+  readonly latest: Readonly<Partial<Record<Stage, VersionSummary>>>;
+  /** Incremented by every change of stage membership (optimistic concurrency of stage changes). */
+  readonly revision: number;
+  /**
+   * An archive-existing larger than one transaction: the versions of `stage` other than `keep` are
+   * being archived in batches (finished by the next change of the model, or the reconciler).
+   */
+  readonly pendingArchive?: PendingArchive;
+}
+
+export interface PendingArchive {
+  readonly stage: ActiveStage;
+  readonly keep: number;
+  /** Who made the change, for the events of the versions archived later. */
+  readonly actor: { readonly person: string; readonly arn: string };
+  readonly via?: ChangeProvenance;
+}
+
+/** A version as a model's `latest_versions` shows it: no description, tags, lineage or files. */
+export interface VersionSummary {
+  readonly version: number;
+  readonly stage: Stage;
+  readonly status: VersionStatus;
+  readonly statusMessage?: string;
+  readonly source: string;
+  readonly runId?: string;
+  readonly runLink?: string;
+  readonly createdBy: string;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+}
+
+export function summaryOf(v: ModelVersion): VersionSummary {
+  return {
+    version: v.version,
+    stage: v.stage,
+    status: v.status,
+    ...(v.statusMessage ? { statusMessage: v.statusMessage } : {}),
+    source: v.source,
+    ...(v.runId ? { runId: v.runId } : {}),
+    ...(v.runLink ? { runLink: v.runLink } : {}),
+    createdBy: v.createdBy,
+    creationTimestamp: v.creationTimestamp,
+    lastUpdatedTimestamp: v.lastUpdatedTimestamp,
+  };
 }
 
 export interface ModelVersion {
@@ -79,6 +136,8 @@ export interface ModelVersion {
   readonly source: string;
   readonly runId?: string;
   readonly runLink?: string;
+  /** The MLflow 3 logged model the version was registered from (`m-<id>`). */
+  readonly loggedModelId?: string;
   readonly dataset?: Dataset;
   readonly parameters: Readonly<Record<string, string>>;
   readonly metrics: Readonly<Record<string, number>>;

@@ -60,6 +60,7 @@ export function buildApiHandler(
     governance: services.governance,
     policies: services.policies,
     breakGlass: services.breakGlass,
+    cards: services.cards,
     ...(hasCapability(group, 'artifacts') && options.artifacts
       ? {
           artifacts: options.artifacts(

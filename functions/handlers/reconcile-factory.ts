@@ -1,9 +1,10 @@
 /**
- * The reconcile function. Its two triggers bring governed requests to an end:
+ * The reconcile function. Its two triggers bring governed requests (and interrupted creates) to an end:
  * - each TransitionRequested event (the start-approval rule): starts the request's approval
  *   workflow, one execution per request, named by its id (a duplicate delivery is a no-op);
  * - a schedule (deployed: every minute; local mode: a timer): applies or fails any request left
- *   approved, expires, cancels or restarts the others (GovernanceService.reconcile).
+ *   approved, expires, cancels or restarts the others (GovernanceService.reconcile), and finishes
+ *   the writes that stopped midway (RegistryService.settleInterruptedWrites).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -26,7 +27,7 @@ export function buildReconcileHandler(
   workflow: ApprovalWorkflow,
   observe?: SdkCallObserver,
 ): ReconcileHandler {
-  const { governance } = registryServices(env, documentClient(env, observe), workflow);
+  const { governance, registry } = registryServices(env, documentClient(env, observe), workflow);
   return middy<unknown, Record<string, unknown>>()
     .use(injectLambdaContext(logger))
     .handler(async (event) => {
@@ -44,6 +45,8 @@ export function buildReconcileHandler(
       if (report.applied + report.failed + report.expired + report.cancelled + report.started > 0) {
         logger.info('Reconciled transition requests', { ...report });
       }
-      return { ...report };
+      const settled = await registry.settleInterruptedWrites({ all });
+      if (settled.skipped + settled.archives > 0) logger.warn('Finished writes that stopped midway', settled);
+      return { ...report, ...settled };
     });
 }

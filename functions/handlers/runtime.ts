@@ -2,12 +2,13 @@
  * Module-scope singletons shared by the handlers: configuration read and validated once per cold
  * start, SDK clients, Powertools logger.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbRegistryRepository } from '../adapters/dynamodb/registry-repository';
+import { DynamoDbRegistryRepository } from '../adapters/dynamodb/repository';
 import {
   DEPLOYMENT_CONFIG_FILE,
   type Environment,
@@ -21,6 +22,7 @@ import { type IdentityTrust, parseIdentityTrust } from '../domain/identity';
 import { BreakGlassService } from '../use-cases/break-glass';
 import { RegistryCore } from '../use-cases/core';
 import { DEFAULT_GOVERNANCE_SETTINGS, GovernanceService } from '../use-cases/governance';
+import { ModelCardService } from '../use-cases/model-cards';
 import { PolicyService } from '../use-cases/policy';
 import type { ApprovalWorkflow } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
@@ -164,6 +166,18 @@ export function deploymentPolicy(env: Environment): GovernancePolicy {
   }
 }
 
+/**
+ * The page token secret. Deployed, the construct sets PAGE_TOKEN_SECRET; without it (tests and
+ * tools that build services directly) tokens are authenticated with a key that lives as long as
+ * this process, so a token is refused by another process rather than forged.
+ */
+let processSecret: string | undefined;
+function pageTokenSecret(settings: { PAGE_TOKEN_SECRET?: string | undefined }): string {
+  if (settings.PAGE_TOKEN_SECRET) return settings.PAGE_TOKEN_SECRET;
+  processSecret ??= randomBytes(32).toString('base64url');
+  return processSecret;
+}
+
 export function identityTrust(env: Environment): IdentityTrust {
   try {
     return parseIdentityTrust(env.IDENTITY_TRUST);
@@ -174,8 +188,8 @@ export function identityTrust(env: Environment): IdentityTrust {
 
 /**
  * The registry's services on one repository: the core both stand on, the registry (asking
- * governance's gatekeeper before a change of what is served), governance, policy changes and
- * break glass.
+ * governance's gatekeeper before a change of what is served), governance, policy changes, break
+ * glass and model cards.
  */
 export interface RegistryServices {
   readonly core: RegistryCore;
@@ -183,6 +197,7 @@ export interface RegistryServices {
   readonly governance: GovernanceService;
   readonly policies: PolicyService;
   readonly breakGlass: BreakGlassService;
+  readonly cards: ModelCardService;
   readonly repo: DynamoDbRegistryRepository;
 }
 
@@ -192,7 +207,7 @@ export function registryServices(
   workflow?: ApprovalWorkflow,
 ): RegistryServices {
   const settings = parseEnvironment(env);
-  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV]);
+  const repo = new DynamoDbRegistryRepository(db, settings[TABLE_NAME_ENV], pageTokenSecret(settings));
   const core = new RegistryCore(repo);
   const policy = deploymentPolicy(env);
   const governance = new GovernanceService(core, policy, workflow, {
@@ -201,10 +216,11 @@ export function registryServices(
   });
   return {
     core,
-    registry: new RegistryService(core, governance.gatekeeper),
+    registry: new RegistryService(core, governance.gatekeeper, settings.ARTIFACT_BUCKET),
     governance,
     policies: new PolicyService(core, policy),
     breakGlass: new BreakGlassService(core),
+    cards: new ModelCardService(core),
     repo,
   };
 }

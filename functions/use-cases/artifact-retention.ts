@@ -3,7 +3,7 @@
  * download URL issued before works any longer) and kept for the retention window before storage
  * expires them (so an accidental delete can still be undone by an operator). No AWS SDK here.
  */
-import { artifactPrefix, modelArtifactPrefix } from '../domain/artifacts';
+import { artifactModelPrefix, artifactPrefix } from '../domain/artifacts';
 
 /** Marks every stored object under a key prefix deleted (deployed: the registry-deleted tag). */
 export interface DeletedArtifactMarker {
@@ -23,7 +23,7 @@ export class ArtifactRetention {
   async retire(deletion: ArtifactDeletion): Promise<{ prefix: string; objects: number }> {
     const prefix =
       deletion.kind === 'model'
-        ? modelArtifactPrefix(deletion.modelId)
+        ? artifactModelPrefix(deletion.modelId)
         : artifactPrefix(deletion.modelId, deletion.version);
     return { prefix, objects: await this.marker.markDeleted(prefix) };
   }

@@ -22,7 +22,7 @@ import {
 } from '../domain/errors';
 import { REGISTRY_ACTOR, registryEvent } from '../domain/events';
 import type { Principal } from '../domain/identity';
-import { type ModelVersion, parseStage, type RegisteredModel } from '../domain/model';
+import type { ModelVersion, RegisteredModel } from '../domain/model';
 import type { ArtifactStore, Clock, RegistryRepository, VerificationJob, VerificationQueue } from './ports';
 import { systemClock } from './ports';
 import type { CreateVersionInput, RegistryService, VersionView } from './registry';
@@ -270,33 +270,11 @@ export class ArtifactService {
   }
 
   /** Resolves models:/name/<version|Stage|latest> and models:/name@alias to a version and its download. */
+  /** Resolves `models:/name/3`, `models:/name/Production`, `models:/name@alias` or `…/latest`: two reads. */
   async resolve(uri: string): Promise<{ version: VersionView; download: Download }> {
     const ref = parseModelUri(uri);
-    let view: VersionView;
-    switch (ref.kind) {
-      case 'version':
-        view = await this.registry.getModelVersion(ref.name, ref.version);
-        break;
-      case 'alias':
-        view = await this.registry.getModelVersionByAlias(ref.name, ref.alias);
-        break;
-      case 'latest':
-        view = await this.registry.getModelVersionByAlias(ref.name, 'latest');
-        break;
-      case 'stage': {
-        const stage = parseStage(ref.stage);
-        const [latest] = await this.registry.getLatestVersions(ref.name, [stage]);
-        if (!latest) {
-          throw new InvalidStateError(
-            `Registered Model with name=${ref.name} has no version in stage ${stage}.`,
-          );
-        }
-        view = latest;
-        break;
-      }
-    }
     const model = await this.registry.requireModel(ref.name);
-    return this.downloadOf(model, await this.registry.requireVersion(model, view.version.version));
+    return this.downloadOf(model, await this.registry.resolveVersion(model, ref));
   }
 
   // ---------------------------------------------------------------- internals

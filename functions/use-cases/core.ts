@@ -19,17 +19,23 @@ import {
   aliasesOf,
   type ChangeProvenance,
   isActiveStage,
+  type ModelActivity,
   type ModelVersion,
   type RegisteredModel,
   type Stage,
+  summaryOf,
 } from '../domain/model';
+import type { ModelCard } from '../domain/model-card';
 import { assertModelName } from '../domain/rules';
+import { planStageChange } from '../domain/stage-change';
 import { type Clock, type RegistryRepository, type RequestClosure, systemClock } from './ports';
 
 /** A model version as the API shows it: with the aliases that point at it. */
 export interface VersionView {
   readonly version: ModelVersion;
   readonly aliases: readonly string[];
+  /** Its model card, on the reads that fetch it (a single version, not pages). */
+  readonly card?: ModelCard;
 }
 
 export interface TransitionInput {
@@ -38,7 +44,25 @@ export interface TransitionInput {
   readonly comment?: string | undefined;
 }
 
-const RETRIES_ON_CONFLICT = 8;
+/**
+ * Attempts of a write that lost a race for the model (a stage change conditioned on the anchor's
+ * revision): 16 concurrent archiving transitions all apply, one after another, instead of some
+ * answering 409.
+ */
+const RETRIES_ON_CONFLICT = 40;
+/** Archived versions per transaction (each takes its update, history record and event: 3 of 100 items). */
+export const ARCHIVE_BATCH = 25;
+/** Moot requests closed in the stage change's own transaction (each takes 2 items); more follow it. */
+const MAX_CLOSURES_PER_WRITE = 8;
+
+/** What a stage change reads before it plans (functions/domain/stage-change.ts). */
+export interface StageChangeReads {
+  readonly activity: ModelActivity;
+  readonly version: ModelVersion;
+  readonly open: readonly TransitionRequest[];
+  /** The versions now in the target stage (archiving only). */
+  readonly members: readonly ModelVersion[];
+}
 
 /** The target of a request as event data. */
 export function targetData(target: RequestTarget): { to_stage?: Stage; alias?: string } {
@@ -110,7 +134,7 @@ export class RegistryCore {
         return await write(current);
       } catch (err) {
         if (!(err instanceof ConcurrentModificationError) || attempt >= RETRIES_ON_CONFLICT) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
         const fresh = await this.modelById(model.id);
         if (!fresh) throw new ResourceNotFoundError(`Registered Model with name=${model.name} not found`);
         current = fresh;
@@ -151,9 +175,11 @@ export class RegistryCore {
 
   /**
    * Moves a version to a stage now (and archives the other versions of an active target stage
-   * when asked), in one transaction with its events. Open stage requests of the versions that
-   * move, which can no longer apply from the stage they were filed from, are cancelled in the same
-   * write; a request this change applies (`via`) is marked APPLIED.
+   * when asked), planned by `planStageChange` and written with its events: the version asked for
+   * and the first ARCHIVE_BATCH archived versions in one transaction (so `models:/name/Stage`
+   * resolves to it at once), the others in further transactions. Open stage requests of versions
+   * that move are cancelled in the same write; a request this change applies (`via`) is marked
+   * APPLIED. An archive interrupted between batches is finished by the model's next stage change.
    */
   async moveStage(
     model: RegisteredModel,
@@ -161,78 +187,205 @@ export class RegistryCore {
     input: TransitionInput,
     actor: Actor,
     via?: ChangeProvenance,
+    preloaded?: StageChangeReads,
   ): Promise<VersionView> {
     if (input.archiveExistingVersions && !isActiveStage(input.stage)) {
       throw new InvalidParameterError(
         `archive_existing_versions can only be used when transitioning to Staging or Production, not ${input.stage}.`,
       );
     }
+    let first = preloaded;
     return this.withFreshModel(model, async (fresh) => {
-      const current = await this.requireVersion(fresh, version);
+      // The reads of the first attempt may come with the call (read alongside the version);
+      // a retry reads everything again.
+      const reads = first ?? (await this.stageChangeReads(fresh, version, input));
+      first = undefined;
+      const { activity, version: current, open, members } = reads;
+      if (activity.pendingArchive) {
+        await this.finishArchive(fresh, activity);
+        throw new ConcurrentModificationError(
+          'An earlier archive of this model was finished first; retrying.',
+        );
+      }
       this.assertTransitionable(fresh, current);
-      const archive =
-        input.archiveExistingVersions && isActiveStage(input.stage)
-          ? this.repo.stageMembers(fresh, input.stage).filter((v) => v !== version)
-          : [];
-      const moving = new Set([version, ...archive]);
-      const applied = via?.kind === 'request' ? via.requestId : undefined;
-      const open = await this.openRequestsOf(fresh, archive.length ? undefined : version);
-      const close: RequestClosure[] = open
-        .filter((r) => r.id !== applied && r.target.kind === 'stage' && moving.has(r.version))
-        .map((request) => {
-          const to = request.version === version ? input.stage : 'Archived';
-          return {
-            request,
-            status: 'CANCELLED' as const,
-            reason: `Version ${request.version} moved to ${to} (${via?.kind === 'break-glass' ? 'break-glass' : 'by another change'}) after the request was filed.`,
-          };
-        });
-      const provenance = provenanceData(via);
-      const events = [
-        this.event(
-          'ModelVersionStageChanged',
-          fresh,
-          actor,
-          {
-            from_stage: current.stage,
-            to_stage: input.stage,
-            archived_versions: archive,
-            ...(input.comment ? { comment: input.comment } : {}),
-            ...provenance,
-          },
-          version,
-          input.comment,
-        ),
-        ...archive.map((v) =>
-          this.event(
-            'ModelVersionStageChanged',
-            fresh,
-            actor,
-            {
-              from_stage: input.stage,
-              to_stage: 'Archived',
-              archived_versions: [],
-              comment: `Archived by the move of version ${version} to ${input.stage}`,
-              ...provenance,
-            },
-            v,
-          ),
-        ),
-        ...close.map((c) => this.closureEvent(fresh, c, actor)),
-      ];
-      const moved = await this.repo.recording(...events).transitionStage({
-        model: fresh,
+      const archive = members;
+      const nextLatest =
+        activity.latest[current.stage]?.version === version && current.stage !== input.stage
+          ? await this.repo.latestBelow(fresh, current.stage, version)
+          : undefined;
+      const now = this.clock.now();
+      const plan = planStageChange({
         version: current,
         toStage: input.stage,
         archive,
-        actor: actor.arn,
-        ...(input.comment ? { comment: input.comment } : {}),
-        now: this.clock.now(),
-        ...(via ? { via } : {}),
-        close,
+        latest: activity.latest,
+        ...(nextLatest !== undefined
+          ? { nextLatestOfFromStage: nextLatest ? summaryOf(nextLatest) : null }
+          : {}),
+        openRequests: open,
+        ...(via?.kind === 'request' ? { appliedRequestId: via.requestId } : {}),
+        now,
+        batchSize: ARCHIVE_BATCH,
+        breakGlass: via?.kind === 'break-glass',
       });
-      return this.view(fresh, moved);
+      const closures: RequestClosure[] = plan.closures.map((c) => ({ ...c, status: 'CANCELLED' }));
+      const provenance = provenanceData(via);
+      const last = plan.batches.length - 1;
+      for (const [i, moves] of plan.batches.entries()) {
+        const events = moves.map((m) =>
+          m.causedBy
+            ? this.event(
+                'ModelVersionStageChanged',
+                fresh,
+                actor,
+                {
+                  from_stage: m.from,
+                  to_stage: m.to,
+                  archived_versions: [],
+                  comment: `Archived by the move of version ${version} to ${input.stage}`,
+                  ...provenance,
+                },
+                m.version,
+              )
+            : this.event(
+                'ModelVersionStageChanged',
+                fresh,
+                actor,
+                {
+                  from_stage: m.from,
+                  to_stage: m.to,
+                  archived_versions: plan.moves.slice(1).map((x) => x.version),
+                  ...(input.comment ? { comment: input.comment } : {}),
+                  ...provenance,
+                },
+                m.version,
+                input.comment,
+              ),
+        );
+        const close = i === 0 ? closures.slice(0, MAX_CLOSURES_PER_WRITE) : [];
+        await this.repo
+          .recording(...events, ...close.map((c) => this.closureEvent(fresh, c, actor)))
+          .applyStageBatch({
+            model: fresh,
+            revision: activity.revision + i,
+            moves,
+            latest: plan.latestAfter[i]!,
+            actor: actor.arn,
+            ...(input.comment ? { comment: input.comment } : {}),
+            now,
+            ...(via ? { via } : {}),
+            close,
+            ...(plan.batches.length > 1
+              ? {
+                  pendingArchive:
+                    i < last
+                      ? {
+                          stage: input.stage as 'Staging' | 'Production',
+                          keep: version,
+                          actor,
+                          ...(via ? { via } : {}),
+                        }
+                      : null,
+                }
+              : {}),
+          });
+      }
+      // Requests beyond what one transaction holds are closed one by one (each with its event).
+      for (const closure of closures.slice(MAX_CLOSURES_PER_WRITE)) {
+        await this.repo
+          .recording(this.closureEvent(fresh, closure, actor))
+          .updateRequest(
+            fresh,
+            closure.request,
+            { status: 'CANCELLED', reason: closure.reason, taskToken: null },
+            now,
+          )
+          .catch((err) => {
+            if (!(err instanceof ConcurrentModificationError)) throw err;
+          });
+      }
+      return this.view(fresh, { ...current, stage: input.stage, lastUpdatedTimestamp: now });
     });
+  }
+
+  /**
+   * What a stage change reads, in one round trip: the anchor, the version, the model's open
+   * requests and (archiving) the versions now in the target stage.
+   */
+  async stageChangeReads(
+    model: RegisteredModel,
+    version: number,
+    input: TransitionInput,
+  ): Promise<StageChangeReads> {
+    const [activity, current, open, members] = await Promise.all([
+      this.repo.getActivity(model),
+      this.requireVersion(model, version),
+      this.openRequestsOf(model),
+      input.archiveExistingVersions && isActiveStage(input.stage)
+        ? this.repo.stageMembers(model, input.stage)
+        : Promise.resolve([]),
+    ]);
+    return { activity, version: current, open, members };
+  }
+
+  /**
+   * Finishes an archive-existing that was interrupted between its batches: the versions of the
+   * stage other than the one promoted are archived now, in batches, recorded as the original
+   * change's.
+   */
+  async finishArchive(model: RegisteredModel, activity: ModelActivity): Promise<void> {
+    const pending = activity.pendingArchive;
+    if (!pending) return;
+    const rest = (await this.repo.stageMembers(model, pending.stage)).filter(
+      (v) => v.version !== pending.keep,
+    );
+    const now = this.clock.now();
+    const provenance = provenanceData(pending.via);
+    let latestArchived = activity.latest.Archived;
+    const batches = rest.length
+      ? Array.from({ length: Math.ceil(rest.length / ARCHIVE_BATCH) }, (_, i) =>
+          rest.slice(i * ARCHIVE_BATCH, (i + 1) * ARCHIVE_BATCH),
+        )
+      : [[]];
+    for (const [i, versions] of batches.entries()) {
+      const moves = versions.map((v) => ({
+        version: v.version,
+        from: pending.stage,
+        to: 'Archived' as const,
+        summary: summaryOf({ ...v, stage: 'Archived', lastUpdatedTimestamp: now }),
+        causedBy: { version: pending.keep, toStage: pending.stage },
+      }));
+      for (const m of moves)
+        if (!latestArchived || latestArchived.version <= m.version) latestArchived = m.summary;
+      await this.repo
+        .recording(
+          ...moves.map((m) =>
+            this.event(
+              'ModelVersionStageChanged',
+              model,
+              pending.actor,
+              {
+                from_stage: m.from,
+                to_stage: m.to,
+                archived_versions: [],
+                comment: `Archived by the move of version ${pending.keep} to ${pending.stage}`,
+                ...provenance,
+              },
+              m.version,
+            ),
+          ),
+        )
+        .applyStageBatch({
+          model,
+          revision: activity.revision + i,
+          moves,
+          latest: latestArchived ? { Archived: latestArchived } : {},
+          actor: pending.actor.arn,
+          now,
+          ...(pending.via && pending.via.kind !== 'request' ? { via: pending.via } : {}),
+          pendingArchive: i === batches.length - 1 ? null : pending,
+        });
+    }
   }
 
   /** Points an alias at a version now (with the request it applies, if any). */

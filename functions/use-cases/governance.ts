@@ -23,8 +23,8 @@ import {
   approvalRefusal,
   countingApprovals,
   effectivePolicy,
-  failedGates,
   type GovernancePolicy,
+  gateFailures,
   isOpen,
   type RequestStatus,
   type RequestTarget,
@@ -117,7 +117,15 @@ export class GovernanceService {
   readonly gatekeeper: Gatekeeper = {
     transition: async ({ model, version, input, caller }): Promise<GateDecision> => {
       const policy = this.policyFor(model);
-      if (!policy.guardedStages.includes(input.stage)) return { kind: 'apply' };
+      // Archiving the other versions of the target stage moves them into Archived: when that
+      // stage is guarded, so is the transition that archives them.
+      const guarded =
+        policy.guardedStages.includes(input.stage) ||
+        (input.archiveExistingVersions &&
+          isActiveStage(input.stage) &&
+          policy.guardedStages.includes('Archived') &&
+          (await this.repo.stageMembers(model, input.stage)).some((v) => v.version !== version.version));
+      if (!guarded) return { kind: 'apply' };
       const target: RequestTarget = {
         kind: 'stage',
         fromStage: version.stage,
@@ -133,41 +141,38 @@ export class GovernanceService {
       const policy = this.policyFor(model);
       if (!policy.protectedAliases.includes(alias)) return { kind: 'apply' };
       const target: RequestTarget = { kind: 'alias', alias, previousVersion: model.aliases[alias] ?? null };
-      return { kind: 'defer', request: await this.fileRequest(model, version, target, caller, policy) };
+      const v = await this.core.requireVersion(model, version);
+      return { kind: 'defer', request: await this.fileRequest(model, v, target, caller, policy) };
     },
     assertDeletable: async (model, version) => {
       const policy = this.policyFor(model);
-      const liveStages = new Set<Stage>(['Production', ...policy.guardedStages]);
-      const candidates = version
-        ? [version.version]
-        : [
-            ...new Set([
-              ...model.stageMembers.Staging.filter(() => liveStages.has('Staging')),
-              ...model.stageMembers.Production,
-              ...Object.values(model.aliases),
-            ]),
-          ];
-      for (const v of candidates) {
-        const stage =
-          version?.stage ??
-          (model.stageMembers.Production.includes(v)
-            ? 'Production'
-            : model.stageMembers.Staging.includes(v)
-              ? 'Staging'
-              : undefined);
+      // Live: in Production or a guarded active stage, or with an alias.
+      const liveStages = new Set<Stage>(
+        (['Staging', 'Production'] as const).filter(
+          (st) => st === 'Production' || policy.guardedStages.includes(st),
+        ),
+      );
+      const refuse = (v: number, stage: Stage | undefined) => {
         const aliases = aliasesOf(model, v);
         const protectedAliases = aliases.filter((a) => policy.protectedAliases.includes(a));
-        const live =
-          (stage !== undefined && isActiveStage(stage) && liveStages.has(stage)) || aliases.length > 0;
-        if (!(policy.protectLiveVersions && live) && protectedAliases.length === 0) continue;
+        const inLiveStage = stage !== undefined && liveStages.has(stage);
+        if (
+          !(policy.protectLiveVersions && (inLiveStage || aliases.length > 0)) &&
+          protectedAliases.length === 0
+        )
+          return;
         const why =
-          stage !== undefined && liveStages.has(stage) && policy.protectLiveVersions
+          inLiveStage && policy.protectLiveVersions
             ? `is in ${stage}`
             : `has the alias${aliases.length > 1 ? 'es' : ''} ${aliases.map((a) => `@${a}`).join(', ')}`;
         throw new InvalidStateError(
           `${version ? `Model Version (name=${model.name}, version=${v})` : `Registered Model (name=${model.name}) has version ${v}, which`} ${why}; the governance policy protects live versions from deletion. Archive it or move the alias first, or use the break-glass route.`,
         );
-      }
+      };
+      if (version) return refuse(version.version, version.stage);
+      const { latest } = await this.core.repo.getActivity(model);
+      for (const stage of liveStages) if (latest[stage]) refuse(latest[stage].version, stage);
+      for (const v of new Set(Object.values(model.aliases))) refuse(v, undefined);
     },
     assertAliasRemovable: async (model, alias) => {
       if (!this.policyFor(model).protectedAliases.includes(alias)) return;
@@ -479,13 +484,31 @@ export class GovernanceService {
     return true;
   }
 
-  /** Quality gates: a failing version is rejected with the failing metrics, and tagged. */
+  /**
+   * The quality gates a version fails under `rules`: its metrics, and its model card's required
+   * sections (the card is read only when the rules require some).
+   */
+  private async gateFailuresOf(
+    model: RegisteredModel,
+    version: ModelVersion,
+    rules: Pick<GovernancePolicy, 'qualityGates' | 'requiredCardSections'>,
+  ): Promise<string[]> {
+    const card = rules.requiredCardSections.length
+      ? (await this.repo.getModelCard(model, version.version))?.card
+      : undefined;
+    return gateFailures(version, card, rules);
+  }
+
+  /**
+   * Quality gates: a failing version (its metrics, or its model card's required sections) is
+   * rejected with the failures, and tagged.
+   */
   async checkGates(job: WorkflowJob): Promise<{ outcome: 'passed' | 'failed' | 'closed' }> {
     const { model, request } = await this.jobRequest(job);
     if (request.status !== 'PENDING') return { outcome: 'closed' };
     const version = model ? await this.repo.getVersion(model, request.version) : undefined;
     if (await this.closeIfOrphaned(request, model, version)) return { outcome: 'closed' };
-    const failures = failedGates(version!.metrics, this.judged(request, model!).qualityGates);
+    const failures = await this.gateFailuresOf(model!, version!, this.judged(request, model!));
     if (failures.length === 0) return { outcome: 'passed' };
     const reason = `Quality gates failed: ${failures.join('; ')}`;
     const tag = `failed: ${failures.join('; ')}`.slice(0, 5000);
@@ -541,11 +564,11 @@ export class GovernanceService {
    * Why an approved request can no longer apply as approved, checked just before it does: its
    * version changed, the alias moved, the gates or the approvals no longer satisfy the rules.
    */
-  private recheck(
+  private async recheck(
     request: TransitionRequest,
     model: RegisteredModel,
     version: ModelVersion,
-  ): string | undefined {
+  ): Promise<string | undefined> {
     const rules = this.judged(request, model);
     if (version.status !== 'READY') return `version ${version.version} is ${version.status}`;
     if (request.target.kind === 'stage' && version.stage !== request.target.fromStage) {
@@ -557,7 +580,7 @@ export class GovernanceService {
         return `@${request.target.alias} moved from ${request.target.previousVersion ?? 'nothing'} to ${now ?? 'nothing'} after the request was filed`;
       }
     }
-    const failures = failedGates(version.metrics, rules.qualityGates);
+    const failures = await this.gateFailuresOf(model, version, rules);
     if (failures.length) return `quality gates fail: ${failures.join('; ')}`;
     const count = countingApprovals(request, rules.requesterMayApprove);
     if (count < rules.requiredApprovals) {
@@ -586,7 +609,7 @@ export class GovernanceService {
       );
       return { outcome: 'failed' };
     }
-    const problem = this.recheck(request, model, version);
+    const problem = await this.recheck(request, model, version);
     if (problem) {
       await this.markFailed(request, model, problem);
       return { outcome: 'failed' };
@@ -776,7 +799,7 @@ export class GovernanceService {
   async rollback(name: string, caller: Principal, comment?: string): Promise<VersionView> {
     if (comment !== undefined) assertDescription(comment);
     const model = await this.core.requireModel(name);
-    const current = Math.max(...model.stageMembers.Production, 0);
+    const current = (await this.repo.getActivity(model)).latest.Production?.version ?? 0;
     if (!current)
       throw new InvalidStateError(
         `Registered Model (name=${name}) has no version in Production to roll back.`,
@@ -805,7 +828,7 @@ export class GovernanceService {
     }
     const policy = this.policyFor(model);
     if (policy.rollbackRequiresGates) {
-      const failures = failedGates(previous.metrics, policy.qualityGates);
+      const failures = await this.gateFailuresOf(model, previous, policy);
       if (failures.length) {
         throw new InvalidStateError(
           `Version ${previous.version} of ${name} fails today's quality gates (${failures.join('; ')}); rollback checks them (policy rollback_requires_gates). Promote another version through a request, or use the break-glass route.`,

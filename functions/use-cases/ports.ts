@@ -13,16 +13,20 @@ import type {
   TransitionRequest,
 } from '../domain/governance';
 import type {
-  ActiveStage,
   ChangeProvenance,
   Dataset,
+  ModelActivity,
   ModelVersion,
+  PendingArchive,
   RegisteredModel,
   Stage,
   StageTransition,
   VersionStatus,
+  VersionSummary,
 } from '../domain/model';
+import type { ModelCard, StoredModelCard } from '../domain/model-card';
 import type { FilterClause, OrderTerm } from '../domain/search-filter';
+import type { StageMove } from '../domain/stage-change';
 
 export interface NewModelVersion {
   /** A location, or (registry-managed files) a function of the number the repository assigns. */
@@ -43,20 +47,24 @@ export interface NewModelVersion {
   readonly pendingExpiresAt?: number;
 }
 
-export interface StageChange {
+/** One batch of a planned stage change (functions/domain/stage-change.ts), written atomically. */
+export interface StageBatch {
   readonly model: RegisteredModel;
-  readonly version: ModelVersion;
-  readonly toStage: Stage;
-  /** Versions to move to Archived in the same write (archive-existing). */
-  readonly archive: readonly number[];
+  /** The anchor revision the plan was made from; the write is refused if it moved. */
+  readonly revision: number;
+  readonly moves: readonly StageMove[];
+  /** The latest version per stage after this batch (null: the stage is empty). */
+  readonly latest: Readonly<Partial<Record<Stage, VersionSummary | null>>>;
   /** The ARN of who made the change. */
   readonly actor: string;
   readonly comment?: string;
   readonly now: number;
-  /** How the change was authorized; a request it applies is marked APPLIED in the same write. */
+  /** How the change was authorized; a request it applies is marked APPLIED with the first batch. */
   readonly via?: ChangeProvenance;
   /** Open requests the change makes moot, closed in the same write. */
   readonly close?: readonly RequestClosure[];
+  /** Set when batches follow (a crash leaves it, and the next change finishes them); cleared by the last. */
+  readonly pendingArchive?: PendingArchive | null;
 }
 
 /** An open request closed as a side effect of a change (its version deleted or archived). */
@@ -93,18 +101,18 @@ export interface SearchQuery {
   readonly pageToken?: string;
 }
 
-export interface RegistryRepository {
-  /**
-   * This repository, recording the given events (audit entries, published by the outbox relay)
-   * in the same transaction as its next write. A factory receives the version the write creates.
-   */
-  recording(
-    ...events: readonly (RegistryEvent | ((created: ModelVersion) => RegistryEvent))[]
-  ): RegistryRepository;
+/** A registered model with its activity (counter, last update, latest version per stage). */
+export interface ModelWithActivity {
+  readonly model: RegisteredModel;
+  readonly activity: ModelActivity;
+}
 
+/** Registered models: the model (by name) and its anchor (by id). */
+export interface ModelsPort {
   getModel(name: string): Promise<RegisteredModel | undefined>;
   /** The model with this immutable id, whatever its name is now (it follows renames). */
   getModelById(id: string): Promise<RegisteredModel | undefined>;
+  getActivity(model: ModelRef): Promise<ModelActivity>;
   /** Throws ResourceAlreadyExistsError when the name is taken. */
   createModel(model: RegisteredModel): Promise<void>;
   updateModelDescription(model: RegisteredModel, description: string, now: number): Promise<RegisteredModel>;
@@ -115,10 +123,38 @@ export interface RegistryRepository {
   /** Finishes a rename that was interrupted after the model moved (idempotent). */
   completeRename(model: RegisteredModel): Promise<void>;
   deleteModel(model: RegisteredModel): Promise<void>;
-
   /**
-   * Assigns the next version number and stores the version in one transaction. With a client
-   * token, a retry returns the version the first attempt created (`created: false`).
+   * Points an alias at a version, if the alias still points where `expected` says (null: absent).
+   * With `requestId`, the approved request it applies is marked APPLIED in the same write.
+   */
+  setAlias(
+    model: RegisteredModel,
+    alias: string,
+    version: number,
+    now: number,
+    options: { expected: number | null; requestId?: string },
+  ): Promise<void>;
+  /** Removes an alias if it still points at `expected`. */
+  deleteAlias(model: RegisteredModel, alias: string, now: number, expected: number): Promise<void>;
+  /**
+   * Replaces the model's policy override if its policy revision is still `model.policyRevision`
+   * (else ConcurrentModificationError). With `apply`, the policy change request it applies gets
+   * its final approvals and is marked APPLIED in the same write (if it is still as read).
+   */
+  setPolicy(
+    model: RegisteredModel,
+    policy: PolicyOverride | undefined,
+    now: number,
+    apply?: { request: PolicyChangeRequest; approvals: readonly Approval[] },
+  ): Promise<RegisteredModel>;
+}
+
+/** Model versions. */
+export interface VersionsPort {
+  /**
+   * Assigns the next version number (an atomic counter: concurrent creates never conflict) and
+   * stores the version. With a client token, a retry returns the version the first attempt
+   * created (`created: false`).
    */
   createVersion(
     model: RegisteredModel,
@@ -126,7 +162,28 @@ export interface RegistryRepository {
     now: number,
     clientToken?: string,
   ): Promise<{ version: ModelVersion; created: boolean }>;
-  getVersion(model: RegisteredModel, version: number): Promise<ModelVersion | undefined>;
+  getVersion(model: ModelRef & { readonly name: string }, version: number): Promise<ModelVersion | undefined>;
+  /**
+   * Among the models updated in [since, until], what a stopped write left unfinished: numbers
+   * spent by creates that have not stored their version, and archives left between batches.
+   */
+  unsettled(
+    since: number,
+    until: number,
+  ): Promise<{
+    numbers: { model: ModelRef & { readonly name: string }; number: number }[];
+    archives: { model: ModelRef & { readonly name: string }; activity: ModelActivity }[];
+  }>;
+  /**
+   * Records a spent number whose version was never stored (ModelVersionNumberSkipped) and points
+   * the model's latest version in None back at a stored one. False if there was nothing to settle.
+   */
+  skipNumber(model: ModelRef & { readonly name: string }, number: number, reason: string): Promise<boolean>;
+  /** Versions by number, in one read (missing ones are left out). */
+  getVersions(
+    model: ModelRef & { readonly name: string },
+    versions: readonly number[],
+  ): Promise<ModelVersion[]>;
   updateVersionDescription(
     model: RegisteredModel,
     version: ModelVersion,
@@ -141,8 +198,6 @@ export interface RegistryRepository {
     now: number,
   ): Promise<void>;
   deleteVersionTag(model: RegisteredModel, version: ModelVersion, key: string, now: number): Promise<void>;
-  /** Applies a stage change (and archive-existing) atomically and records the transitions. */
-  transitionStage(change: StageChange): Promise<ModelVersion>;
   /** Deletes a version, drops the aliases that point at it; never frees its number. */
   deleteVersion(
     model: RegisteredModel,
@@ -150,11 +205,6 @@ export interface RegistryRepository {
     now: number,
     close?: readonly RequestClosure[],
   ): Promise<void>;
-  /** The highest version in each of the given stages. */
-  latestVersions(model: RegisteredModel, stages: readonly Stage[]): Promise<ModelVersion[]>;
-  /** Versions currently in an active stage, as tracked on the model item. */
-  stageMembers(model: RegisteredModel, stage: ActiveStage): readonly number[];
-
   /**
    * Records the multipart upload id of one file of a pending version. False when the version is
    * no longer pending or another request recorded an upload for that file first.
@@ -172,33 +222,45 @@ export interface RegistryRepository {
     message: string,
     now: number,
   ): Promise<boolean>;
+}
 
+/** Model cards, one per version. */
+export interface CardsPort {
+  getModelCard(model: ModelRef, version: number): Promise<StoredModelCard | undefined>;
   /**
-   * Points an alias at a version, if the alias still points where `expected` says (null: absent).
-   * With `request`, the approved request it applies is marked APPLIED in the same write.
+   * Stores a version's card with the write's events if the version exists (else
+   * ResourceNotFoundError) and its stored card is still at `expectedRevision` (null: none), else
+   * ConcurrentModificationError.
    */
-  setAlias(
-    model: RegisteredModel,
-    alias: string,
+  putModelCard(
+    model: ModelRef & { readonly name: string },
     version: number,
-    now: number,
-    options: { expected: number | null; requestId?: string },
-  ): Promise<void>;
-  /** Removes an alias if it still points at `expected`. */
-  deleteAlias(model: RegisteredModel, alias: string, now: number, expected: number): Promise<void>;
+    card: ModelCard,
+    options: { readonly expectedRevision: number | null; readonly now: number; readonly actor: string },
+  ): Promise<StoredModelCard>;
+}
 
-  /**
-   * Replaces the model's policy override if its policy revision is still `model.policyRevision`
-   * (else ConcurrentModificationError). With `apply`, the policy change request it applies gets
-   * its final approvals and is marked APPLIED in the same write (if it is still as read).
-   */
-  setPolicy(
+/** Stages: membership, planned changes, history. */
+export interface StagesPort {
+  /** The versions now in an active stage (Staging, Production), by number. */
+  stageMembers(model: ModelRef & { readonly name: string }, stage: Stage): Promise<ModelVersion[]>;
+  /** The highest version of `stage` below `below` (null: none). */
+  latestBelow(
+    model: ModelRef & { readonly name: string },
+    stage: Stage,
+    below: number,
+  ): Promise<ModelVersion | null>;
+  /** Writes one batch of a planned stage change atomically with its events. */
+  applyStageBatch(batch: StageBatch): Promise<void>;
+  /** Stage transitions of a model (optionally one version), newest first. */
+  listTransitions(
     model: RegisteredModel,
-    policy: PolicyOverride | undefined,
-    now: number,
-    apply?: { request: PolicyChangeRequest; approvals: readonly Approval[] },
-  ): Promise<RegisteredModel>;
+    options: { version?: number; maxResults: number; pageToken?: string },
+  ): Promise<Page<StageTransition>>;
+}
 
+/** Transition and policy change requests. */
+export interface RequestsPort {
   createRequest(request: TransitionRequest): Promise<void>;
   getRequest(model: ModelRef, id: string): Promise<TransitionRequest | undefined>;
   getTaskToken(model: ModelRef, id: string): Promise<string | undefined>;
@@ -223,7 +285,6 @@ export interface RegistryRepository {
     maxResults: number;
     pageToken?: string;
   }): Promise<Page<TransitionRequest>>;
-
   createPolicyRequest(request: PolicyChangeRequest): Promise<void>;
   getPolicyRequest(model: ModelRef, id: string): Promise<PolicyChangeRequest | undefined>;
   updatePolicyRequest(
@@ -236,19 +297,40 @@ export interface RegistryRepository {
     model: RegisteredModel,
     options: { status?: RequestStatus; maxResults: number; pageToken?: string },
   ): Promise<Page<PolicyChangeRequest>>;
+}
+
+/** The audit log. */
+export interface AuditPort {
   /** The audit log of a model (by id: it outlives the model), newest first. */
   listAudit(
     modelId: string,
     options: { version?: number; maxResults: number; pageToken?: string },
   ): Promise<Page<{ type: string; detail: RegistryEventDetail }>>;
+}
 
-  searchModels(query: SearchQuery): Promise<Page<RegisteredModel>>;
-  searchVersions(query: SearchQuery): Promise<Page<ModelVersion>>;
-  /** Stage transitions of a model (optionally one version), newest first. */
-  listTransitions(
-    model: RegisteredModel,
-    options: { version?: number; maxResults: number; pageToken?: string },
-  ): Promise<Page<StageTransition>>;
+/** Search with MLflow's filter grammar, planned onto the indexes. */
+export interface SearchPort {
+  searchModels(query: SearchQuery): Promise<Page<ModelWithActivity>>;
+  /** Versions with their models (for aliases and current names). */
+  searchVersions(query: SearchQuery): Promise<Page<{ version: ModelVersion; model?: RegisteredModel }>>;
+}
+
+/**
+ * The registry's storage: one port per aggregate, and `recording`, which makes the next write
+ * carry the given events (audit entries, published by the outbox relay) in the same transaction.
+ */
+export interface RegistryRepository
+  extends ModelsPort,
+    VersionsPort,
+    CardsPort,
+    StagesPort,
+    RequestsPort,
+    AuditPort,
+    SearchPort {
+  /** A factory receives the version the write creates. */
+  recording(
+    ...events: readonly (RegistryEvent | ((created: ModelVersion) => RegistryEvent))[]
+  ): RegistryRepository;
 }
 
 export interface Clock {

@@ -4,39 +4,53 @@
  * serves (stages, aliases, deletes of live versions) ask the gatekeeper first: governance decides
  * whether they apply now or wait for approval. No AWS SDK here.
  */
-import type { ArtifactFile } from '../domain/artifacts';
-import { InvalidParameterError, ResourceNotFoundError } from '../domain/errors';
+import { type ArtifactFile, artifactModelPrefix, type ModelUri as ModelUriRef } from '../domain/artifacts';
+import { InvalidParameterError, InvalidStateError, ResourceNotFoundError } from '../domain/errors';
 import type { TransitionRequest } from '../domain/governance';
 import type { Principal } from '../domain/identity';
 import {
   type Dataset,
   isActiveStage,
+  type ModelActivity,
   type ModelVersion,
+  parseStage,
   type RegisteredModel,
   STAGES,
   type Stage,
   type StageTransition,
+  type VersionSummary,
 } from '../domain/model';
 import {
   assertAlias,
   assertDescription,
   assertLineage,
   assertModelName,
-  assertSource,
   assertTagKey,
   assertTags,
   assertTagValue,
+  MAX_VERSION_NUMBER,
 } from '../domain/rules';
 import { effectiveOrder, parseFilter, parseOrderBy, type SearchKind } from '../domain/search-filter';
+import { assertNotOtherModelsFiles, assertSource, isPromptVersion } from '../domain/sources';
 import type { RegistryCore, TransitionInput, VersionView } from './core';
 import type { Page } from './ports';
 
 export type { TransitionInput, VersionView } from './core';
 
-/** A registered model as the API shows it. */
+/** A registered model as the API shows it: with its activity and latest version per stage. */
 export interface ModelView {
   readonly model: RegisteredModel;
-  readonly latestVersions: readonly VersionView[];
+  readonly activity: ModelActivity;
+  /** The latest version of each stage that has one, in stage order (summaries). */
+  readonly latestVersions: readonly VersionSummary[];
+}
+
+export function modelView(model: RegisteredModel, activity: ModelActivity): ModelView {
+  return {
+    model,
+    activity,
+    latestVersions: STAGES.flatMap((s) => (activity.latest[s] ? [activity.latest[s]] : [])),
+  };
 }
 
 export interface CreateModelInput {
@@ -49,6 +63,8 @@ export interface CreateVersionInput {
   readonly source?: string | undefined;
   readonly runId?: string | undefined;
   readonly runLink?: string | undefined;
+  /** The MLflow 3 logged model the version comes from (`model_id`). */
+  readonly loggedModelId?: string | undefined;
   readonly dataset?: Dataset | undefined;
   readonly parameters?: Readonly<Record<string, string>> | undefined;
   readonly metrics?: Readonly<Record<string, number>> | undefined;
@@ -94,7 +110,7 @@ export interface Gatekeeper {
   alias(change: {
     model: RegisteredModel;
     alias: string;
-    version: ModelVersion;
+    version: number;
     caller: Principal;
   }): Promise<GateDecision>;
   /** Refuses deleting a model (or one of its versions) the policy protects. */
@@ -114,6 +130,11 @@ export type ChangeOutcome<T> =
   | { readonly kind: 'applied'; readonly value: T }
   | { readonly kind: 'pending'; readonly request: TransitionRequest };
 
+/** A create older than this has finished or stopped (a Lambda function stops at 30 s). */
+export const SETTLE_AFTER_MS = 2 * 60_000;
+/** How far back the scheduled settling looks (the schedule runs every minute). */
+export const SETTLE_WINDOW_MS = 60 * 60_000;
+
 export class RegistryService {
   private readonly repo;
   private readonly clock;
@@ -121,6 +142,8 @@ export class RegistryService {
   constructor(
     readonly core: RegistryCore,
     private readonly gatekeeper: Gatekeeper = applyAtOnce,
+    /** The bucket of registry-managed files: sources may not point into another model's. */
+    private readonly managedBucket?: string,
   ) {
     this.repo = core.repo;
     this.clock = core.clock;
@@ -128,6 +151,34 @@ export class RegistryService {
 
   requireModel(name: string): Promise<RegisteredModel> {
     return this.core.requireModel(name);
+  }
+
+  /**
+   * Finishes what writes that stopped midway left (the reconciler's schedule): numbers spent by
+   * creates that never stored their version get a ModelVersionNumberSkipped event and the model's
+   * latest version in None is a stored one again; archives left between batches are finished.
+   * Looks at the models updated in the last SETTLE_WINDOW_MS (all of them with `all`), leaving
+   * writes younger than SETTLE_AFTER_MS alone.
+   */
+  async settleInterruptedWrites(
+    options: { all?: boolean } = {},
+  ): Promise<{ skipped: number; archives: number }> {
+    const now = this.clock.now();
+    const since = options.all ? 0 : now - SETTLE_WINDOW_MS;
+    const { numbers, archives } = await this.repo.unsettled(since, now - SETTLE_AFTER_MS);
+    let skipped = 0;
+    for (const { model, number } of numbers) {
+      const reason = 'The create that spent this number stopped before storing its version.';
+      if (await this.repo.skipNumber(model, number, reason)) skipped++;
+    }
+    let finished = 0;
+    for (const { model } of archives) {
+      const current = await this.core.modelById(model.id);
+      if (!current) continue;
+      await this.core.finishArchive(current, await this.repo.getActivity(current));
+      finished++;
+    }
+    return { skipped, archives: finished };
   }
 
   requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
@@ -139,8 +190,7 @@ export class RegistryService {
   }
 
   private async modelView(model: RegisteredModel): Promise<ModelView> {
-    const latest = await this.repo.latestVersions(model, STAGES);
-    return { model, latestVersions: latest.map((v) => this.view(model, v)) };
+    return modelView(model, await this.repo.getActivity(model));
   }
 
   // ---------------------------------------------------------------- registered models
@@ -155,10 +205,7 @@ export class RegistryService {
       tags: assertTags(input.tags ?? {}),
       aliases: {},
       creationTimestamp: now,
-      lastUpdatedTimestamp: now,
       createdBy: caller.arn,
-      lastVersion: 0,
-      stageMembers: { Staging: [], Production: [] },
       revision: 0,
       policyRevision: 0,
     };
@@ -170,7 +217,7 @@ export class RegistryService {
         }),
       )
       .createModel(model);
-    return { model, latestVersions: [] };
+    return modelView(model, { lastVersion: 0, lastUpdatedTimestamp: now, latest: {}, revision: 0 });
   }
 
   async getRegisteredModel(name: string): Promise<ModelView> {
@@ -243,7 +290,7 @@ export class RegistryService {
 
   async searchRegisteredModels(input: SearchInput): Promise<Page<ModelView>> {
     const page = await this.repo.searchModels(this.searchQuery('models', input));
-    const items = await Promise.all(page.items.map((m) => this.modelView(m)));
+    const items = page.items.map((m) => modelView(m.model, m.activity));
     return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
@@ -270,10 +317,13 @@ export class RegistryService {
         throw new InvalidParameterError('Give either a source or files to upload, not both.');
       }
     } else {
-      assertSource(input.source);
+      assertSource(input.source, { prompt: isPromptVersion(input.tags) });
     }
     assertLineage(input);
     const model = await this.requireModel(name);
+    if (!input.pending && this.managedBucket) {
+      assertNotOtherModelsFiles(input.source!, this.managedBucket, artifactModelPrefix(model.id));
+    }
     const pending = input.pending;
     const { version, created } = await this.repo
       .recording((v) =>
@@ -299,6 +349,7 @@ export class RegistryService {
           source: pending ? (n) => pending.source(model.id, n) : input.source!,
           ...(input.runId ? { runId: input.runId } : {}),
           ...(input.runLink ? { runLink: input.runLink } : {}),
+          ...(input.loggedModelId ? { loggedModelId: input.loggedModelId } : {}),
           ...(input.dataset && Object.keys(input.dataset).length ? { dataset: input.dataset } : {}),
           parameters: input.parameters ?? {},
           metrics: input.metrics ?? {},
@@ -407,38 +458,49 @@ export class RegistryService {
       );
     }
     const model = await this.requireModel(name);
-    const current = await this.requireVersion(model, version);
+    // Everything the change needs, in one round trip (what it reads is spent if it waits for approval).
+    const reads = await this.core.stageChangeReads(model, version, input);
+    const current = reads.version;
     this.core.assertTransitionable(model, current);
-    const othersInStage =
-      input.archiveExistingVersions && isActiveStage(input.stage)
-        ? this.repo.stageMembers(model, input.stage).some((v) => v !== version)
-        : false;
+    const othersInStage = reads.members.some((v) => v.version !== version);
     if (current.stage === input.stage && !othersInStage) {
       return { kind: 'applied', value: this.view(model, current) };
     }
     const decision = await this.gatekeeper.transition({ model, version: current, input, caller });
     if (decision.kind === 'defer') return { kind: 'pending', request: decision.request };
-    return { kind: 'applied', value: await this.core.moveStage(model, version, input, caller) };
+    return {
+      kind: 'applied',
+      value: await this.core.moveStage(model, version, input, caller, undefined, reads),
+    };
   }
 
+  /** The latest version in each of the given stages (every stage when none is given), whole. */
   async getLatestVersions(name: string, stages: readonly Stage[]): Promise<VersionView[]> {
     const model = await this.requireModel(name);
     const wanted = stages.length ? [...new Set(stages)] : STAGES;
-    const latest = await this.repo.latestVersions(model, wanted);
-    return latest.map((v) => this.view(model, v));
+    const { latest } = await this.repo.getActivity(model);
+    const numbers = wanted.flatMap((s) => (latest[s] ? [latest[s].version] : []));
+    const found = await this.repo.getVersions(model, numbers);
+    // A summary can name a version whose create did not complete (a crash): look below it.
+    const versions = await Promise.all(
+      wanted.flatMap((stage) => {
+        const summary = latest[stage];
+        if (!summary) return [];
+        const hit = found.find((v) => v.version === summary.version && v.stage === stage);
+        return [hit ? Promise.resolve(hit) : this.repo.latestBelow(model, stage, summary.version + 1)];
+      }),
+    );
+    return versions
+      .filter((v): v is ModelVersion => Boolean(v))
+      .sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage))
+      .map((v) => this.view(model, v));
   }
 
   async searchModelVersions(input: SearchInput): Promise<Page<VersionView>> {
     const page = await this.repo.searchVersions(this.searchQuery('versions', input));
-    // Aliases live on the model item: read each distinct model once.
-    const names = [...new Set(page.items.map((v) => v.name))];
-    const models = new Map(
-      (await Promise.all(names.map((n) => this.repo.getModel(n)))).filter(Boolean).map((m) => [m!.id, m!]),
+    const items = page.items.map(({ version, model }) =>
+      model ? this.view(model, version) : { version, aliases: [] },
     );
-    const items = page.items.map((v) => {
-      const model = models.get(v.modelId);
-      return model ? this.view(model, v) : { version: v, aliases: [] };
-    });
     return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
@@ -466,9 +528,9 @@ export class RegistryService {
   ): Promise<ChangeOutcome<void>> {
     assertAlias(alias);
     const model = await this.requireModel(name);
-    const target = await this.requireVersion(model, version);
     if (model.aliases[alias] === version) return { kind: 'applied', value: undefined };
-    const decision = await this.gatekeeper.alias({ model, alias, version: target, caller });
+    // The write checks the version exists (a 404 if not); a protected alias's request reads it.
+    const decision = await this.gatekeeper.alias({ model, alias, version, caller });
     if (decision.kind === 'defer') return { kind: 'pending', request: decision.request };
     await this.core.pointAlias(model, alias, version, caller);
     return { kind: 'applied', value: undefined };
@@ -482,6 +544,44 @@ export class RegistryService {
     await this.core.removeAlias(model, alias, caller);
   }
 
+  /**
+   * The version a model URI names, on a model already read: by number, alias, stage (an active
+   * stage is one read of its index, whole) or `latest`.
+   */
+  async resolveVersion(model: RegisteredModel, ref: ModelUriRef): Promise<ModelVersion> {
+    switch (ref.kind) {
+      case 'version':
+        return this.requireVersion(model, ref.version);
+      case 'alias': {
+        assertAlias(ref.alias);
+        const number = model.aliases[ref.alias];
+        if (number === undefined)
+          throw new InvalidParameterError(`Registered model alias ${ref.alias} not found.`);
+        return this.requireVersion(model, number);
+      }
+      case 'latest':
+        return (await this.getModelVersionByAlias(model.name, 'latest')).version;
+      case 'stage': {
+        const stage = parseStage(ref.stage);
+        // While an archive-existing is between batches, the stage's reader gets the version moved in.
+        const archiving = model.archiving?.stage === stage ? model.archiving.keep : undefined;
+        const kept = archiving !== undefined ? await this.repo.getVersion(model, archiving) : undefined;
+        const found =
+          kept?.stage === stage
+            ? kept
+            : isActiveStage(stage)
+              ? await this.repo.latestBelow(model, stage, MAX_VERSION_NUMBER + 1)
+              : (await this.getLatestVersions(model.name, [stage]))[0]?.version;
+        if (!found) {
+          throw new InvalidStateError(
+            `Registered Model with name=${model.name} has no version in stage ${stage}.`,
+          );
+        }
+        return found;
+      }
+    }
+  }
+
   /** Resolves an alias; `latest` is the highest existing version. */
   async getModelVersionByAlias(name: string, alias: string): Promise<VersionView> {
     const model = await this.requireModel(name);
@@ -493,7 +593,7 @@ export class RegistryService {
       });
       const latest = page.items[0];
       if (!latest) throw new InvalidParameterError(`Registered model alias ${alias} not found.`);
-      return this.view(model, latest);
+      return this.view(model, latest.version);
     }
     assertAlias(alias);
     const version = model.aliases[alias];

@@ -36,6 +36,7 @@ import {
   TTL_ATTRIBUTE,
 } from '../../functions/deployment/table';
 import { artifactPrefix } from '../../functions/domain/artifacts';
+import { governancePolicyJson } from '../../lib/configuration';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/iam-actions';
 import { ARTIFACT_KEY_PREFIX, ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack, propsFromContext } from '../../lib/model-registry-stack';
@@ -69,12 +70,23 @@ const custom = new ModelRegistry(customStack, 'Registry', {
     requiredApprovals: 2,
     requestTtl: Duration.hours(72),
     qualityGates: ['accuracy >= 0.9'],
+    requiredCardSections: ['limitations', 'intended_use'],
   },
 });
 const operator = new iam.Role(customStack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantInvoke(operator, 'transitionModelVersionStage', 'setRegisteredModelAlias');
 const reader = new iam.Role(customStack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantRead(reader);
+/** Roles granted audiences whose ARNs reach other audiences' routes (IAM's `*` matches `/`). */
+const registrant = new iam.Role(customStack, 'Registrant', { assumedBy: new iam.AccountRootPrincipal() });
+custom.grant('registrant', registrant);
+const policyAdmin = new iam.Role(customStack, 'PolicyAdmin', { assumedBy: new iam.AccountRootPrincipal() });
+custom.grant('policy-admin', policyAdmin);
+const registrantAndAdmin = new iam.Role(customStack, 'RegistrantAndAdmin', {
+  assumedBy: new iam.AccountRootPrincipal(),
+});
+custom.grant('registrant', registrantAndAdmin);
+custom.grant('policy-admin', registrantAndAdmin);
 const mlflowClient = new iam.Role(customStack, 'MlflowClient', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantMlflowArtifactRead(mlflowClient);
 const deployQueue = new sqs.Queue(customStack, 'DeployQueue', { enforceSSL: true });
@@ -339,6 +351,42 @@ describe('API Gateway', () => {
     );
   });
 
+  it('lets the deploying account in only through its account principal: no "*" statement can match it', () => {
+    // In an API's resource policy, Principal "*" grants principals of the API's own account on its
+    // own, with no identity policy; the account principal delegates to identity policies. So the
+    // deploying account must be named only by its account principal.
+    const deploying = env.account;
+    const principalOf = (account: string, org: string) => ({
+      'aws:PrincipalAccount': account,
+      'aws:PrincipalOrgID': org,
+      'aws:PrincipalArn': `arn:aws:iam::${account}:role/AnyRoleAtAll`,
+    });
+    for (const res of [resources, customResources]) {
+      const api = Object.values(res).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+      const statements: any[] = api.Properties.Policy.Statement;
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      const everyone = statements.filter((s) => s.Principal === '*' || list(s.Principal?.AWS).includes('*'));
+      for (const s of everyone) {
+        expect(conditionsHold(s.Condition, principalOf(deploying, 'o-abcdefghij')), JSON.stringify(s)).toBe(
+          false,
+        );
+        expect(conditionsHold(s.Condition, principalOf(deploying, 'o-otherorgxyz1')), JSON.stringify(s)).toBe(
+          false,
+        );
+      }
+      const named = statements.flatMap((s) => list(s.Principal?.AWS).map(render));
+      expect(named).toContain(`arn:<AWS::Partition>:iam::${deploying}:root`);
+      expect(named.filter((p) => p.includes(deploying))).toEqual([
+        `arn:<AWS::Partition>:iam::${deploying}:root`,
+      ]);
+    }
+    // The organization statement still admits the organization's other accounts (with their identity policies).
+    const api = Object.values(customResources).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+    const org = api.Properties.Policy.Statement.find((s: any) => list(s.Principal?.AWS).includes('*'));
+    expect(conditionsHold(org.Condition, principalOf('444455556666', 'o-abcdefghij'))).toBe(true);
+    expect(conditionsHold(org.Condition, principalOf('444455556666', 'o-otherorgxyz1'))).toBe(false);
+  });
+
   it('throttles, traces and access-logs the stage as JSON', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
@@ -387,6 +435,41 @@ describe('API Gateway', () => {
     ).toBe(true);
     expect(read.some((arn) => /\/prod\/(POST|PUT|PATCH|DELETE)\/models/.test(arn))).toBe(false);
     expect(() => custom.grantInvoke(reader, 'noSuchOperation')).toThrow(/Unknown operationId/);
+  });
+
+  it('grant(audience) denies the routes of other audiences that its ARNs reach, unless also granted', () => {
+    const apiId = logicalId(custom.api);
+    const arn = (suffix: string) =>
+      `arn:<AWS::Partition>:execute-api:eu-west-1:123456789012:<${apiId}>/prod/${suffix}`;
+    const split = (role: iam.Role) => {
+      const statements = roleStatements(customResources, logicalId(role));
+      const of = (effect: string) =>
+        statements
+          .filter((s) => s.Effect === effect)
+          .flatMap((s) => list(s.Resource).map(render))
+          .sort();
+      return { allow: of('Allow'), deny: of('Deny') };
+    };
+    const pattern = (o: { method: string; path: string }) =>
+      `${o.method}${o.path.replace(/\{[^}]+\}/g, '*')}`;
+    const routesOf = (...audiences: string[]) =>
+      [...new Set(ALL_OPERATIONS.filter((o) => audiences.includes(audienceOf(o))).map(pattern))]
+        .map(arn)
+        .sort();
+
+    // A registrant's DELETE/models/* would also reach DELETE /models/{name}/policy (a policy admin's).
+    expect(split(registrant)).toEqual({
+      allow: routesOf('registrant'),
+      deny: [arn('DELETE/models/*/policy')],
+    });
+    expect(split(policyAdmin)).toEqual({
+      allow: routesOf('policy-admin'),
+      deny: [arn('DELETE/models/*/aliases/*'), arn('PUT/models/*/aliases/*')],
+    });
+    // Granted both, the role is denied neither's routes.
+    expect(split(registrantAndAdmin)).toEqual({ allow: routesOf('registrant', 'policy-admin'), deny: [] });
+    // A reader's ARNs reach nothing but reads.
+    expect(split(reader).deny).toEqual([]);
   });
 
   it('grantMlflowArtifactRead grants GetObject on models/* and ListBucket limited to that prefix', () => {
@@ -626,6 +709,9 @@ describe('functions', () => {
     );
     expect(invalid({ requiredApprovals: 0 })).toThrow(/governancePolicy: policy\.required_approvals/);
     expect(invalid({ guardedStages: ['None'] })).toThrow(/governancePolicy/);
+    expect(invalid({ requiredCardSections: ['limitations', 'fairness'] })).toThrow(
+      /governancePolicy: policy\.required_card_sections\.1: 'fairness' is not a model card section; choose from model_details, intended_use/,
+    );
   });
 
   it('rejects an upload URL TTL over one hour and malformed account or organization ids', () => {
@@ -660,7 +746,11 @@ describe('storage', () => {
             { AttributeName: i.partitionKey, KeyType: 'HASH' },
             { AttributeName: i.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          // Each index carries only what its queries need (functions/deployment/table.ts).
+          Projection:
+            i.projection.type === 'INCLUDE'
+              ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.projection.attributes] }
+              : { ProjectionType: i.projection.type },
         })),
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
@@ -1277,10 +1367,28 @@ describe('context', () => {
     expect(props.governancePolicy?.requestTtl?.toMinutes()).toBe(90);
     const fromJson = propsFromContext(
       new App({
-        context: { 'modelRegistry:governancePolicy': { guarded_stages: [], protect_live_versions: false } },
+        context: {
+          'modelRegistry:governancePolicy': {
+            guarded_stages: [],
+            protect_live_versions: false,
+            required_card_sections: ['intended_use', 'limitations'],
+          },
+        },
       }).node,
     );
-    expect(fromJson.props.governancePolicy).toEqual({ guardedStages: [], protectLiveVersions: false });
+    expect(fromJson.props.governancePolicy).toEqual({
+      guardedStages: [],
+      protectLiveVersions: false,
+      requiredCardSections: ['intended_use', 'limitations'],
+    });
+    expect(JSON.parse(governancePolicyJson(fromJson.props.governancePolicy!))).toEqual({
+      guarded_stages: [],
+      protect_live_versions: false,
+      required_card_sections: ['intended_use', 'limitations'],
+    });
+    expect(() => governancePolicyJson({ requiredCardSections: ['fairness'] })).toThrow(
+      /governancePolicy: .*'fairness' is not a model card section/,
+    );
     expect(propsFromContext(new App().node).props.governancePolicy).toBeUndefined();
     expect(() =>
       propsFromContext(new App({ context: { 'modelRegistry:governancePolicy': '{"approvers":3}' } }).node),
@@ -1297,3 +1405,39 @@ describe('context', () => {
     ).toThrow();
   });
 });
+
+/**
+ * Whether a statement's conditions hold for a request with these context keys, by IAM's rules for
+ * the string operators (a key absent from the request fails a positive operator and satisfies a
+ * negated one). Any other operator fails the test: teach it here before relying on it.
+ */
+function conditionsHold(
+  condition: Record<string, Record<string, unknown>> | undefined,
+  context: Record<string, string>,
+) {
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+  const operators: Record<string, { negated: boolean; test: (actual: string, wanted: string) => boolean }> = {
+    StringEquals: { negated: false, test: (a, w) => a === w },
+    StringNotEquals: { negated: true, test: (a, w) => a === w },
+    StringLike: { negated: false, test: (a, w) => glob(w).test(a) },
+    StringNotLike: { negated: true, test: (a, w) => glob(w).test(a) },
+    ArnLike: { negated: false, test: (a, w) => glob(w).test(a) },
+    ArnNotLike: { negated: true, test: (a, w) => glob(w).test(a) },
+  };
+  return Object.entries(condition ?? {}).every(([operator, keys]) => {
+    const op = operators[operator];
+    if (!op) throw new Error(`conditionsHold does not know the operator ${operator}`);
+    return Object.entries(keys).every(([key, values]) => {
+      const actual = context[key];
+      if (actual === undefined) return op.negated;
+      const any = list(values as string | string[]).some((w) => op.test(actual, render(w)));
+      return op.negated ? !any : any;
+    });
+  });
+}

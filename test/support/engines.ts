@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { DynamoDbRegistryRepository } from '../../functions/adapters/dynamodb/registry-repository';
+import { DynamoDbRegistryRepository } from '../../functions/adapters/dynamodb/repository';
 import { DEFAULT_IDENTITY_TRUST, type Principal, principalOf } from '../../functions/domain/identity';
 import { RegistryCore } from '../../functions/use-cases/core';
 import type { Clock } from '../../functions/use-cases/ports';
@@ -41,7 +41,7 @@ export async function testRegistry(
 ): Promise<TestRegistry> {
   const tableName = await freshTable();
   const db = documentClient();
-  const repo = new DynamoDbRegistryRepository(db, tableName);
+  const repo = new DynamoDbRegistryRepository(db, tableName, 'a-test-page-token-secret');
   const service = new RegistryService(
     new RegistryCore(repo, options.clock),
     options.gatekeeper ?? applyAtOnce,

@@ -63,6 +63,11 @@ export async function stopWith(run: Running, signal: NodeJS.Signals): Promise<vo
   for (let i = 0; i < 50 && alive(run.javaPid); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
+/** Kills `child` with the others in `killStarted` (a process a test spawns itself). */
+export function trackChild(child: ChildProcess): void {
+  started.push(child);
+}
+
 /** Kills every registry a test left running (its DynamoDB Local stops with it). */
 export function killStarted(): void {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');

@@ -2,7 +2,8 @@
  * One key builder per single-table entity. docs/architecture.md lists the access patterns these
  * keys serve; every key string in the adapter comes from here.
  */
-import type { Stage } from '../../domain/model';
+import { createHash } from 'node:crypto';
+import { isActiveStage, type Stage } from '../../domain/model';
 
 const VERSION_WIDTH = 10;
 const TIME_WIDTH = 15;
@@ -12,28 +13,52 @@ export const padTime = (epochMs: number): string => String(epochMs).padStart(TIM
 
 export const MODELS_PARTITION = 'MODELS';
 export const VERSIONS_PARTITION = 'VERSIONS';
-
-export const modelKey = {
-  /** The registered model item, addressed by name. */
-  primary: (name: string) => ({ pk: `MODEL#${name}`, sk: 'MODEL' }),
-  indexes: (name: string, created: number, updated: number) => ({
-    gsi1pk: MODELS_PARTITION,
-    gsi1sk: name,
-    gsi2pk: MODELS_PARTITION,
-    gsi2sk: `${padTime(created)}#${name}`,
-    gsi3pk: MODELS_PARTITION,
-    gsi3sk: `${padTime(updated)}#${name}`,
-  }),
-  updatedIndex: (name: string, updated: number) => `${padTime(updated)}#${name}`,
-};
+export const SOURCES_PARTITION = 'SOURCES';
 
 /** Everything that belongs to one model lives in the partition of its immutable id. */
 export const modelPartition = (modelId: string) => `MID#${modelId}`;
 
-/** The model's anchor under its immutable id: its current name (requests and workflows follow renames). */
-export const modelAnchorKey = {
-  primary: (modelId: string) => ({ pk: modelPartition(modelId), sk: 'MODEL' }),
+/** The registered model, addressed by name: what changes rarely (description, tags, aliases, policy). */
+export const modelKey = {
+  primary: (name: string) => ({ pk: `MODEL#${name}`, sk: 'MODEL' }),
+  indexes: (name: string, created: number) => ({
+    gsi1pk: MODELS_PARTITION,
+    gsi1sk: name,
+    gsi2pk: MODELS_PARTITION,
+    gsi2sk: `${padTime(created)}#${name}`,
+  }),
 };
+
+/**
+ * The model's anchor under its immutable id: its current name, the version counter (a single-item
+ * ADD, so concurrent creates never conflict; a rename never copies it), its last-updated time
+ * (indexed: models by last update) and the summaries of its latest version per stage.
+ */
+export const anchorKey = {
+  primary: (modelId: string) => ({ pk: modelPartition(modelId), sk: 'MODEL' }),
+  updatedIndex: (modelId: string, updated: number) => ({
+    gsi3pk: MODELS_PARTITION,
+    gsi3sk: `${padTime(updated)}#${modelId}`,
+  }),
+};
+
+/** A source as an index sort key: DynamoDB sort keys are at most 1,024 bytes. */
+export const SOURCE_KEY_BYTES = 900;
+const SOURCE_END = '\u0001';
+
+/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, cut at a character boundary. */
+export function utf8Prefix(text: string, bytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= bytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > bytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
 
 export const versionKey = {
   primary: (modelId: string, version: number) => ({
@@ -47,32 +72,83 @@ export const versionKey = {
     version: number;
     stage: Stage;
     runId?: string | undefined;
+    source: string;
     created: number;
     updated: number;
   }) => ({
-    gsi1pk: VERSIONS_PARTITION,
-    gsi1sk: `${v.name}#${padVersion(v.version)}`,
     gsi2pk: VERSIONS_PARTITION,
     gsi2sk: `${padTime(v.created)}#${v.name}#${padVersion(v.version)}`,
-    gsi3pk: VERSIONS_PARTITION,
-    gsi3sk: versionKey.updatedIndex(v.name, v.version, v.updated),
+    ...versionKey.updatedIndexes(v),
     ...versionKey.stageIndex(v.modelId, v.stage, v.version),
+    gsi8pk: SOURCES_PARTITION,
+    gsi8sk: versionKey.sourceKey(v.source, v.modelId, v.version),
+  }),
+  /** The keys that change with the last-updated time (and the run index, ordered by it). */
+  updatedIndexes: (v: {
+    modelId: string;
+    name: string;
+    version: number;
+    runId?: string | undefined;
+    updated: number;
+  }) => ({
+    gsi3pk: VERSIONS_PARTITION,
+    gsi3sk: `${padTime(v.updated)}#${v.name}#${padVersion(v.version)}`,
+    gsi7pk: modelPartition(v.modelId),
+    gsi7sk: `${padTime(v.updated)}#${padVersion(v.version)}`,
     ...(v.runId
       ? {
           gsi5pk: versionKey.runPartition(v.runId),
-          gsi5sk: versionKey.updatedIndex(v.name, v.version, v.updated),
+          gsi5sk: `${padTime(v.updated)}#${v.name}#${padVersion(v.version)}`,
         }
       : {}),
   }),
-  updatedIndex: (name: string, version: number, updated: number) =>
-    `${padTime(updated)}#${name}#${padVersion(version)}`,
-  stageIndex: (modelId: string, stage: Stage, version: number) => ({
-    gsi4pk: versionKey.stagePartition(modelId, stage),
-    gsi4sk: padVersion(version),
-  }),
+  /** Only versions in an active stage are in the stage index (whole: it answers `models:/name/Production`). */
+  stageIndex: (modelId: string, stage: Stage, version: number): { gsi4pk?: string; gsi4sk?: string } =>
+    isActiveStage(stage)
+      ? { gsi4pk: versionKey.stagePartition(modelId, stage), gsi4sk: padVersion(version) }
+      : {},
   stagePartition: (modelId: string, stage: Stage) => `${modelPartition(modelId)}#STAGE#${stage}`,
   runPartition: (runId: string) => `RUN#${runId}`,
+  sourceKey: (source: string, modelId: string, version: number) =>
+    `${utf8Prefix(source, SOURCE_KEY_BYTES)}${SOURCE_END}${modelId}#${padVersion(version)}`,
+  /** The sort-key prefix of every version whose source starts with `prefix` (or equals it, `exact`). */
+  sourcePrefix: (prefix: string, exact: boolean) => {
+    const cut = utf8Prefix(prefix, SOURCE_KEY_BYTES);
+    return exact && cut === prefix ? `${cut}${SOURCE_END}` : cut;
+  },
 };
+
+/** The hash of a tag as an index partition key (tag keys and values are too long for a key). */
+export const tagHash = (key: string, value: string) =>
+  createHash('sha256').update(key).update('\u0000').update(value).digest('base64url').slice(0, 32);
+
+/** One small item per version tag, so `tags.k = 'v'` is an index query. */
+export const versionTagKey = {
+  primary: (modelId: string, version: number, key: string) => ({
+    pk: modelPartition(modelId),
+    sk: `VT#${padVersion(version)}#${tagHash(key, '')}`,
+  }),
+  prefix: (version?: number) => (version === undefined ? 'VT#' : `VT#${padVersion(version)}#`),
+  index: (key: string, value: string, created: number, modelId: string, version: number) => ({
+    gsi9pk: versionTagKey.partition(key, value),
+    gsi9sk: `${padTime(created)}#${modelId}#${padVersion(version)}`,
+  }),
+  partition: (key: string, value: string) => `VTAG#${tagHash(key, value)}`,
+};
+
+/**
+ * A version's model card: its own item beside the version (the version item stays small, and a
+ * page of versions never carries cards). `VC#` does not begin with `V#`, so the versions' range
+ * reads never meet cards.
+ */
+export const cardKey = {
+  primary: (modelId: string, version: number) => ({
+    pk: modelPartition(modelId),
+    sk: `${CARD_PREFIX}${padVersion(version)}`,
+  }),
+  prefix: 'VC#',
+};
+const CARD_PREFIX = 'VC#';
 
 /** Remembers which version a client token created, so a retried create returns it. */
 export const clientTokenKey = {
@@ -93,10 +169,11 @@ export const transitionKey = {
 export const auditKey = {
   primary: (modelId: string, timestamp: number, eventId: string) => ({
     pk: modelPartition(modelId),
-    sk: `A#${padTime(timestamp)}#${eventId}`,
+    sk: `${AUDIT_PREFIX}${padTime(timestamp)}#${eventId}`,
   }),
   prefix: 'A#',
 };
+const AUDIT_PREFIX = 'A#';
 
 /** Transition requests of a model (governed stage transitions and protected alias moves). */
 export const requestKey = {

@@ -1,13 +1,15 @@
 /**
  * Opaque page tokens: base64url JSON holding where the next page starts and a fingerprint of the
- * query it belongs to. A token that does not decode, does not match the query, or points outside
- * the partition being read is refused with a 400, never passed to DynamoDB.
+ * query it belongs to, authenticated with an HMAC under the deployment's secret. A token that does
+ * not decode, is not authentic, does not match the query, or points outside the range being read
+ * is refused with a 400, never passed to DynamoDB.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidParameterError } from '../../domain/errors';
 
 const MAX_TOKEN_LENGTH = 4096;
+const MAC_LENGTH = 22;
 
 const tokenSchema = z
   .object({
@@ -29,33 +31,65 @@ export function queryFingerprint(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-export function encodePageToken(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
 export const invalidPageToken = (): InvalidParameterError =>
   new InvalidParameterError(
     'Invalid page_token: pass the next_page_token of the previous response unchanged, with the same filter and order_by.',
   );
 
-export function decodePageToken(token: string | undefined, fingerprint: string): PageCursor | undefined {
-  if (token === undefined || token === '') return undefined;
-  if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalidPageToken();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidPageToken();
+/** Encodes and checks page tokens under one secret (per deployment: PAGE_TOKEN_SECRET). */
+export class PageTokens {
+  constructor(private readonly secret: string) {
+    if (secret.length < 16) throw new Error('The page token secret must have at least 16 characters');
   }
-  const result = tokenSchema.safeParse(parsed);
-  if (!result.success || result.data.q !== fingerprint) throw invalidPageToken();
-  return result.data;
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, MAC_LENGTH);
+  }
+
+  encode(cursor: PageCursor): string {
+    const body = Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+    return `${body}.${this.mac(body)}`;
+  }
+
+  invalid(): InvalidParameterError {
+    return invalidPageToken();
+  }
+
+  decode(token: string | undefined, fingerprint: string): PageCursor | undefined {
+    if (token === undefined || token === '') return undefined;
+    if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token))
+      throw invalidPageToken();
+    const [body, mac] = token.split('.') as [string, string];
+    const expected = Buffer.from(this.mac(body));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidPageToken();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    } catch {
+      throw invalidPageToken();
+    }
+    const result = tokenSchema.safeParse(parsed);
+    if (!result.success || result.data.q !== fingerprint) throw invalidPageToken();
+    return result.data;
+  }
 }
 
-/** Refuses a start key whose partition is not the one being read, or with unexpected attributes. */
+/**
+ * Refuses a start key whose partition is not the one being read, whose sort key is outside the
+ * prefix read, or with unexpected attributes (authentic tokens only carry such keys if the code
+ * that made them had a bug; this keeps any of them away from DynamoDB).
+ */
 export function checkStartKey(
   key: Record<string, string> | undefined,
-  expected: { partitionAttr: string; partitionValue: string; attrs: readonly string[] },
+  expected: {
+    partitionAttr: string;
+    partitionValue: string;
+    attrs: readonly string[];
+    sortAttr?: string;
+    sortPrefix?: string | undefined;
+  },
+  tokens: Pick<PageTokens, 'invalid'>,
 ): Record<string, string> | undefined {
   if (!key) return undefined;
   const names = Object.keys(key).sort();
@@ -63,9 +97,10 @@ export function checkStartKey(
   if (
     names.length !== want.length ||
     names.some((n, i) => n !== want[i]) ||
-    key[expected.partitionAttr] !== expected.partitionValue
+    key[expected.partitionAttr] !== expected.partitionValue ||
+    (expected.sortAttr && expected.sortPrefix && !key[expected.sortAttr]?.startsWith(expected.sortPrefix))
   ) {
-    throw invalidPageToken();
+    throw tokens.invalid();
   }
   return key;
 }

@@ -3,11 +3,7 @@
  * entries the table's stream delivers; delivery is at least once, and each event carries its id
  * (`detail.event_id`) for consumers to dedupe on.
  */
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-} from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { EVENT_SOURCE, type RegistryEvent, type RegistryEventDetail } from '../../domain/events';
 
 export interface EventPublisher {
@@ -15,37 +11,60 @@ export interface EventPublisher {
   publish(events: readonly RegistryEvent[]): Promise<void>;
 }
 
-/** EventBridge takes at most 10 entries per PutEvents call. */
+/** EventBridge takes at most 10 entries per PutEvents call… */
 const BATCH = 10;
-
 /**
- * The most a PutEvents call may carry, its entries together, measured as EventBridge measures
- * them (`putEventsEntrySize`). An entry over it is refused: no retry can succeed, so the relay
- * would dead-letter the event.
+ * …whose sizes add up to less than 256 KB. Most events are a few hundred bytes, but a model card
+ * edit carries up to 64 KiB of before and after values: ten of them would not fit one call. An
+ * entry that alone is not below it is refused on every retry, so the relay would dead-letter it
+ * (`publishedDetail` keeps every entry below it).
  */
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 
-/** The size EventBridge counts for an entry: 14 bytes of time, then UTF-8 bytes of the strings. */
-export function putEventsEntrySize(entry: PutEventsRequestEntry): number {
-  const utf8 = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
+interface Entry {
+  readonly Source: string;
+  readonly DetailType: string;
+  readonly Detail: string;
+  readonly Time?: Date;
+}
+
+/** An entry's size as EventBridge counts it: Time 14 bytes; Source, DetailType and Detail in UTF-8. */
+export function entryBytes(e: Entry): number {
   return (
-    (entry.Time ? 14 : 0) +
-    utf8(entry.Source) +
-    utf8(entry.DetailType) +
-    utf8(entry.Detail) +
-    (entry.Resources ?? []).reduce((n, r) => n + utf8(r), 0)
+    (e.Time ? 14 : 0) +
+    Buffer.byteLength(e.Source, 'utf8') +
+    Buffer.byteLength(e.DetailType, 'utf8') +
+    Buffer.byteLength(e.Detail, 'utf8')
   );
 }
 
+/** The entries in order, cut into PutEvents calls of at most BATCH entries and PUT_EVENTS_MAX_BYTES. */
+export function putEventsBatches<T extends Entry>(entries: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entryBytes(entry);
+    if (current.length && (current.length >= BATCH || bytes + size >= PUT_EVENTS_MAX_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
 /**
- * The detail an event is published with: the recorded one, or, when the entry would exceed
- * PUT_EVENTS_MAX_BYTES (a model created with 50 tags of 5,000 characters can), the same
- * envelope with empty `data` and `data_omitted: true`. The audit log keeps the full event.
- * The deployed relay and the local bus both publish this.
+ * The detail an event is published with: the recorded one, or, when its entry would not be below
+ * PUT_EVENTS_MAX_BYTES (a model created with 50 tags of 5,000 characters), the same envelope
+ * with empty `data` and `data_omitted: true`. The audit log keeps the full event. The deployed
+ * relay and the local bus both publish this.
  */
 export function publishedDetail(event: RegistryEvent): RegistryEventDetail {
-  if (putEventsEntrySize(putEventsEntry(event, '', event.detail)) <= PUT_EVENTS_MAX_BYTES)
-    return event.detail;
+  if (entryBytes(putEventsEntry(event, '', event.detail)) < PUT_EVENTS_MAX_BYTES) return event.detail;
   return { ...event.detail, data: {}, data_omitted: true };
 }
 
@@ -54,7 +73,7 @@ export function putEventsEntry(
   event: RegistryEvent,
   busName: string,
   detail: RegistryEventDetail = publishedDetail(event),
-): PutEventsRequestEntry {
+): Entry & { readonly EventBusName: string } {
   return {
     EventBusName: busName,
     Source: EVENT_SOURCE,
@@ -62,25 +81,6 @@ export function putEventsEntry(
     Detail: JSON.stringify(detail),
     Time: new Date(event.detail.occurred_at),
   };
-}
-
-/** Splits entries into PutEvents calls: at most 10 entries and PUT_EVENTS_MAX_BYTES each. */
-export function putEventsBatches(entries: readonly PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
-  const batches: PutEventsRequestEntry[][] = [];
-  let current: PutEventsRequestEntry[] = [];
-  let size = 0;
-  for (const entry of entries) {
-    const n = putEventsEntrySize(entry);
-    if (current.length > 0 && (current.length === BATCH || size + n > PUT_EVENTS_MAX_BYTES)) {
-      batches.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(entry);
-    size += n;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
 }
 
 export class EventBridgePublisher implements EventPublisher {

@@ -6,6 +6,7 @@
  */
 import type { TransitionRequest } from '../../domain/governance';
 import type { Principal } from '../../domain/identity';
+import { aliasesOf, type RegisteredModel, type VersionSummary } from '../../domain/model';
 import type { RequestView } from '../../use-cases/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
 
@@ -31,20 +32,64 @@ export function mlflowModelVersion({ version: v, aliases }: VersionView) {
     tags: tagList(v.tags),
     aliases: [...aliases],
     user_id: v.createdBy,
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
+    // MLflow 3 returns the logged model's parameters and metrics; the registry's are the version's
+    // lineage, in MLflow's ModelParam and ModelMetric shapes.
+    ...(Object.keys(v.parameters).length
+      ? {
+          model_params: Object.entries(v.parameters)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([name, value]) => ({ name, value })),
+        }
+      : {}),
+    ...(Object.keys(v.metrics).length
+      ? {
+          model_metrics: Object.entries(v.metrics)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([key, value]) => ({
+              key,
+              value,
+              timestamp: v.creationTimestamp,
+              step: 0,
+              ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
+              ...(v.runId ? { run_id: v.runId } : {}),
+              ...(v.dataset?.name ? { dataset_name: v.dataset.name } : {}),
+              ...(v.dataset?.digest ? { dataset_digest: v.dataset.digest } : {}),
+            })),
+        }
+      : {}),
   };
 }
 
-export function mlflowRegisteredModel({ model, latestVersions }: ModelView) {
+/** A model's latest version in a stage, as its summary gives it (no description or tags). */
+export function mlflowVersionSummary(model: RegisteredModel, v: VersionSummary) {
+  return {
+    name: model.name,
+    version: String(v.version),
+    creation_timestamp: v.creationTimestamp,
+    last_updated_timestamp: v.lastUpdatedTimestamp,
+    current_stage: v.stage,
+    source: v.source,
+    ...(v.runId ? { run_id: v.runId } : {}),
+    ...(v.runLink ? { run_link: v.runLink } : {}),
+    status: v.status,
+    ...(v.statusMessage ? { status_message: v.statusMessage } : {}),
+    aliases: aliasesOf(model, v.version),
+    user_id: v.createdBy,
+  };
+}
+
+export function mlflowRegisteredModel({ model, activity, latestVersions }: ModelView) {
   return {
     name: model.name,
     creation_timestamp: model.creationTimestamp,
-    last_updated_timestamp: model.lastUpdatedTimestamp,
+    last_updated_timestamp: activity.lastUpdatedTimestamp,
     description: model.description,
     tags: tagList(model.tags),
     aliases: Object.entries(model.aliases)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([alias, version]) => ({ alias, version: String(version) })),
-    latest_versions: latestVersions.map(mlflowModelVersion),
+    latest_versions: latestVersions.map((v) => mlflowVersionSummary(model, v)),
     user_id: model.createdBy,
   };
 }

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OperationSpec } from '../../api/contract';
 import { mlflowValidationMessage } from '../../api/mlflow/errors';
+import { NAME_IN_QUERY, NAME_QUERY_PARAMETER } from '../../api/model-name-path';
 import type { OperationInput } from '../../api/operations';
 import { InvalidParameterError, MalformedRequestError, PayloadTooLargeError } from '../../domain/errors';
 import { type IdentityTrust, type Principal, principalOf } from '../../domain/identity';
@@ -58,7 +59,29 @@ function parseBody(event: APIGatewayProxyEvent, spec: OperationSpec): Record<str
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new MalformedRequestError('The request body must be a JSON object.');
   }
+  if (depthOf(parsed) > MAX_BODY_DEPTH) {
+    throw new MalformedRequestError(
+      `The request body nests objects or arrays more than ${MAX_BODY_DEPTH} levels deep; no field of this API needs that.`,
+    );
+  }
   return parsed as Record<string, unknown>;
+}
+
+/** No field of the API nests deeper; deeper input is refused before any code walks it recursively. */
+export const MAX_BODY_DEPTH = 32;
+
+/** The nesting depth of a parsed JSON value, measured without recursion (no stack to overflow). */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > MAX_BODY_DEPTH) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
 }
 
 function parseQuery(event: APIGatewayProxyEvent, spec: OperationSpec): Record<string, unknown> {
@@ -94,7 +117,9 @@ function validate<T>(
   const issues = result.error.issues.slice(0, 5).map((issue) => {
     const field = issue.path.length ? issue.path.join('.') : where;
     if (issue.code === 'unrecognized_keys') {
-      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${where}`;
+      // Nested objects (a model card's sections) name where the field was found.
+      const at = [where, ...issue.path.map(String)].join('.');
+      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${at}`;
     }
     return `${where === 'body' || where === 'query' ? `${where}.` : ''}${field}: ${issue.message}`;
   });
@@ -108,9 +133,21 @@ export function readInput(
 ): OperationInput {
   const rawPath: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) rawPath[k] = v;
+  const rawQuery = parseQuery(event, spec);
+  // A model name a path cannot carry comes in the query (functions/api/model-name-path.ts).
+  if (rawPath.name === NAME_IN_QUERY) {
+    const name = rawQuery[NAME_QUERY_PARAMETER];
+    if (typeof name !== 'string') {
+      throw new InvalidParameterError(
+        `The path names the model '${NAME_IN_QUERY}': give its name in the '${NAME_QUERY_PARAMETER}' query parameter.`,
+      );
+    }
+    rawPath.name = name;
+    delete rawQuery[NAME_QUERY_PARAMETER];
+  }
   return {
     path: validate(spec.pathParams, rawPath, 'path') as Record<string, string>,
-    query: validate(spec.query, parseQuery(event, spec), 'query', spec.protocol) as Record<string, unknown>,
+    query: validate(spec.query, rawQuery, 'query', spec.protocol) as Record<string, unknown>,
     body: validate(spec.body, parseBody(event, spec), 'body', spec.protocol) as Record<string, unknown>,
     caller: callerOf(event, trust),
   };
