@@ -226,6 +226,11 @@ export interface VersionsPort {
 /** Model cards, one per version. */
 export interface CardsPort {
   getModelCard(model: ModelRef, version: number): Promise<StoredModelCard | undefined>;
+  /** A version and its card, in one read. */
+  getVersionWithCard(
+    model: ModelRef & { readonly name: string },
+    version: number,
+  ): Promise<{ version?: ModelVersion; card?: StoredModelCard }>;
   /**
    * Stores a version's card with the write's events if the version exists (else
    * ResourceNotFoundError) and its stored card is still at `expectedRevision` (null: none), else

@@ -219,6 +219,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   getModelCard(model: ModelRef, version: number) {
     return this.cards.get(model, version);
   }
+  getVersionWithCard(model: Named, version: number) {
+    return this.cards.withVersion(model, version);
+  }
   putModelCard(
     model: Named,
     version: number,
