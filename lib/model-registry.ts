@@ -55,12 +55,13 @@ import {
 } from '../functions/wiring/event-rules';
 import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
 import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
+import { RegistryWebhooks } from './webhooks';
 
 /**
  * A function's code, bundled locally (no Docker) with the project's esbuild options
  * (lib/bundling.ts, the same the cold-start benchmark measures) by scripts/bundle-function.ts.
  */
-function bundledCode(entry: string): lambda.Code {
+export function bundledCode(entry: string): lambda.Code {
   return lambda.Code.fromAsset(path.join(REPO_ROOT, 'functions'), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -381,6 +382,8 @@ export class ModelRegistry extends Construct {
   public readonly relayDeadLetterQueue: sqs.Queue;
   /** TransitionRequested events EventBridge could not deliver to the reconcile function (the reconciler's schedule starts their workflows anyway). */
   public readonly approvalDeadLetterQueue: sqs.Queue;
+  /** Webhook delivery (lib/webhooks.ts): the delivery function, its rules, key and dead-letter queue. */
+  public readonly webhooks: RegistryWebhooks;
   public readonly alarms: readonly cloudwatch.Alarm[];
   private readonly encryptionKey?: kms.IKey;
 
@@ -699,6 +702,17 @@ export class ModelRegistry extends Construct {
         'The registry targets the nodejs22.x Lambda runtime on purpose (the code is built and tested for Node 22); runtime upgrades are a deliberate change.',
       );
     }
+
+    this.webhooks = new RegistryWebhooks(this, 'Webhooks', {
+      table: this.table,
+      eventBus: this.eventBus,
+      writeFunction: functions.write,
+      code: bundledCode,
+      environment: baseEnvironment,
+      logRetention,
+      removalPolicy,
+      ...(key ? { tableKey: key } : {}),
+    });
 
     // ---------------------------------------------------------------- API
     const throttle = { rateLimit: 100, burstLimit: 200, ...props.throttle };
