@@ -362,10 +362,19 @@ export class WebhookService {
     return plaintext;
   }
 
-  /** The URL's form, and (deployed) that it points at a public address. */
+  /**
+   * The URL's form, and (deployed) that it is https and points at a public address. MLflow also
+   * takes http; deployed, the registry does not send signed payloads in clear text (local mode
+   * takes http, for receivers on 127.0.0.1).
+   */
   private async assertTarget(url: string): Promise<void> {
-    assertWebhookUrl(url);
+    const parsed = assertWebhookUrl(url);
     if (this.settings.allowPrivateTargets) return;
+    if (parsed.protocol !== 'https:') {
+      throw new InvalidParameterError(
+        `Webhook URL must use https: ${parsed.origin} would carry signed payloads in clear text (http is accepted in local mode only).`,
+      );
+    }
     const refused = await this.transport.check(url);
     if (refused) throw new InvalidParameterError(refused);
   }
