@@ -840,6 +840,25 @@ export class ModelRegistry extends Construct {
         `${name} function throttles`,
       );
     }
+    const delivery = this.webhooks.deliveryFunction;
+    alarm(
+      'WebhookDeliveryFunctionErrors',
+      delivery.metricErrors({ period, statistic: 'Sum' }),
+      'webhook delivery function errors (events it could not record deliveries for are retried)',
+    );
+    alarm(
+      'WebhookDeliveryFunctionThrottles',
+      delivery.metricThrottles({ period, statistic: 'Sum' }),
+      'webhook delivery function throttles',
+    );
+    alarm(
+      'WebhookDeadLetters',
+      this.webhooks.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      }),
+      'Registry events whose webhook deliveries could not be recorded (EventBridge and Lambda retries exhausted)',
+    );
     alarm('Api5xxErrors', this.api.metricServerError({ period, statistic: 'Sum' }), 'API 5XX responses');
     alarm(
       'RelayDeadLetters',

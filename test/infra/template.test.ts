@@ -979,14 +979,23 @@ describe('webhooks', () => {
 });
 
 describe('alarms and outputs', () => {
-  it('alarms on every function, the API, both dead-letter queues, failed workflows and a lagging relay', () => {
+  it('alarms on every function, the API, every dead-letter queue, failed workflows and a lagging relay', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 5);
+    // The registry's functions and the webhook delivery function: errors and throttles each.
+    const functionCount = FUNCTION_NAMES.length + 1;
+    expect(alarms).toHaveLength(functionCount * 2 + 6);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(FUNCTION_NAMES.length);
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(FUNCTION_NAMES.length);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(functionCount);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(functionCount);
     expect(metrics).toContain('AWS/ApiGateway/5XXError');
-    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    const alarmed = (metric: string) =>
+      alarms.filter((a) => a.Properties.MetricName === metric).map((a) => a.Properties.Dimensions[0].Value);
+    expect(alarmed('Errors')).toContainEqual({ Ref: logicalId(defaults.webhooks.deliveryFunction) });
+    expect(alarmed('Throttles')).toContainEqual({ Ref: logicalId(defaults.webhooks.deliveryFunction) });
+    expect(alarmed('ApproximateNumberOfMessagesVisible')).toContainEqual({
+      'Fn::GetAtt': [logicalId(defaults.webhooks.deadLetterQueue), 'QueueName'],
+    });
     const failed = alarms.find((a) => a.Properties.MetricName === 'ExecutionsFailed');
     expect(failed.Properties).toMatchObject({
       Namespace: 'AWS/States',
