@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import {
   ArnFormat,
+  Aspects,
   AssetHashType,
   aws_apigateway as apigw,
   CfnResource,
@@ -54,6 +55,7 @@ import {
   RULES,
 } from '../functions/wiring/event-rules';
 import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
+import { audienceGrant } from './audience-grants';
 import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
 import { RegistryWebhooks } from './webhooks';
 
@@ -953,15 +955,49 @@ export class ModelRegistry extends Construct {
    * - `operator`: roll back Production;
    * - `break-glass`: the routes that bypass approval (give it to a break-glass role only).
    *
+   * In IAM a `*` in an execute-api ARN also matches `/`, so some routes' ARNs reach routes of other
+   * audiences (`DELETE/models/*` also matches `DELETE/models/{name}/policy`). The grantee is
+   * denied those routes, unless one of the audiences granted to it through this method includes
+   * them (lib/audience-grants.ts).
+   *
    * @example
    * registry.grant('reader', pipelineRole);
    * registry.grant('approver', reviewersRole);
    */
   public grant(audience: Audience, grantee: iam.IGrantable): iam.Grant {
-    return this.grantInvoke(
-      grantee,
-      ...ALL_OPERATIONS.filter((o) => audienceOf(o) === audience).map((o) => o.operationId),
-    );
+    const grant = this.grantInvoke(grantee, ...audienceGrant(audience).allow.map((o) => o.operationId));
+    const principal = grantee.grantPrincipal;
+    const audiences = this.audiencesOf.get(principal) ?? new Set<Audience>();
+    if (this.audiencesOf.size === 0) {
+      // The denials depend on every audience a grantee ends up with: added once, before synthesis.
+      Aspects.of(this).add({ visit: (node) => (node === this ? this.denyOverreach() : undefined) });
+    }
+    audiences.add(audience);
+    this.audiencesOf.set(principal, audiences);
+    return grant;
+  }
+
+  /** The audiences granted to each principal through `grant`. */
+  private readonly audiencesOf = new Map<iam.IPrincipal, Set<Audience>>();
+
+  /** Denies each grantee the routes its granted ARNs reach beyond its audiences' routes. */
+  private denyOverreach(): void {
+    for (const [principal, audiences] of this.audiencesOf) {
+      const own = new Set(
+        ALL_OPERATIONS.filter((o) => audiences.has(audienceOf(o))).map((o) => o.operationId),
+      );
+      const denied = [
+        ...new Set([...audiences].flatMap((a) => audienceGrant(a).deny.map((o) => o.operationId))),
+      ].filter((id) => !own.has(id));
+      if (denied.length === 0) continue;
+      principal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['execute-api:Invoke'],
+          resources: denied.map((id) => this.invokeArn(id)),
+        }),
+      );
+    }
   }
 
   /** Grants the `reader` routes: every read, MLflow's included (e.g. its `POST .../get-latest-versions`). */

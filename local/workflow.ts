@@ -43,6 +43,11 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
     },
   );
   private readonly waiters = new Map<string, Waiter>();
+  /**
+   * Approval tasks whose handler is still storing the task token. Their waiter exists already (a
+   * decision may arrive as soon as the token is stored) but they are not yet waiting for one.
+   */
+  private storingTokens = 0;
   private readonly executions = new Set<{ abort: () => void; result: Promise<unknown> }>();
   /** Execution names (request ids) and whether each is still running. */
   private readonly names = new Map<string, 'RUNNING' | 'ENDED'>();
@@ -79,11 +84,14 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
         action === 'awaitApproval'
           ? async (input: { Payload: Record<string, unknown> }) => {
               const waiting = new Promise((resolve, reject) => this.waiters.set(token, { resolve, reject }));
+              this.storingTokens++;
               try {
                 await invoke(input.Payload);
               } catch (err) {
                 this.waiters.delete(token);
                 throw err;
+              } finally {
+                this.storingTokens--;
               }
               return waiting;
             }
@@ -100,10 +108,9 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
     const tracked = {
       abort: execution.abort,
       result: execution.result.catch((err) => {
-        // The state machine ends in Failed when the request could not be applied; the request says why.
-        if (!(err instanceof Error && /TransitionFailed/.test(`${err.name} ${err.message}`))) {
-          console.error('Local approval workflow failed:', err);
-        }
+        // The state machine ends in Failed when the request could not be applied; the request says
+        // why. aws-local-stepfunctions reports it as an ExecutionError caused by the Fail state's error.
+        if (!endedAsFailedRequest(err)) console.error('Local approval workflow failed:', err);
       }),
     };
     this.executions.add(tracked);
@@ -126,9 +133,9 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
     waiter?.reject(Object.assign(new Error(cause), { name: error }));
   }
 
-  /** True when every running execution is waiting for a decision. */
+  /** True when every running execution is waiting for a decision (its task token stored). */
   idle(): boolean {
-    return this.executions.size <= this.waiters.size;
+    return this.storingTokens === 0 && this.executions.size <= this.waiters.size;
   }
 
   stop(): void {
@@ -139,3 +146,11 @@ export class LocalApprovalWorkflow implements ApprovalWorkflow {
 }
 
 export const APPROVAL_STATE = WORKFLOW_STATES.approval;
+
+/** Whether an execution ended in the Failed state (`TransitionFailed`), directly or as the cause. */
+function endedAsFailedRequest(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/TransitionFailed/.test(`${e.name} ${e.message}`)) return true;
+  }
+  return false;
+}

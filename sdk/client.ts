@@ -3,8 +3,10 @@
  * retries (exponential backoff, full jitter) for 429/5xx/network errors only; plus the high-level
  * `uploadModel` and `downloadModel` (sdk/transfer.ts).
  */
+
 import { randomUUID } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { namePlacement } from '../functions/api/model-name-path';
 import { RETRYABLE_STATUSES, RegistryApiError, RegistryNetworkError } from './errors';
 import {
   escapeUri,
@@ -234,14 +236,19 @@ export class RegistryClient {
     parts: RequestParts,
   ): Promise<T> {
     const base = this.endpoint.pathname.replace(/\/+$/, '');
+    let nameQuery: Record<string, string> = {};
     const path =
       base +
       route.path.replace(/\{(\w+)\}/g, (_, key: string) => {
         const value = parts.params?.[key];
         if (value === undefined || value === '') throw new TypeError(`${operationId}: '${key}' is required`);
-        return escapeUri(String(value));
+        if (key !== 'name') return escapeUri(String(value));
+        // A model name a path cannot carry goes in the query (functions/api/model-name-path.ts).
+        const placed = namePlacement(String(value));
+        nameQuery = placed.query;
+        return escapeUri(placed.segment);
       });
-    const query = normalizeQuery(parts.query);
+    const query = normalizeQuery({ ...parts.query, ...nameQuery });
     const qs = queryString(query);
     const url = `${this.endpoint.origin}${path}${qs ? `?${qs}` : ''}`;
     const body = parts.body === undefined ? undefined : JSON.stringify(parts.body);

@@ -100,18 +100,28 @@ export type ModelUri =
   | { readonly name: string; readonly kind: 'latest' }
   | { readonly name: string; readonly kind: 'alias'; readonly alias: string };
 
-/** Parses models:/name/3, models:/name/Production, models:/name/latest and models:/name@alias. */
+/**
+ * Parses models:/name/3, models:/name/Production, models:/name/latest and models:/name@alias as
+ * MLflow does (the alias after the last `@`), also for names with `/` in them (the reference is
+ * what follows the last `/`).
+ */
 export function parseModelUri(uri: string): ModelUri {
   const invalid = () =>
     new InvalidParameterError(
       `Invalid model URI ${describeValue(uri)}: use models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or models:/<name>@<alias>.`,
     );
-  const m = /^models:\/([^/@]+)(?:\/([^/@]+)|@([^/@]+))\/?$/.exec(uri);
-  if (!m) throw invalid();
-  const name = m[1]!;
-  if (m[3] !== undefined) return { name, kind: 'alias', alias: m[3] };
-  const ref = m[2]!;
-  if (/^\d+$/.test(ref)) return { name, kind: 'version', version: Number(ref) };
-  if (ref.toLowerCase() === 'latest') return { name, kind: 'latest' };
-  return { name, kind: 'stage', stage: ref };
+  if (!uri.startsWith('models:/') || uri.length <= 'models:/'.length) throw invalid();
+  const path = uri.slice('models:/'.length).replace(/^\/+/, '');
+  const slash = path.lastIndexOf('/');
+  const suffix = slash >= 0 ? path.slice(slash + 1) : '';
+  const head = slash >= 0 ? path.slice(0, slash) : path;
+  // A version, a stage or `latest` after the last slash; otherwise an alias after the last `@`.
+  if (slash >= 0 && /^[^@]+$/.test(suffix) && head.trim() !== '') {
+    if (/^\d+$/.test(suffix)) return { name: head, kind: 'version', version: Number(suffix) };
+    if (suffix.toLowerCase() === 'latest') return { name: head, kind: 'latest' };
+    if (suffix.trim() !== '') return { name: head, kind: 'stage', stage: suffix };
+  }
+  const at = path.lastIndexOf('@');
+  if (at <= 0 || path.slice(at + 1).trim() === '') throw invalid();
+  return { name: path.slice(0, at), kind: 'alias', alias: path.slice(at + 1) };
 }

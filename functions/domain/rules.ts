@@ -5,12 +5,20 @@
 import { InvalidParameterError, LimitExceededError } from './errors';
 
 /**
- * Registered model names: 1–256 characters, letters, digits, `.`, `_` and `-`, starting with a
- * letter or digit. Names travel in URL paths, so anything that a proxy, a shell or a file system
- * could reinterpret (`/`, `%`, `..`, spaces, control characters) is refused rather than escaped.
+ * Registered model names are what MLflow accepts: any non-empty string (`my model`, `team/model`,
+ * `Modèle`, `churn (v2)`, `a%b`…), except control characters and text that is not valid Unicode,
+ * up to MODEL_NAME_MAX_BYTES of UTF-8 (the name is a DynamoDB index sort key, at most 1,024
+ * bytes with what precedes it). Names a URL path cannot carry travel in a query parameter
+ * (functions/api/model-name-path.ts).
  */
-export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
-export const MODEL_NAME_MAX_LENGTH = 256;
+export const MODEL_NAME_MAX_BYTES = 900;
+const UTF8 = new TextEncoder();
+const utf8Bytes = (text: string) => UTF8.encode(text).length;
+// C0 and C1 control characters and DEL: the point of the rule is to match them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the intent
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// A surrogate without its pair: not Unicode, not encodable as UTF-8.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Aliases follow MLflow: `[\w-]`, at most 255 characters; `latest` and `v<digits>` are reserved. */
 export const ALIAS_PATTERN = /^[\w-]{1,255}$/;
@@ -42,11 +50,29 @@ export function describeValue(value: string): string {
     : `'${printable}'`;
 }
 
+/** Why `name` is not a registered model name, or undefined when it is one. */
+export function modelNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return 'Registered model name cannot be empty.';
+  if (CONTROL_CHARACTER.test(name)) {
+    return `Invalid registered model name ${describeValue(name)}: names cannot contain control characters (U+0000-U+001F, U+007F-U+009F).`;
+  }
+  if (LONE_SURROGATE.test(name)) {
+    return `Invalid registered model name ${describeValue(name)}: the name is not valid Unicode (it has an unpaired surrogate).`;
+  }
+  const bytes = utf8Bytes(name);
+  if (bytes > MODEL_NAME_MAX_BYTES) {
+    return `Registered model name ${describeValue(name)} is ${bytes} bytes of UTF-8, over the limit of ${MODEL_NAME_MAX_BYTES}.`;
+  }
+  return undefined;
+}
+
+/** Whether a name is too long to be any model's (a filter on it can match nothing). */
+export const beyondModelNames = (text: string) => utf8Bytes(text) > MODEL_NAME_MAX_BYTES;
+
 export function assertModelName(name: string, field = 'name'): string {
-  if (typeof name !== 'string' || !MODEL_NAME_PATTERN.test(name)) {
-    throw new InvalidParameterError(
-      `Invalid ${field} ${describeValue(String(name))}: a registered model name is 1-${MODEL_NAME_MAX_LENGTH} characters of letters, digits, '.', '_' and '-', starting with a letter or digit.`,
-    );
+  const problem = modelNameProblem(name);
+  if (problem) {
+    throw new InvalidParameterError(field === 'name' ? problem : `${problem} (${field})`);
   }
   return name;
 }

@@ -81,14 +81,17 @@ function tokenize(filter: string, kind: SearchKind): Token[] {
       let closed = false;
       while (j < filter.length) {
         const d = filter[j]!;
+        // As MLflow (sqlparse's literal, then the quotes trimmed): `\'`, `\\` and a doubled quote
+        // do not end the literal, and nothing is unescaped. A value with a quote in it is matched
+        // by quoting it with the other quote.
         if (d === '\\' && j + 1 < filter.length && quote !== '`') {
-          value += filter[j + 1];
+          value += d + filter[j + 1];
           j += 2;
           continue;
         }
         if (d === quote) {
-          if (filter[j + 1] === quote) {
-            value += quote;
+          if (filter[j + 1] === quote && quote !== '`') {
+            value += quote + quote;
             j += 2;
             continue;
           }
@@ -355,6 +358,24 @@ export function matchesFilter(entity: Searchable, clauses: readonly FilterClause
   return clauses.every((c) => clauseMatches(entity, c));
 }
 
+/**
+ * Text in code point order: the order of UTF-8 bytes, which is how DynamoDB sorts keys and how
+ * MLflow's SQL store (binary collation) sorts names. JavaScript's `<` compares UTF-16 code units,
+ * which puts U+E000–U+FFFF after the characters beyond U+FFFF.
+ */
+export function compareText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // A surrogate (>= 0xD800, < 0xE000) stands for a code point above 0xFFFF.
+    const rank = (c: number) => (c >= 0xd800 && c < 0xe000 ? c + 0x10000 : c);
+    return rank(x) - rank(y);
+  }
+  return a.length - b.length;
+}
+
 export function compareBy(order: readonly OrderTerm[]): (a: Searchable, b: Searchable) => number {
   const value = (e: Searchable, key: OrderKey): string | number =>
     key === 'name'
@@ -368,14 +389,7 @@ export function compareBy(order: readonly OrderTerm[]): (a: Searchable, b: Searc
     for (const term of order) {
       const x = value(a, term.key);
       const y = value(b, term.key);
-      const cmp =
-        typeof x === 'number' && typeof y === 'number'
-          ? x - y
-          : String(x) < String(y)
-            ? -1
-            : String(x) > String(y)
-              ? 1
-              : 0;
+      const cmp = typeof x === 'number' && typeof y === 'number' ? x - y : compareText(String(x), String(y));
       if (cmp !== 0) return term.direction === 'ASC' ? cmp : -cmp;
     }
     return 0;

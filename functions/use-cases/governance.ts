@@ -30,7 +30,13 @@ import {
   type TransitionRequest,
 } from '../domain/governance';
 import type { Actor, Principal } from '../domain/identity';
-import { aliasesOf, type ModelVersion, type RegisteredModel, type Stage } from '../domain/model';
+import {
+  aliasesOf,
+  isActiveStage,
+  type ModelVersion,
+  type RegisteredModel,
+  type Stage,
+} from '../domain/model';
 import { assertDescription } from '../domain/rules';
 import { WORKFLOW_ERRORS } from '../wiring/approval-workflow';
 import { describeTarget, type RegistryCore, targetData, type VersionView } from './core';
@@ -110,7 +116,15 @@ export class GovernanceService {
   readonly gatekeeper: Gatekeeper = {
     transition: async ({ model, version, input, caller }): Promise<GateDecision> => {
       const policy = this.policyFor(model);
-      if (!policy.guardedStages.includes(input.stage)) return { kind: 'apply' };
+      // Archiving the other versions of the target stage moves them into Archived: when that
+      // stage is guarded, so is the transition that archives them.
+      const guarded =
+        policy.guardedStages.includes(input.stage) ||
+        (input.archiveExistingVersions &&
+          isActiveStage(input.stage) &&
+          policy.guardedStages.includes('Archived') &&
+          (await this.repo.stageMembers(model, input.stage)).some((v) => v.version !== version.version));
+      if (!guarded) return { kind: 'apply' };
       const target: RequestTarget = {
         kind: 'stage',
         fromStage: version.stage,

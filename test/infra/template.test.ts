@@ -64,6 +64,16 @@ const operator = new iam.Role(customStack, 'Operator', { assumedBy: new iam.Acco
 custom.grantInvoke(operator, 'transitionModelVersionStage', 'setRegisteredModelAlias');
 const reader = new iam.Role(customStack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantRead(reader);
+/** Roles granted audiences whose ARNs reach other audiences' routes (IAM's `*` matches `/`). */
+const registrant = new iam.Role(customStack, 'Registrant', { assumedBy: new iam.AccountRootPrincipal() });
+custom.grant('registrant', registrant);
+const policyAdmin = new iam.Role(customStack, 'PolicyAdmin', { assumedBy: new iam.AccountRootPrincipal() });
+custom.grant('policy-admin', policyAdmin);
+const registrantAndAdmin = new iam.Role(customStack, 'RegistrantAndAdmin', {
+  assumedBy: new iam.AccountRootPrincipal(),
+});
+custom.grant('registrant', registrantAndAdmin);
+custom.grant('policy-admin', registrantAndAdmin);
 const mlflowClient = new iam.Role(customStack, 'MlflowClient', { assumedBy: new iam.AccountRootPrincipal() });
 custom.grantMlflowArtifactRead(mlflowClient);
 const deployQueue = new sqs.Queue(customStack, 'DeployQueue', { enforceSSL: true });
@@ -309,6 +319,42 @@ describe('API Gateway', () => {
     );
   });
 
+  it('lets the deploying account in only through its account principal: no "*" statement can match it', () => {
+    // In an API's resource policy, Principal "*" grants principals of the API's own account on its
+    // own, with no identity policy; the account principal delegates to identity policies. So the
+    // deploying account must be named only by its account principal.
+    const deploying = env.account;
+    const principalOf = (account: string, org: string) => ({
+      'aws:PrincipalAccount': account,
+      'aws:PrincipalOrgID': org,
+      'aws:PrincipalArn': `arn:aws:iam::${account}:role/AnyRoleAtAll`,
+    });
+    for (const res of [resources, customResources]) {
+      const api = Object.values(res).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+      const statements: any[] = api.Properties.Policy.Statement;
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      const everyone = statements.filter((s) => s.Principal === '*' || list(s.Principal?.AWS).includes('*'));
+      for (const s of everyone) {
+        expect(conditionsHold(s.Condition, principalOf(deploying, 'o-abcdefghij')), JSON.stringify(s)).toBe(
+          false,
+        );
+        expect(conditionsHold(s.Condition, principalOf(deploying, 'o-otherorgxyz1')), JSON.stringify(s)).toBe(
+          false,
+        );
+      }
+      const named = statements.flatMap((s) => list(s.Principal?.AWS).map(render));
+      expect(named).toContain(`arn:<AWS::Partition>:iam::${deploying}:root`);
+      expect(named.filter((p) => p.includes(deploying))).toEqual([
+        `arn:<AWS::Partition>:iam::${deploying}:root`,
+      ]);
+    }
+    // The organization statement still admits the organization's other accounts (with their identity policies).
+    const api = Object.values(customResources).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+    const org = api.Properties.Policy.Statement.find((s: any) => list(s.Principal?.AWS).includes('*'));
+    expect(conditionsHold(org.Condition, principalOf('444455556666', 'o-abcdefghij'))).toBe(true);
+    expect(conditionsHold(org.Condition, principalOf('444455556666', 'o-otherorgxyz1'))).toBe(false);
+  });
+
   it('throttles, traces and access-logs the stage as JSON', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
@@ -357,6 +403,41 @@ describe('API Gateway', () => {
     ).toBe(true);
     expect(read.some((arn) => /\/prod\/(POST|PUT|PATCH|DELETE)\/models/.test(arn))).toBe(false);
     expect(() => custom.grantInvoke(reader, 'noSuchOperation')).toThrow(/Unknown operationId/);
+  });
+
+  it('grant(audience) denies the routes of other audiences that its ARNs reach, unless also granted', () => {
+    const apiId = logicalId(custom.api);
+    const arn = (suffix: string) =>
+      `arn:<AWS::Partition>:execute-api:eu-west-1:123456789012:<${apiId}>/prod/${suffix}`;
+    const split = (role: iam.Role) => {
+      const statements = roleStatements(customResources, logicalId(role));
+      const of = (effect: string) =>
+        statements
+          .filter((s) => s.Effect === effect)
+          .flatMap((s) => list(s.Resource).map(render))
+          .sort();
+      return { allow: of('Allow'), deny: of('Deny') };
+    };
+    const pattern = (o: { method: string; path: string }) =>
+      `${o.method}${o.path.replace(/\{[^}]+\}/g, '*')}`;
+    const routesOf = (...audiences: string[]) =>
+      [...new Set(ALL_OPERATIONS.filter((o) => audiences.includes(audienceOf(o))).map(pattern))]
+        .map(arn)
+        .sort();
+
+    // A registrant's DELETE/models/* would also reach DELETE /models/{name}/policy (a policy admin's).
+    expect(split(registrant)).toEqual({
+      allow: routesOf('registrant'),
+      deny: [arn('DELETE/models/*/policy')],
+    });
+    expect(split(policyAdmin)).toEqual({
+      allow: routesOf('policy-admin'),
+      deny: [arn('DELETE/models/*/aliases/*'), arn('PUT/models/*/aliases/*')],
+    });
+    // Granted both, the role is denied neither's routes.
+    expect(split(registrantAndAdmin)).toEqual({ allow: routesOf('registrant', 'policy-admin'), deny: [] });
+    // A reader's ARNs reach nothing but reads.
+    expect(split(reader).deny).toEqual([]);
   });
 
   it('grantMlflowArtifactRead grants GetObject on models/* and ListBucket limited to that prefix', () => {
@@ -1078,3 +1159,39 @@ describe('context', () => {
     ).toThrow();
   });
 });
+
+/**
+ * Whether a statement's conditions hold for a request with these context keys, by IAM's rules for
+ * the string operators (a key absent from the request fails a positive operator and satisfies a
+ * negated one). Any other operator fails the test: teach it here before relying on it.
+ */
+function conditionsHold(
+  condition: Record<string, Record<string, unknown>> | undefined,
+  context: Record<string, string>,
+) {
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+  const operators: Record<string, { negated: boolean; test: (actual: string, wanted: string) => boolean }> = {
+    StringEquals: { negated: false, test: (a, w) => a === w },
+    StringNotEquals: { negated: true, test: (a, w) => a === w },
+    StringLike: { negated: false, test: (a, w) => glob(w).test(a) },
+    StringNotLike: { negated: true, test: (a, w) => glob(w).test(a) },
+    ArnLike: { negated: false, test: (a, w) => glob(w).test(a) },
+    ArnNotLike: { negated: true, test: (a, w) => glob(w).test(a) },
+  };
+  return Object.entries(condition ?? {}).every(([operator, keys]) => {
+    const op = operators[operator];
+    if (!op) throw new Error(`conditionsHold does not know the operator ${operator}`);
+    return Object.entries(keys).every(([key, values]) => {
+      const actual = context[key];
+      if (actual === undefined) return op.negated;
+      const any = list(values as string | string[]).some((w) => op.test(actual, render(w)));
+      return op.negated ? !any : any;
+    });
+  });
+}

@@ -228,7 +228,7 @@ describe('registered models', () => {
   });
 
   it('refuses an invalid name with 400 INVALID_PARAMETER_VALUE', async () => {
-    await expectError(createModel('../etc'), 400, 'INVALID_PARAMETER_VALUE');
+    await expectError(createModel('bad\u0007name'), 400, 'INVALID_PARAMETER_VALUE');
   });
 
   it('gets a model with its latest version per stage', async () => {

@@ -135,10 +135,32 @@ describe('signing', () => {
       region: 'us-west-2',
       credentials: staticCredentials,
     });
-    await client.setModelVersionTag('my model/v', 3, 'k e y', 'välue');
+    await client.setModelVersionTag('my modèle', 3, 'k e y', 'välue');
     const [req] = fake.requests;
-    expect(req!.url).toBe('/models/my%20model%2Fv/versions/3/tags');
+    expect(req!.url).toBe('/models/my%20mod%C3%A8le/versions/3/tags');
     expect(JSON.parse(req!.body)).toEqual({ key: 'k e y', value: 'välue' });
+    const signature = /Signature=([0-9a-f]{64})$/.exec(req!.headers.authorization!)![1];
+    expect(signature).toBe(expectedSignature(req!, CREDS.secretAccessKey, 'us-west-2', 'execute-api'));
+  });
+
+  it.each([
+    ['team/model'],
+    ['a%b'],
+    ['..'],
+    ['~'],
+    ['q?x#y'],
+  ])('sends the name %j, which a path cannot carry, in the query (signed)', async (name) => {
+    const fake = await fakeRegistry((_n, _req, res) => json(res, 200, {}));
+    const client = new RegistryClient({
+      endpoint: fake.url,
+      region: 'us-west-2',
+      credentials: staticCredentials,
+    });
+    await client.setModelVersionTag(name, 3, 'k', 'v');
+    const [req] = fake.requests;
+    const url = new URL(req!.url, 'http://x');
+    expect(url.pathname).toBe('/models/~/versions/3/tags');
+    expect(url.searchParams.get('name')).toBe(name);
     const signature = /Signature=([0-9a-f]{64})$/.exec(req!.headers.authorization!)![1];
     expect(signature).toBe(expectedSignature(req!, CREDS.secretAccessKey, 'us-west-2', 'execute-api'));
   });

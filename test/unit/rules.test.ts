@@ -47,7 +47,9 @@ describe('names and values in error messages', () => {
   });
 
   it('explains the model name rule', () => {
-    expect(() => assertModelName('a b')).toThrow(/letters, digits, '.', '_' and '-'/);
+    expect(() => assertModelName('a\u0000b')).toThrow(/control characters/);
+    expect(() => assertModelName('')).toThrow('Registered model name cannot be empty.');
+    expect(() => assertModelName('x'.repeat(901))).toThrow(/901 bytes of UTF-8, over the limit of 900/);
   });
 });
 

@@ -12,7 +12,7 @@
  */
 import { LimitExceededError } from '../../domain/errors';
 import type { ModelActivity, ModelVersion, RegisteredModel } from '../../domain/model';
-import { MODEL_NAME_MAX_LENGTH } from '../../domain/rules';
+import { beyondModelNames } from '../../domain/rules';
 import {
   compareBy,
   type FilterClause,
@@ -87,6 +87,8 @@ export type VersionPlan =
       readonly name: string;
       readonly by: 'number' | 'updated';
       readonly ascending: boolean;
+      /** Versions created in the same millisecond are sorted by the query's tiebreaks. */
+      readonly tiesOnCreation?: boolean;
     }
   /** An index read in the requested order. */
   | {
@@ -105,6 +107,9 @@ export type VersionPlan =
   /** The matches of an equality, sorted in memory. */
   | { readonly kind: 'collect'; readonly source: Source };
 
+/** Order by name, then (by default) by version number: each model's partition in number order. */
+const walksInNumberOrder = (order: readonly OrderTerm[]) =>
+  order[1] === undefined || order[1].key === 'version_number';
 const attr = (c: FilterClause, name: string) => c.key.type === 'attribute' && c.key.name === name;
 const equals = (clauses: readonly FilterClause[], name: string) =>
   clauses.find((c) => attr(c, name) && c.comparator === '=' && typeof c.value === 'string')?.value as
@@ -128,7 +133,7 @@ function tagEquality(clauses: readonly FilterClause[]): { key: string; value: st
 }
 
 /** A name no model can have (longer than the limit) matches nothing; its key would be refused. */
-const impossibleName = (name: string) => name.length > MODEL_NAME_MAX_LENGTH;
+const impossibleName = beyondModelNames;
 
 export function planVersionSearch(
   clauses: readonly FilterClause[],
@@ -139,10 +144,20 @@ export function planVersionSearch(
   const name = equals(clauses, 'name');
   if (name !== undefined) {
     if (impossibleName(name)) return { kind: 'empty' };
-    if (first.key === 'last_updated_timestamp') return { kind: 'model', name, by: 'updated', ascending };
-    // Numbers follow creation; with one name, `name` orders by the next term (version DESC by default).
-    const byNumber = first.key === 'name' ? (order[1] ?? { direction: 'DESC' }) : first;
-    return { kind: 'model', name, by: 'number', ascending: byNumber.direction === 'ASC' };
+    // One model: `name` orders nothing, the next key decides (version DESC by default).
+    const key = order.find((t) => t.key !== 'name') ?? { key: 'version_number', direction: 'DESC' };
+    const keyAscending = key.direction === 'ASC';
+    if (key.key === 'last_updated_timestamp') {
+      return { kind: 'model', name, by: 'updated', ascending: keyAscending };
+    }
+    // Creation times go up with numbers (versions.ts): the partition's order, ties sorted.
+    return {
+      kind: 'model',
+      name,
+      by: 'number',
+      ascending: keyAscending,
+      ...(key.key === 'creation_timestamp' ? { tiesOnCreation: true } : {}),
+    };
   }
   const run = equals(clauses, 'run_id');
   if (run !== undefined) {
@@ -189,7 +204,7 @@ export function planVersionSearch(
   const namePrefix = literalPrefix(clauses, 'name');
   if (namePrefix !== undefined) {
     if (impossibleName(namePrefix)) return { kind: 'empty' };
-    if (first.key === 'name') {
+    if (first.key === 'name' && walksInNumberOrder(order)) {
       const next = order[1] ?? { key: 'version_number', direction: 'DESC' };
       return {
         kind: 'models-walk',
@@ -206,6 +221,14 @@ export function planVersionSearch(
     case 'creation_timestamp':
       return { kind: 'stream', index: INDEXES.byCreated, partition: VERSIONS_PARTITION, ascending };
     case 'name': {
+      // Within a model, a time orders versions with MLflow's tiebreaks, which a walk in number
+      // order does not give: sort the registry's (bounded), as for version_number.
+      if (!walksInNumberOrder(order)) {
+        return {
+          kind: 'collect',
+          source: { kind: 'index', index: INDEXES.byUpdated, partition: VERSIONS_PARTITION },
+        };
+      }
       const next = order[1] ?? { key: 'version_number', direction: 'DESC' };
       return {
         kind: 'models-walk',
@@ -253,6 +276,21 @@ export function planModelSearch(clauses: readonly FilterClause[], order: readonl
 }
 
 // ---------------------------------------------------------------- execution
+
+/**
+ * The time that leads an index's sort key (`<time:15>#…`): entries that share it tie on the
+ * query's first key, and the index orders them by what follows in its key (a name, an id), not
+ * by MLflow's tiebreaks (name ascending, then version descending): the page sorts them.
+ */
+const timeOf = (index: IndexDefinition) => (entry: Item) => String(entry[index.sortKey]).slice(0, 15);
+
+function versionTies(index: IndexDefinition, order: readonly OrderTerm[]) {
+  const compare = compareBy(order);
+  return {
+    of: timeOf(index),
+    compare: (a: ModelVersion, b: ModelVersion) => compare(versionSearchable(a), versionSearchable(b)),
+  };
+}
 
 export class Search {
   constructor(
@@ -306,6 +344,14 @@ export class Search {
                 budget: SCAN_BUDGET,
                 byteBudget: PAGE_BYTE_BUDGET,
                 convert: accept,
+                ...(plan.tiesOnCreation
+                  ? {
+                      ties: {
+                        ...versionTies(INDEXES.byCreated, query.order),
+                        of: (e: Item) => String(e.created),
+                      },
+                    }
+                  : {}),
               })
             : await this.table.stream({
                 tokens: this.tokens,
@@ -319,6 +365,7 @@ export class Search {
                 byteBudget: PAGE_BYTE_BUDGET,
                 hydrate: (entries) => this.versionItems(entries),
                 convert: accept,
+                ties: versionTies(INDEXES.byModelUpdated, query.order),
               });
         return this.withModels(page, new Map([[model.id, model]]));
       }
@@ -335,6 +382,7 @@ export class Search {
           byteBudget: PAGE_BYTE_BUDGET,
           hydrate: (entries) => this.versionItems(entries),
           convert: accept,
+          ties: versionTies(plan.index, query.order),
         });
         return this.withModels(page);
       case 'models-walk':
@@ -589,6 +637,7 @@ export class Search {
     const cursor = this.tokens.decode(query.pageToken, fingerprint);
     const plan = planModelSearch(query.clauses, query.order);
     const accept = this.acceptModel(query.clauses);
+    const compareModels = compareBy(query.order);
     switch (plan.kind) {
       case 'empty':
         return { items: [] };
@@ -614,6 +663,15 @@ export class Search {
           byteBudget: PAGE_BYTE_BUDGET,
           hydrate: (entries) => this.modelsOf(entries),
           convert: accept,
+          ...(plan.index === INDEXES.byName
+            ? {}
+            : {
+                ties: {
+                  of: timeOf(plan.index),
+                  compare: (a: ModelWithActivity, b: ModelWithActivity) =>
+                    compareModels(modelSearchable(a.model, a.activity), modelSearchable(b.model, b.activity)),
+                },
+              }),
         });
       case 'collect': {
         const entries: Item[] = [];

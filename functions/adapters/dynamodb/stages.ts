@@ -138,6 +138,8 @@ export class Stages {
           ConditionExpression: 'attribute_exists(pk) AND stage = :from AND #st = :ready',
           ExpressionAttributeNames: { '#st': 'status' },
           ExpressionAttributeValues: values,
+          // Tells a version that is gone (404) from one another writer moved (retry).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       });
       items.push({

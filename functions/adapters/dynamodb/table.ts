@@ -170,6 +170,12 @@ export interface StreamOptions<T> {
    * candidate whose item is gone is skipped.
    */
   readonly hydrate?: (items: Item[]) => Promise<Map<string, Item>>;
+  /**
+   * Entries whose index order ties (`of` gives the same value: the index sorts them by what
+   * follows in its key, not by the query's tiebreaks) are read as a group and sorted by
+   * `compare`, so a page follows the query's whole order.
+   */
+  readonly ties?: { readonly of: (entry: Item) => string; readonly compare: (a: T, b: T) => number };
 }
 
 export class RegistryTable {
@@ -364,12 +370,49 @@ export class RegistryTable {
     );
     const budget = o.budget ?? 2000;
     const byteBudget = o.byteBudget ?? Number.POSITIVE_INFINITY;
+    // Entries that tie on the index's order form a group, returned whole and sorted by
+    // `ties.compare`; without `ties` every entry is a group of its own.
+    const tieOf = o.ties?.of ?? itemId;
     const results: T[] = [];
     let examined = 0;
     let bytes = 0;
-    let lastKey: Record<string, string> | undefined;
+    // Where the next page starts: after the last group returned whole.
+    let resumeKey: Record<string, string> | undefined = start as Record<string, string> | undefined;
+    // Members of the first group that an earlier page returned (a group larger than a page).
+    let skip = o.cursor?.o ?? 0;
+    let group:
+      | { tie: string; members: { value: T | undefined; bytes: number }[]; endKey: Record<string, string> }
+      | undefined;
+    let partial: { k: Record<string, string> | undefined; o: number } | undefined;
+    const full = () => results.length >= o.maxResults || examined >= budget || bytes >= byteBudget;
+
+    /** Adds the open group to the page: true if it fit whole (reading may go on). */
+    const flush = (): boolean => {
+      if (!group) return true;
+      const members = group.members.filter((m): m is { value: T; bytes: number } => m.value !== undefined);
+      if (o.ties) members.sort((x, y) => o.ties!.compare(x.value, y.value));
+      const fresh = members.slice(skip);
+      const room = o.maxResults - results.length;
+      const closing = group;
+      group = undefined;
+      if (fresh.length <= room) {
+        for (const m of fresh) {
+          results.push(m.value);
+          bytes += m.bytes;
+        }
+        resumeKey = closing.endKey;
+        skip = 0;
+        return true;
+      }
+      // The page ends before a group that does not fit, unless it is the page's first.
+      if (results.length > 0) return false;
+      for (const m of fresh.slice(0, room)) results.push(m.value);
+      partial = { k: resumeKey, o: skip + room };
+      return false;
+    };
+
     let exhausted = false;
-    while (results.length < o.maxResults && examined < budget && bytes < byteBudget) {
+    reading: while (group || !full()) {
       const input: Omit<QueryCommandInput, 'TableName'> = {
         ...(o.index ? { IndexName: o.index.indexName } : {}),
         KeyConditionExpression: o.sortKeyPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
@@ -379,47 +422,56 @@ export class RegistryTable {
           ...(o.sortKeyPrefix ? { ':prefix': o.sortKeyPrefix } : {}),
         },
         ScanIndexForward: o.ascending,
-        Limit: Math.min(1000, Math.max(10, o.maxResults - results.length + 1)),
+        Limit: Math.min(1000, Math.max(10, o.maxResults - results.length + skip + 1)),
         ...(start ? { ExclusiveStartKey: start } : {}),
       };
       const page = await this.query(input);
-      let stoppedEarly = false;
       // Whole items are read only for the entries the page may still need (the read asks for one
       // more entry than that, only to tell whether a next page exists).
       let whole: Map<string, Item> | undefined;
       let hydrated = 0;
       for (const [i, entry] of page.items.entries()) {
-        if (results.length >= o.maxResults || bytes >= byteBudget) {
-          stoppedEarly = true;
-          break;
+        const tie = tieOf(entry);
+        if (group && group.tie !== tie && !flush()) break reading;
+        if (!group) {
+          if (full()) break reading;
+          group = { tie, members: [], endKey: {} };
         }
         if (o.hydrate && i >= hydrated) {
-          const chunk = page.items.slice(i, i + Math.max(1, o.maxResults - results.length));
+          const want = Math.max(1, o.maxResults - results.length - group.members.length + skip);
+          const chunk = page.items.slice(i, i + want);
           whole = await o.hydrate(chunk);
           hydrated = i + chunk.length;
         }
         examined++;
         // The position is the index entry's, whatever the item became since.
-        lastKey = Object.fromEntries(keyAttrs.map((a) => [a, entry[a] as string]));
+        group.endKey = Object.fromEntries(keyAttrs.map((a) => [a, entry[a] as string]));
         const item = whole ? whole.get(itemId(entry)) : entry;
-        if (!item) continue;
-        const converted = await o.convert(item);
-        if (converted !== undefined) {
-          results.push(converted);
-          bytes += itemBytes(item);
-        }
+        const value = item ? await o.convert(item) : undefined;
+        group.members.push({ value, bytes: item && value !== undefined ? itemBytes(item) : 0 });
       }
-      if (stoppedEarly) break;
       start = page.last;
       if (!start) {
-        exhausted = true;
+        exhausted = flush();
         break;
       }
     }
-    if (exhausted || !lastKey) return { items: results };
+    if (partial) {
+      return {
+        items: results,
+        nextPageToken: o.tokens.encode({
+          v: 1,
+          q: o.fingerprint,
+          p: path,
+          ...(partial.k ? { k: partial.k } : {}),
+          o: partial.o,
+        }),
+      };
+    }
+    if (exhausted || !resumeKey) return { items: results };
     return {
       items: results,
-      nextPageToken: o.tokens.encode({ v: 1, q: o.fingerprint, p: path, k: lastKey }),
+      nextPageToken: o.tokens.encode({ v: 1, q: o.fingerprint, p: path, k: resumeKey }),
     };
   }
 }

@@ -68,8 +68,9 @@ export class Versions {
    * Creates a version: the anchor's counter gives its number (and the model's last update, and the
    * latest version in None, which a new version always is); then the version, its client token,
    * its tag index items and its event are written in one transaction, so a committed version always
-   * has its event. A crash between the two leaves the number unused (numbers are never reused), and
-   * the anchor's summary names a version that does not exist until the next create.
+   * has its event. A crash between the two leaves the number unused (numbers are never reused) and
+   * the anchor's summary naming a version that does not exist, until the reconciler settles it
+   * (skipNumber).
    */
   async create(
     model: RegisteredModel,
@@ -78,51 +79,68 @@ export class Versions {
     clientToken: string | undefined,
     journal: Journal,
   ): Promise<{ version: ModelVersion; created: boolean }> {
-    const provisional: ModelVersion = {
+    const draftOf = (created: number, number: number): ModelVersion => ({
       ...draft,
-      source: typeof draft.source === 'function' ? draft.source(1) : draft.source,
+      source: typeof draft.source === 'function' ? draft.source(number) : draft.source,
       name: model.name,
       modelId: model.id,
-      version: 1,
+      version: number,
       stage: 'None',
-      creationTimestamp: now,
-      lastUpdatedTimestamp: now,
-    };
+      creationTimestamp: created,
+      lastUpdatedTimestamp: created,
+    });
     // Refuse a version that cannot be stored before a number is spent on it.
-    assertItemSize(versionItem(provisional, clientToken), `Model Version (name=${model.name})`);
+    assertItemSize(versionItem(draftOf(now, 1), clientToken), `Model Version (name=${model.name})`);
     // A client token is claimed before a number is spent, so concurrent retries of one create
     // spend one number between them and all answer with the version it got.
     const claim = clientToken ? await this.claimToken(model, clientToken, now) : undefined;
     if (claim && 'existing' in claim) return { version: claim.existing, created: false };
-    const { version: _, ...summary } = summaryOf(provisional);
-    let counted: Item;
-    try {
-      counted = await this.table.update({
-        Key: anchorKey.primary(model.id),
-        UpdateExpression:
-          'SET lastVersion = if_not_exists(lastVersion, :zero) + :one, updatedAt = :now, gsi3sk = :u, latest.#none = :s ADD revision :one',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleting) AND #n = :name',
-        ExpressionAttributeNames: { '#none': 'None', '#n': 'name' },
-        ExpressionAttributeValues: {
-          ':zero': 0,
-          ':one': 1,
-          ':now': now,
-          ':u': anchorKey.updatedIndex(model.id, now).gsi3sk,
-          ':s': summaryItem(summary as never),
-          ':name': model.name,
-        },
-      });
-    } catch (err) {
-      if (claim) await this.releaseToken(model, clientToken!, claim.id);
-      if (err instanceof WriteRefused) throw notFoundModel(model.name);
-      throw err;
+    // Numbers and creation times go up together (a creation time is never below the one before,
+    // whatever the clocks of concurrent writers say): ordering a model's versions by creation is
+    // ordering them by number, as an index-free read of the partition gives them.
+    let created = now;
+    let counted: Item | undefined;
+    for (let attempt = 0; !counted; attempt++) {
+      const { version: _, ...summary } = summaryOf(draftOf(created, 1));
+      try {
+        counted = await this.table.update({
+          Key: anchorKey.primary(model.id),
+          UpdateExpression:
+            'SET lastVersion = if_not_exists(lastVersion, :zero) + :one, lastCreated = :now, updatedAt = :now, gsi3sk = :u, latest.#none = :s ADD revision :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(deleting) AND #n = :name AND (attribute_not_exists(lastCreated) OR lastCreated <= :now)',
+          ExpressionAttributeNames: { '#none': 'None', '#n': 'name' },
+          ExpressionAttributeValues: {
+            ':zero': 0,
+            ':one': 1,
+            ':now': created,
+            ':u': anchorKey.updatedIndex(model.id, created).gsi3sk,
+            ':s': summaryItem(summary as never),
+            ':name': model.name,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
+      } catch (err) {
+        const old = err instanceof WriteRefused ? err.item(0) : undefined;
+        const behind =
+          old && old.name === model.name && !old.deleting && typeof old.lastCreated === 'number'
+            ? (old.lastCreated as number)
+            : undefined;
+        // This writer's clock is behind the last create's: take that time and retry. Each retry
+        // adopts a time some concurrent create already committed, so retries end once the
+        // writers that started later have committed; the bound only guards against a clock
+        // running away.
+        if (behind !== undefined && behind > created && attempt < 64) {
+          created = behind;
+          continue;
+        }
+        if (claim) await this.releaseToken(model, clientToken!, claim.id);
+        if (err instanceof WriteRefused) throw notFoundModel(model.name);
+        throw err;
+      }
     }
     const number = counted.lastVersion as number;
-    const version: ModelVersion = {
-      ...provisional,
-      source: typeof draft.source === 'function' ? draft.source(number) : draft.source,
-      version: number,
-    };
+    const version = draftOf(created, number);
     const items: TransactItem[] = [
       {
         Put: {

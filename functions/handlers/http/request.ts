@@ -6,6 +6,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OperationSpec } from '../../api/contract';
 import { mlflowValidationMessage } from '../../api/mlflow/errors';
+import { NAME_IN_QUERY, NAME_QUERY_PARAMETER } from '../../api/model-name-path';
 import type { OperationInput } from '../../api/operations';
 import { InvalidParameterError, MalformedRequestError, PayloadTooLargeError } from '../../domain/errors';
 import { type IdentityTrust, type Principal, principalOf } from '../../domain/identity';
@@ -130,9 +131,21 @@ export function readInput(
 ): OperationInput {
   const rawPath: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) rawPath[k] = v;
+  const rawQuery = parseQuery(event, spec);
+  // A model name a path cannot carry comes in the query (functions/api/model-name-path.ts).
+  if (rawPath.name === NAME_IN_QUERY) {
+    const name = rawQuery[NAME_QUERY_PARAMETER];
+    if (typeof name !== 'string') {
+      throw new InvalidParameterError(
+        `The path names the model '${NAME_IN_QUERY}': give its name in the '${NAME_QUERY_PARAMETER}' query parameter.`,
+      );
+    }
+    rawPath.name = name;
+    delete rawQuery[NAME_QUERY_PARAMETER];
+  }
   return {
     path: validate(spec.pathParams, rawPath, 'path') as Record<string, string>,
-    query: validate(spec.query, parseQuery(event, spec), 'query', spec.protocol) as Record<string, unknown>,
+    query: validate(spec.query, rawQuery, 'query', spec.protocol) as Record<string, unknown>,
     body: validate(spec.body, parseBody(event, spec), 'body', spec.protocol) as Record<string, unknown>,
     caller: callerOf(event, trust),
   };

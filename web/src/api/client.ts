@@ -3,6 +3,8 @@
  * functions/api/contract.ts; types from the SDK's), signing left to a pluggable `Signer`. Errors
  * are `ApiError`s carrying the API's `error_code` and message, never a stack.
  */
+
+import { namePlacement } from '../../../functions/api/model-name-path';
 import type {
   AuditLogPage,
   DownloadResponse,
@@ -52,8 +54,21 @@ function queryString(query: Query | undefined): string {
   return parts.join('&');
 }
 
-/** A path from its segments, each encoded. */
-const path = (...segments: (string | number)[]) => `/${segments.map((s) => encode(String(s))).join('/')}`;
+/**
+ * A path from its segments, each encoded. A model name (the segment after `models`) a path cannot
+ * carry goes in the `name` query parameter instead (functions/api/model-name-path.ts).
+ */
+function path(...segments: (string | number)[]): string {
+  let query = '';
+  if (segments[0] === 'models' && typeof segments[1] === 'string') {
+    const placed = namePlacement(segments[1]);
+    segments = ['models', placed.segment, ...segments.slice(2)];
+    query = Object.entries(placed.query)
+      .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+      .join('&');
+  }
+  return `/${segments.map((s) => encode(String(s))).join('/')}${query ? `?${query}` : ''}`;
+}
 
 export interface Paging {
   readonly max_results?: number;
@@ -73,7 +88,7 @@ export class RegistryApi {
     options: { query?: Query; body?: unknown } = {},
   ): Promise<{ status: number; body: T }> {
     const qs = queryString(options.query);
-    const url = `${this.baseUrl.replace(/\/$/, '')}${route}${qs ? `?${qs}` : ''}`;
+    const url = `${this.baseUrl.replace(/\/$/, '')}${route}${qs ? `${route.includes('?') ? '&' : '?'}${qs}` : ''}`;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers = await this.signer({
       method,
