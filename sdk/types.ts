@@ -27,6 +27,9 @@ export type AuditEntry = z.infer<typeof s.auditEntrySchema>;
 export type Webhook = z.infer<typeof s.webhookSchema>;
 /** One delivery of an event to a webhook, as its delivery log shows it. */
 export type WebhookDelivery = z.infer<typeof s.deliverySchema>;
+/** A version's model card (functions/domain/model-card.ts): every section optional. */
+export type ModelCard = z.infer<typeof s.modelCardResponse>['model_card'];
+export type ModelCardSection = keyof ModelCard;
 
 // ------------------------------------------------------------------ requests
 

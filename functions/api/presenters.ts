@@ -14,13 +14,14 @@ import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
 import type { WebhookTestResult } from '../use-cases/webhooks';
 
-export function versionJson({ version: v, aliases }: VersionView) {
+export function versionJson({ version: v, aliases, card }: VersionView) {
   return {
     name: v.name,
     version: v.version,
     source: v.source,
     ...(v.runId ? { run_id: v.runId } : {}),
     ...(v.runLink ? { run_link: v.runLink } : {}),
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
     ...(v.dataset ? { dataset: v.dataset } : {}),
     parameters: v.parameters,
     metrics: v.metrics,
@@ -34,6 +35,7 @@ export function versionJson({ version: v, aliases }: VersionView) {
     created_by: v.createdBy,
     creation_timestamp: v.creationTimestamp,
     last_updated_timestamp: v.lastUpdatedTimestamp,
+    ...(card ? { model_card: card } : {}),
   };
 }
 

@@ -61,6 +61,7 @@ export function buildApiHandler(
     governance: services.governance,
     policies: services.policies,
     breakGlass: services.breakGlass,
+    cards: services.cards,
     ...(ARTIFACT_GROUPS.has(group) && options.artifacts
       ? {
           artifacts: options.artifacts(
