@@ -472,7 +472,7 @@ export function eventRow(e: LocalEvent): string[] {
   return [
     time(d.occurred_at),
     e['detail-type'],
-    d.model.name,
+    d.model?.name ?? (d.webhook ? `webhook ${d.webhook.name}` : ''),
     d.version === undefined ? '' : String(d.version),
     principal(d.actor),
     d.reason ?? '',

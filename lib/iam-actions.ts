@@ -110,6 +110,9 @@ const COMMAND_ACTIONS: Record<string, ActionsFor> = {
   DeleteObjectsCommand: fixed('s3:DeleteObject'),
   // Lambda
   InvokeCommand: fixed('lambda:InvokeFunction'),
+  // KMS (webhook secrets, lib/webhooks.ts)
+  EncryptCommand: fixed('kms:Encrypt'),
+  DecryptCommand: fixed('kms:Decrypt'),
   // EventBridge
   PutEventsCommand: fixed('events:PutEvents'),
   // Step Functions (task tokens of the approval workflow)

@@ -57,12 +57,13 @@ import {
 import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
 import { audienceGrant } from './audience-grants';
 import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
+import { RegistryWebhooks } from './webhooks';
 
 /**
  * A function's code, bundled locally (no Docker) with the project's esbuild options
  * (lib/bundling.ts, the same the cold-start benchmark measures) by scripts/bundle-function.ts.
  */
-function bundledCode(entry: string): lambda.Code {
+export function bundledCode(entry: string): lambda.Code {
   return lambda.Code.fromAsset(path.join(REPO_ROOT, 'functions'), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -390,6 +391,8 @@ export class ModelRegistry extends Construct {
   public readonly relayDeadLetterQueue: sqs.Queue;
   /** TransitionRequested events EventBridge could not deliver to the reconcile function (the reconciler's schedule starts their workflows anyway). */
   public readonly approvalDeadLetterQueue: sqs.Queue;
+  /** Webhook delivery (lib/webhooks.ts): the delivery function, its rules, key and dead-letter queue. */
+  public readonly webhooks: RegistryWebhooks;
   public readonly alarms: readonly cloudwatch.Alarm[];
   private readonly encryptionKey?: kms.IKey;
 
@@ -709,6 +712,17 @@ export class ModelRegistry extends Construct {
       );
     }
 
+    this.webhooks = new RegistryWebhooks(this, 'Webhooks', {
+      table: this.table,
+      eventBus: this.eventBus,
+      writeFunction: functions.write,
+      code: bundledCode,
+      environment: baseEnvironment,
+      logRetention,
+      removalPolicy,
+      ...(key ? { tableKey: key } : {}),
+    });
+
     // ---------------------------------------------------------------- API
     const throttle = { rateLimit: 100, burstLimit: 200, ...props.throttle };
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
@@ -835,6 +849,25 @@ export class ModelRegistry extends Construct {
         `${name} function throttles`,
       );
     }
+    const delivery = this.webhooks.deliveryFunction;
+    alarm(
+      'WebhookDeliveryFunctionErrors',
+      delivery.metricErrors({ period, statistic: 'Sum' }),
+      'webhook delivery function errors (events it could not record deliveries for are retried)',
+    );
+    alarm(
+      'WebhookDeliveryFunctionThrottles',
+      delivery.metricThrottles({ period, statistic: 'Sum' }),
+      'webhook delivery function throttles',
+    );
+    alarm(
+      'WebhookDeadLetters',
+      this.webhooks.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      }),
+      'Registry events whose webhook deliveries could not be recorded (EventBridge and Lambda retries exhausted)',
+    );
     alarm('Api5xxErrors', this.api.metricServerError({ period, statistic: 'Sum' }), 'API 5XX responses');
     alarm(
       'RelayDeadLetters',

@@ -23,6 +23,12 @@ export interface LocalRule {
   readonly name: string;
   readonly pattern: EventPattern;
   readonly target: (event: DeliveredEvent) => Promise<void> | void;
+  /**
+   * The event counts as published only once the target has handled it: a target that fails fails
+   * the publication, so the relay keeps the event and publishes it again (as EventBridge retries a
+   * failed Lambda target). Without it, targets run after publication and a failure is only logged.
+   */
+  readonly durable?: boolean;
 }
 
 const LOG_LIMIT = 10_000;
@@ -65,19 +71,28 @@ export class LocalEventBus implements EventPublisher {
         time: new Date(e.detail.occurred_at).toISOString(),
         detail: e.detail,
       };
+      const matching = this.rules.filter((rule) =>
+        matchesPattern(
+          rule.pattern as Record<string, unknown>,
+          delivered as unknown as Record<string, unknown>,
+        ),
+      );
+      // Durable targets first: if one fails, the event is not published (nor logged) and the relay
+      // publishes it again.
+      for (const rule of matching.filter((r) => r.durable)) {
+        const run = Promise.resolve().then(() => rule.target(delivered));
+        this.inFlight.add(run);
+        try {
+          await run;
+        } finally {
+          this.inFlight.delete(run);
+        }
+      }
       this.log.push(delivered);
       if (this.log.length > LOG_LIMIT) this.log.shift();
       if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(delivered)}\n`);
       for (const listener of this.listeners) listener(delivered);
-      for (const rule of this.rules) {
-        if (
-          !matchesPattern(
-            rule.pattern as Record<string, unknown>,
-            delivered as unknown as Record<string, unknown>,
-          )
-        ) {
-          continue;
-        }
+      for (const rule of matching.filter((r) => !r.durable)) {
         // Targets run asynchronously, as EventBridge invokes them.
         const run: Promise<unknown> = Promise.resolve()
           .then(() => rule.target(delivered))

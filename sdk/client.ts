@@ -24,6 +24,7 @@ import type {
   CreateModelVersionRequest,
   CreateModelVersionResponse,
   CreateRegisteredModelRequest,
+  CreateWebhookRequest,
   DownloadResponse,
   FinalizeModelVersionRequest,
   GetAuditLogParams,
@@ -35,6 +36,7 @@ import type {
   ListPolicyChangeRequestsParams,
   ListTransitionRequestsParams,
   ListTransitionsParams,
+  ListWebhooksParams,
   LocalEventsPage,
   ModelCard,
   ModelVersion,
@@ -52,8 +54,14 @@ import type {
   TransitionRequestsPage,
   TransitionStageRequest,
   TransitionsPage,
+  UpdateWebhookRequest,
   UploadUrlsResponse,
   VersionRef,
+  Webhook,
+  WebhookDeliveriesPage,
+  WebhookDelivery,
+  WebhooksPage,
+  WebhookTestResult,
 } from './types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -116,6 +124,17 @@ export const ROUTES = {
   getAuditLog: { method: 'GET', path: '/models/{name}/audit' },
   getStageHistory: { method: 'GET', path: '/models/{name}/stage-history' },
   searchModelVersions: { method: 'GET', path: '/versions' },
+  createWebhook: { method: 'POST', path: '/webhooks' },
+  listWebhooks: { method: 'GET', path: '/webhooks' },
+  getWebhook: { method: 'GET', path: '/webhooks/{webhook_id}' },
+  updateWebhook: { method: 'PATCH', path: '/webhooks/{webhook_id}' },
+  deleteWebhook: { method: 'DELETE', path: '/webhooks/{webhook_id}' },
+  testWebhook: { method: 'POST', path: '/webhooks/{webhook_id}/test' },
+  listWebhookDeliveries: { method: 'GET', path: '/webhooks/{webhook_id}/deliveries' },
+  redeliverWebhookDelivery: {
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver',
+  },
   getOpenApiDocument: { method: 'GET', path: '/openapi.json' },
 } as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
@@ -690,6 +709,58 @@ export class RegistryClient {
   /** models:/name/3, models:/name/Production, models:/name@alias or models:/name/latest. */
   resolveModelUri(uri: string): Promise<DownloadResponse> {
     return this.request('resolveModelUri', { query: { uri } });
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  /** Creates a webhook (MLflow's events, e.g. `model_version.created`); every matching change is delivered, signed, with retries. */
+  async createWebhook(request: CreateWebhookRequest): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('createWebhook', { body: request });
+    return res.webhook;
+  }
+
+  listWebhooks(params: ListWebhooksParams = {}): Promise<WebhooksPage> {
+    return this.request('listWebhooks', { query: params });
+  }
+
+  async getWebhook(webhookId: string): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('getWebhook', { params: { webhook_id: webhookId } });
+    return res.webhook;
+  }
+
+  /** Changes the fields given (absent or empty ones stay). */
+  async updateWebhook(webhookId: string, request: UpdateWebhookRequest): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('updateWebhook', {
+      params: { webhook_id: webhookId },
+      body: request,
+    });
+    return res.webhook;
+  }
+
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.request('deleteWebhook', { params: { webhook_id: webhookId } });
+  }
+
+  /** Sends the example payload of `event` (default: the webhook's first) now, and reports the answer. */
+  async testWebhook(webhookId: string, event?: string): Promise<WebhookTestResult> {
+    const res = await this.request<{ result: WebhookTestResult }>('testWebhook', {
+      params: { webhook_id: webhookId },
+      body: event !== undefined ? { event } : {},
+    });
+    return res.result;
+  }
+
+  /** The webhook's delivery log, newest first. */
+  listWebhookDeliveries(webhookId: string, params: ListWebhooksParams = {}): Promise<WebhookDeliveriesPage> {
+    return this.request('listWebhookDeliveries', { params: { webhook_id: webhookId }, query: params });
+  }
+
+  /** Sends a FAILED or DEAD delivery again now (same delivery id and body). */
+  async redeliverWebhookDelivery(webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
+    const res = await this.request<{ delivery: WebhookDelivery }>('redeliverWebhookDelivery', {
+      params: { webhook_id: webhookId, delivery_id: deliveryId },
+    });
+    return res.delivery;
   }
 
   getOpenApiDocument(): Promise<Record<string, unknown>> {

@@ -50,6 +50,11 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
   TransitionExpired: 'Nobody decided before the request expired.',
   TransitionFailed:
     'An approved request could not be applied (checked again just before: its version changed, the gates or the approvals no longer satisfy the policy, the workflow failed); the reason says why. Request it again.',
+  WebhookCreated:
+    'A webhook was created (`detail.webhook` names it; webhooks are registry-wide, so the event has no `model`). Its secret is never recorded, and of its URL only the origin.',
+  WebhookUpdated:
+    'A webhook was changed (name, URL, events, status, description or secret); `before` and `after` show it, `secret_changed` tells a new secret was set.',
+  WebhookDeleted: 'A webhook was deleted (its delivery log and audit log stay until they expire).',
 };
 
 const json = (schema: z.ZodType) => JSON.stringify(z.toJSONSchema(schema, { io: 'input' }), null, 2);
@@ -73,7 +78,9 @@ export function eventDocs(): string {
     '```',
     '',
     '`detail.schema_version` changes only for incompatible changes; new optional fields may appear in any',
-    'version. `detail.data` holds the type-specific fields below.',
+    'version. `detail.data` holds the type-specific fields below. Every event is about a model',
+    '(`detail.model`), except the webhook events, which are about a webhook (`detail.webhook`): webhooks',
+    "are registry-wide, and their audit entries are kept in the webhook's own partition.",
     '',
     '## Subscribing a deployment to promotions',
     '',

@@ -22,6 +22,7 @@ import {
   registryServices,
   type SdkCallObserver,
 } from './runtime';
+import { webhookService } from './webhook-runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -72,6 +73,7 @@ export function buildApiHandler(
     openApiDocument:
       options.openApiDocument ??
       (() => Promise.reject(new Error('The OpenAPI document is served by the read function.'))),
+    webhooks: webhookService(env, db, options.observe ? { observe: options.observe } : {}),
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))

@@ -5,6 +5,7 @@
  */
 import { EVENT_SOURCE, type EventType } from '../domain/events';
 import type { Stage } from '../domain/model';
+import { WEBHOOK_SOURCE_EVENTS } from '../domain/webhooks';
 
 export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
 export const DEFAULT_EVENT_BUS_NAME = 'model-registry';
@@ -30,6 +31,11 @@ export const RULES = {
   startApproval: {
     source: [EVENT_SOURCE],
     'detail-type': ['TransitionRequested' satisfies EventType],
+  },
+  /** Delivers webhooks (the webhook delivery function) for the events MLflow has webhook events for. */
+  deliverWebhooks: {
+    source: [EVENT_SOURCE],
+    'detail-type': [...WEBHOOK_SOURCE_EVENTS],
   },
 } as const satisfies Record<string, EventPattern>;
 
