@@ -71,6 +71,7 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   getStageHistory: 'stage-history',
   searchModelVersions: 'search',
   getOpenApiDocument: 'openapi',
+  replayEvents: 'events replay',
 };
 
 /** Gives every subcommand (at every depth) hidden copies of the global options. */

@@ -76,6 +76,8 @@ export type PolicyChangeOutcome = z.infer<typeof s.policyChangeOutcomeResponse>;
 export type PolicyChangeRequest = z.infer<typeof s.policyChangeRequestSchema>;
 export type PolicyChangeRequestsPage = z.infer<typeof s.policyRequestsPage>;
 export type AuditLogPage = z.infer<typeof s.auditPage>;
+export type ReplayEventsRequest = z.input<typeof s.replayEventsBody>;
+export type ReplayEventsPage = z.infer<typeof s.replayEventsResponse>;
 export type StageHistory = z.infer<typeof s.stageHistoryResponse>;
 
 /**
