@@ -536,10 +536,12 @@ describe('function roles', () => {
     );
   });
 
-  it('the relay publishes to the registry bus only, and the workflow function has no Step Functions access', () => {
+  it('the relay (and the write function, replaying recorded events) publish to the registry bus only, and the workflow function has no Step Functions access', () => {
     const relay = grants(roleStatements(resources, logicalId(defaults.functions.relay.role!)));
     expect(relay['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
-    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay')) {
+    const write = grants(roleStatements(resources, logicalId(defaults.functions.write.role!)));
+    expect(write['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay' && n !== 'write')) {
       const g = grants(roleStatements(resources, logicalId(defaults.functions[name].role!)));
       expect(
         Object.keys(g).filter((a) => a.startsWith('events:')),
