@@ -7,6 +7,7 @@ import { Command, Help, type Option } from 'commander';
 import type { SdkOperationId } from '../sdk';
 import { registerAliasCommands } from './commands/aliases';
 import { registerArtifactCommands } from './commands/artifacts';
+import { registerCardCommands } from './commands/cards';
 import { registerGovernanceCommands } from './commands/governance';
 import { registerMetaCommands } from './commands/meta';
 import { registerModelCommands } from './commands/models';
@@ -45,6 +46,8 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   deleteModelVersion: 'versions delete',
   setModelVersionTag: 'versions tag',
   deleteModelVersionTag: 'versions untag',
+  getModelCard: 'card get',
+  putModelCard: 'card set',
   transitionModelVersionStage: 'promote',
   listTransitions: 'transitions',
   listTransitionRequests: 'requests list',
@@ -113,6 +116,7 @@ export function buildProgram(): Command {
 
   registerModelCommands(program);
   registerVersionCommands(program);
+  registerCardCommands(program);
   registerStageCommands(program);
   registerGovernanceCommands(program);
   registerAliasCommands(program);

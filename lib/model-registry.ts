@@ -206,6 +206,11 @@ export interface GovernancePolicyProps {
   readonly protectLiveVersions?: boolean;
   /** Metric conditions a version must meet to enter a guarded stage, e.g. 'accuracy >= 0.9'. @default [] */
   readonly qualityGates?: readonly string[];
+  /**
+   * Model card sections a version must have filled in to enter a guarded stage or a protected
+   * alias (checked with the quality gates), e.g. ['intended_use', 'limitations']. @default []
+   */
+  readonly requiredCardSections?: readonly string[];
 }
 
 /** Options of `ModelRegistry.onPromotion`. */
@@ -331,6 +336,8 @@ export function governancePolicyJson(policy: GovernancePolicyProps): string {
     json.request_ttl_hours = policy.requestTtl.toHours({ integral: false });
   if (policy.protectLiveVersions !== undefined) json.protect_live_versions = policy.protectLiveVersions;
   if (policy.qualityGates !== undefined) json.quality_gates = [...policy.qualityGates];
+  if (policy.requiredCardSections !== undefined)
+    json.required_card_sections = [...policy.requiredCardSections];
   // Fail at synth, with the functions' own validation, rather than at the first cold start.
   try {
     parsePolicyOverride(json);

@@ -36,6 +36,7 @@ import type {
   ListTransitionRequestsParams,
   ListTransitionsParams,
   LocalEventsPage,
+  ModelCard,
   ModelVersion,
   ModelVersionsPage,
   PolicyChangeOutcome,
@@ -87,6 +88,8 @@ export const ROUTES = {
   deleteModelVersion: { method: 'DELETE', path: '/models/{name}/versions/{version}' },
   setModelVersionTag: { method: 'POST', path: '/models/{name}/versions/{version}/tags' },
   deleteModelVersionTag: { method: 'DELETE', path: '/models/{name}/versions/{version}/tags' },
+  getModelCard: { method: 'GET', path: '/models/{name}/versions/{version}/card' },
+  putModelCard: { method: 'PUT', path: '/models/{name}/versions/{version}/card' },
   transitionModelVersionStage: { method: 'POST', path: '/models/{name}/versions/{version}/stage' },
   listTransitions: { method: 'GET', path: '/models/{name}/transitions' },
   listTransitionRequests: { method: 'GET', path: '/models/{name}/transition-requests' },
@@ -428,6 +431,43 @@ export class RegistryClient {
 
   async deleteModelVersionTag(name: string, version: VersionRef, key: string): Promise<void> {
     await this.request('deleteModelVersionTag', { params: { name, version }, query: { key } });
+  }
+
+  /**
+   * A version's model card. A version without one fails with a RegistryApiError of status 404
+   * and code RESOURCE_DOES_NOT_EXIST.
+   *
+   * @example
+   * ```ts
+   * const card = await client.getModelCard('churn', 3);
+   * console.log(card.intended_use?.out_of_scope_uses);
+   * ```
+   */
+  async getModelCard(name: string, version: VersionRef): Promise<ModelCard> {
+    const res = await this.request<{ model_card: ModelCard }>('getModelCard', { params: { name, version } });
+    return res.model_card;
+  }
+
+  /**
+   * Writes a version's model card: the whole card, which replaces the stored one (every section is
+   * optional; unknown fields and oversized text are refused with a 400). Returns the stored card;
+   * the edit is in the audit log as ModelCardUpdated.
+   *
+   * @example
+   * ```ts
+   * await client.putModelCard('churn', 3, {
+   *   intended_use: { primary_uses: 'Retention campaigns.', out_of_scope_uses: 'Credit decisions.' },
+   *   metrics: [{ name: 'recall', value: 0.81, slice: 'sex=female' }],
+   *   limitations: 'Trained on EU customers only.',
+   * });
+   * ```
+   */
+  async putModelCard(name: string, version: VersionRef, card: ModelCard): Promise<ModelCard> {
+    const res = await this.request<{ model_card: ModelCard }>('putModelCard', {
+      params: { name, version },
+      body: { model_card: card },
+    });
+    return res.model_card;
   }
 
   /**

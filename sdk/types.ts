@@ -23,6 +23,9 @@ export type TransitionRequest = z.infer<typeof s.transitionRequestSchema>;
 export type TransitionRequestStatus = TransitionRequest['status'];
 export type GovernancePolicy = z.infer<typeof s.policySchema>;
 export type AuditEntry = z.infer<typeof s.auditEntrySchema>;
+/** A version's model card (functions/domain/model-card.ts): every section optional. */
+export type ModelCard = z.infer<typeof s.modelCardResponse>['model_card'];
+export type ModelCardSection = keyof ModelCard;
 
 // ------------------------------------------------------------------ requests
 

@@ -10,6 +10,7 @@ import { parseVersionNumber } from '../domain/rules';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { BreakGlassService } from '../use-cases/break-glass';
 import type { GovernanceService } from '../use-cases/governance';
+import type { ModelCardService } from '../use-cases/model-cards';
 import type { PolicyChangeOutcome, PolicyService } from '../use-cases/policy';
 import type { CreateVersionInput, RegistryService } from '../use-cases/registry';
 import type { EventReplay } from '../use-cases/replay';
@@ -45,6 +46,7 @@ export interface OperationContext {
   readonly governance: GovernanceService;
   readonly policies: PolicyService;
   readonly breakGlass: BreakGlassService;
+  readonly cards: ModelCardService;
   /** Present in the functions that handle registry-managed artifacts. */
   readonly artifacts?: ArtifactService;
   /** Replays recorded events to the bus (the write function). */
@@ -147,6 +149,7 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
       source: b.source,
       runId: b.run_id,
       runLink: b.run_link,
+      loggedModelId: b.model_id,
       dataset: b.dataset,
       parameters: b.parameters,
       metrics: b.metrics,
@@ -204,8 +207,8 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
   },
-  async getModelVersion({ registry }, input) {
-    return { model_version: versionJson(await registry.getModelVersion(input.path.name!, v(input))) };
+  async getModelVersion({ cards }, input) {
+    return { model_version: versionJson(await cards.versionWithCard(input.path.name!, v(input))) };
   },
   async updateModelVersion({ registry }, input) {
     const b = input.body as z.infer<typeof s.updateVersionBody>;
@@ -228,6 +231,13 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
     const key = (input.query as z.infer<typeof s.tagKeyQuery>).key;
     await registry.deleteModelVersionTag(input.path.name!, v(input), key, input.caller);
     return {};
+  },
+  async getModelCard({ cards }, input) {
+    return { model_card: await cards.getCard(input.path.name!, v(input)) };
+  },
+  async putModelCard({ cards }, input) {
+    const b = input.body as z.infer<typeof s.putModelCardBody>;
+    return { model_card: await cards.putCard(input.path.name!, v(input), b.model_card, input.caller) };
   },
   async transitionModelVersionStage(ctx, input) {
     const b = input.body as z.infer<typeof s.transitionBody>;

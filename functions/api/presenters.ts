@@ -12,13 +12,14 @@ import type { RequestView } from '../use-cases/governance';
 import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
 
-export function versionJson({ version: v, aliases }: VersionView) {
+export function versionJson({ version: v, aliases, card }: VersionView) {
   return {
     name: v.name,
     version: v.version,
     source: v.source,
     ...(v.runId ? { run_id: v.runId } : {}),
     ...(v.runLink ? { run_link: v.runLink } : {}),
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
     ...(v.dataset ? { dataset: v.dataset } : {}),
     parameters: v.parameters,
     metrics: v.metrics,
@@ -32,6 +33,7 @@ export function versionJson({ version: v, aliases }: VersionView) {
     created_by: v.createdBy,
     creation_timestamp: v.creationTimestamp,
     last_updated_timestamp: v.lastUpdatedTimestamp,
+    ...(card ? { model_card: card } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { policyWireSchema } from '../domain/governance';
 import { STAGES } from '../domain/model';
+import { modelCardSchema } from '../domain/model-card';
 
 const stringMap = (what: string) => z.record(z.string(), z.string()).describe(what);
 
@@ -60,6 +61,10 @@ export const modelVersionSchema = z.object({
   source: z.string(),
   run_id: z.string().optional(),
   run_link: z.string().optional(),
+  model_id: z
+    .string()
+    .optional()
+    .describe('The MLflow 3 logged model the version was registered from (m-<id>).'),
   dataset: datasetSchema.optional(),
   parameters: stringMap('Training parameters.'),
   metrics: z.record(z.string(), z.number()).describe('Evaluation metrics.'),
@@ -73,6 +78,9 @@ export const modelVersionSchema = z.object({
   created_by: z.string(),
   creation_timestamp: z.number().int().describe('Epoch milliseconds.'),
   last_updated_timestamp: z.number().int().describe('Epoch milliseconds.'),
+  // On GET /models/{name}/versions/{version} only, when the version has a card (pages and searches
+  // leave it out). Not described here: a description would inline the card's schema everywhere.
+  model_card: modelCardSchema.optional(),
 });
 
 /** A model's latest version in a stage: a summary (no description, tags, lineage or files). */
@@ -179,6 +187,11 @@ export const createVersionBody = z
       ),
     run_id: z.string().max(256).optional(),
     run_link: z.string().max(2048).optional(),
+    model_id: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The MLflow 3 logged model the version comes from (m-<id>), as MLflow records it.'),
     dataset: datasetSchema.optional(),
     parameters: z.record(z.string(), z.string()).optional(),
     metrics: z.record(z.string(), z.number()).optional(),
@@ -192,6 +205,8 @@ export const createVersionBody = z
   })
   .strict();
 export const updateVersionBody = z.object({ description: z.string() }).strict();
+/** The whole card: it replaces the stored one (sections left out are removed). */
+export const putModelCardBody = z.object({ model_card: modelCardSchema }).strict();
 export const transitionBody = z
   .object({
     stage: stageSchema,
@@ -236,6 +251,7 @@ export const transitionsQuery = z
 
 export const modelResponse = z.object({ registered_model: registeredModelSchema });
 export const versionResponse = z.object({ model_version: modelVersionSchema });
+export const modelCardResponse = z.object({ model_card: modelCardSchema });
 export const createVersionResponse = z.object({
   model_version: modelVersionSchema,
   upload: uploadSchema.optional().describe('Present when files were declared.'),

@@ -32,6 +32,8 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
     'The uploaded files of a version were verified: READY, or FAILED_REGISTRATION with the reason.',
   ModelVersionTagSet: 'A version tag was set (the registry sets `quality_gate` when gates fail).',
   ModelVersionTagDeleted: 'A version tag was deleted.',
+  ModelCardUpdated:
+    "A version's model card was written or edited (`actor` and `person` say who). `changes` holds each changed section's before and after while they fit 64 KiB in all (in section order), and the SHA-256 digests of the sections' canonical JSON (object keys sorted) for the rest, so the event stays far below EventBridge's 256 KB. An edit that changes nothing records nothing.",
   ModelVersionStageChanged:
     'A version moved to another stage. One event per moved version: the versions archived by archive-existing get their own. `request_id` and `approved_by` are set for governed transitions, `rollback` for rollbacks, `break_glass` (with its reason) for changes through the break-glass routes. Route promotions to deployments with this event.',
   ModelVersionDeleted: 'A version was deleted (its number is never reused).',

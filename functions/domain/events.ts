@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { type Actor, type Principal, REGISTRY_PRINCIPAL } from './identity';
 import { STAGES } from './model';
+import { CARD_SECTIONS } from './model-card';
 
 export const EVENT_SOURCE = 'model-registry';
 export const EVENT_SCHEMA_VERSION = '1';
@@ -23,6 +24,26 @@ const breakGlass = {
 };
 const policyJson = z.record(z.string(), z.unknown());
 const versionRef = z.object({ version: z.number().int(), stage, status: z.string() });
+const cardSection = z.enum(CARD_SECTIONS);
+const cardSectionChange = z.discriminatedUnion('recorded', [
+  z.object({
+    section: cardSection,
+    recorded: z.literal('values'),
+    before: z.unknown().describe('The section before the edit (null: absent).'),
+    after: z.unknown().describe('The section after the edit (null: absent).'),
+  }),
+  z.object({
+    section: cardSection,
+    recorded: z
+      .literal('digests')
+      .describe("The values did not fit the event's budget (64 KiB of before and after values)."),
+    before_sha256: z
+      .string()
+      .nullable()
+      .describe("SHA-256 (hex) of the section's canonical JSON (object keys sorted) before (null: absent)."),
+    after_sha256: z.string().nullable().describe('The same, after the edit.'),
+  }),
+]);
 
 /** Type-specific fields of each event (`detail.data`). */
 export const EVENT_DATA = {
@@ -86,6 +107,15 @@ export const EVENT_DATA = {
   }),
   ModelVersionTagSet: z.object({ key: z.string(), before: z.string().nullable(), after: z.string() }),
   ModelVersionTagDeleted: z.object({ key: z.string(), before: z.string().nullable() }),
+  ModelCardUpdated: z.object({
+    created: z.boolean().describe('The version had no card before this edit.'),
+    changed_sections: z.array(cardSection).describe('The sections whose content changed.'),
+    changes: z
+      .array(cardSectionChange)
+      .describe('Each changed section: its before and after, or their digests beyond the budget.'),
+    card_sha256: z.string().describe("SHA-256 (hex) of the card's canonical JSON after the edit."),
+    card_bytes: z.number().int().describe('The size of the card after the edit (UTF-8 JSON).'),
+  }),
   ModelVersionStageChanged: z.object({
     from_stage: stage,
     to_stage: stage,

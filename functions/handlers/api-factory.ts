@@ -64,6 +64,7 @@ export function buildApiHandler(
     governance: services.governance,
     policies: services.policies,
     breakGlass: services.breakGlass,
+    cards: services.cards,
     ...(group === 'write' ? { replay: new EventReplay(services.core, options.eventPublisher?.()) } : {}),
     ...(ARTIFACT_GROUPS.has(group) && options.artifacts
       ? {

@@ -15,6 +15,7 @@ import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
 import { BreakGlassService } from '../use-cases/break-glass';
 import { RegistryCore } from '../use-cases/core';
 import { DEFAULT_GOVERNANCE_SETTINGS, GovernanceService } from '../use-cases/governance';
+import { ModelCardService } from '../use-cases/model-cards';
 import { PolicyService } from '../use-cases/policy';
 import type { ApprovalWorkflow } from '../use-cases/ports';
 import { RegistryService } from '../use-cases/registry';
@@ -212,8 +213,8 @@ export function identityTrust(env: Environment): IdentityTrust {
 
 /**
  * The registry's services on one repository: the core both stand on, the registry (asking
- * governance's gatekeeper before a change of what is served), governance, policy changes and
- * break glass.
+ * governance's gatekeeper before a change of what is served), governance, policy changes, break
+ * glass and model cards.
  */
 export interface RegistryServices {
   readonly core: RegistryCore;
@@ -221,6 +222,7 @@ export interface RegistryServices {
   readonly governance: GovernanceService;
   readonly policies: PolicyService;
   readonly breakGlass: BreakGlassService;
+  readonly cards: ModelCardService;
   readonly repo: DynamoDbRegistryRepository;
 }
 
@@ -239,10 +241,11 @@ export function registryServices(
   });
   return {
     core,
-    registry: new RegistryService(core, governance.gatekeeper),
+    registry: new RegistryService(core, governance.gatekeeper, settings.ARTIFACT_BUCKET),
     governance,
     policies: new PolicyService(core, policy),
     breakGlass: new BreakGlassService(core),
+    cards: new ModelCardService(core),
     repo,
   };
 }

@@ -25,6 +25,7 @@ import {
   type Stage,
   summaryOf,
 } from '../domain/model';
+import type { ModelCard } from '../domain/model-card';
 import { assertModelName } from '../domain/rules';
 import { planStageChange } from '../domain/stage-change';
 import { type Clock, type RegistryRepository, type RequestClosure, systemClock } from './ports';
@@ -33,6 +34,8 @@ import { type Clock, type RegistryRepository, type RequestClosure, systemClock }
 export interface VersionView {
   readonly version: ModelVersion;
   readonly aliases: readonly string[];
+  /** Its model card, on the reads that fetch it (a single version, not pages). */
+  readonly card?: ModelCard;
 }
 
 export interface TransitionInput {

@@ -24,6 +24,7 @@ import type {
   VersionStatus,
   VersionSummary,
 } from '../domain/model';
+import type { ModelCard, StoredModelCard } from '../domain/model-card';
 import type { FilterClause, OrderTerm } from '../domain/search-filter';
 import type { StageMove } from '../domain/stage-change';
 
@@ -222,6 +223,22 @@ export interface VersionsPort {
   ): Promise<boolean>;
 }
 
+/** Model cards, one per version. */
+export interface CardsPort {
+  getModelCard(model: ModelRef, version: number): Promise<StoredModelCard | undefined>;
+  /**
+   * Stores a version's card with the write's events if the version exists (else
+   * ResourceNotFoundError) and its stored card is still at `expectedRevision` (null: none), else
+   * ConcurrentModificationError.
+   */
+  putModelCard(
+    model: ModelRef & { readonly name: string },
+    version: number,
+    card: ModelCard,
+    options: { readonly expectedRevision: number | null; readonly now: number; readonly actor: string },
+  ): Promise<StoredModelCard>;
+}
+
 /** Stages: membership, planned changes, history. */
 export interface StagesPort {
   /** The versions now in an active stage (Staging, Production), by number. */
@@ -316,6 +333,7 @@ export interface SearchPort {
 export interface RegistryRepository
   extends ModelsPort,
     VersionsPort,
+    CardsPort,
     StagesPort,
     RequestsPort,
     AuditPort,

@@ -129,7 +129,7 @@ async function promote(name: string, version: number, archive = false) {
 
 async function workload() {
   const name = 'perm-model';
-  // Models: create, get, search, update, tags, policy.
+  // Models: create, get, search, update, tags, policy (with a required model card section).
   await ok(alice('POST', '/models', { name, description: 'permissions workload' }), 201);
   await ok(alice('GET', `/models/${name}`));
   await ok(alice('GET', `/models?filter=${enc(`name LIKE 'perm-%'`)}&max_results=5`));
@@ -137,7 +137,11 @@ async function workload() {
   await ok(alice('POST', `/models/${name}/tags`, { key: 'team', value: 'fraud' }));
   await ok(alice('DELETE', `/models/${name}/tags?key=team`));
   await ok(alice('GET', `/models/${name}/policy`));
-  await ok(alice('PUT', `/models/${name}/policy`, { policy: { quality_gates: ['accuracy >= 0.5'] } }));
+  await ok(
+    alice('PUT', `/models/${name}/policy`, {
+      policy: { quality_gates: ['accuracy >= 0.5'], required_card_sections: ['limitations'] },
+    }),
+  );
 
   // Versions with a source, with metrics for the quality gate.
   for (const accuracy of [0.9, 0.95, 0.97]) {
@@ -151,6 +155,11 @@ async function workload() {
   await ok(alice('PATCH', `/models/${name}/versions/1`, { description: 'first' }));
   await ok(alice('POST', `/models/${name}/versions/1/tags`, { key: 'k', value: 'v' }));
   await ok(alice('DELETE', `/models/${name}/versions/1/tags?key=k`));
+  // Model cards (the policy requires limitations of the versions requested below).
+  for (const v of [1, 2, 3]) {
+    await ok(alice('PUT', `/models/${name}/versions/${v}/card`, { model_card: { limitations: 'EU only.' } }));
+  }
+  await ok(alice('GET', `/models/${name}/versions/1/card`));
   await ok(alice('GET', `/versions?filter=${enc(`name = '${name}'`)}`));
 
   // A version with registry-managed files: one single PUT, one multipart; renewed URLs; finalize;

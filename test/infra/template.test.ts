@@ -31,7 +31,7 @@ import {
   TTL_ATTRIBUTE,
 } from '../../functions/wiring/table';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/iam-actions';
-import { ARTIFACT_KEY_PREFIX, ModelRegistry } from '../../lib/model-registry';
+import { ARTIFACT_KEY_PREFIX, governancePolicyJson, ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack, propsFromContext } from '../../lib/model-registry-stack';
 import { list, logicalId, render } from '../support/template';
 
@@ -57,6 +57,7 @@ const custom = new ModelRegistry(customStack, 'Registry', {
     requiredApprovals: 2,
     requestTtl: Duration.hours(72),
     qualityGates: ['accuracy >= 0.9'],
+    requiredCardSections: ['limitations', 'intended_use'],
   },
 });
 const operator = new iam.Role(customStack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
@@ -674,6 +675,7 @@ describe('functions', () => {
         required_approvals: 2,
         request_ttl_hours: 72,
         quality_gates: ['accuracy >= 0.9'],
+        required_card_sections: ['limitations', 'intended_use'],
       });
     }
     for (const name of ['verify', 'relay'] as const) expect(policyOf(name), name).toBeUndefined();
@@ -684,6 +686,9 @@ describe('functions', () => {
     );
     expect(invalid({ requiredApprovals: 0 })).toThrow(/governancePolicy: policy\.required_approvals/);
     expect(invalid({ guardedStages: ['None'] })).toThrow(/governancePolicy/);
+    expect(invalid({ requiredCardSections: ['limitations', 'fairness'] })).toThrow(
+      /governancePolicy: policy\.required_card_sections\.1: 'fairness' is not a model card section; choose from model_details, intended_use/,
+    );
   });
 
   it('rejects an upload URL TTL over one hour and malformed account or organization ids', () => {
@@ -1036,10 +1041,28 @@ describe('context', () => {
     expect(props.governancePolicy?.requestTtl?.toMinutes()).toBe(90);
     const fromJson = propsFromContext(
       new App({
-        context: { 'modelRegistry:governancePolicy': { guarded_stages: [], protect_live_versions: false } },
+        context: {
+          'modelRegistry:governancePolicy': {
+            guarded_stages: [],
+            protect_live_versions: false,
+            required_card_sections: ['intended_use', 'limitations'],
+          },
+        },
       }).node,
     );
-    expect(fromJson.props.governancePolicy).toEqual({ guardedStages: [], protectLiveVersions: false });
+    expect(fromJson.props.governancePolicy).toEqual({
+      guardedStages: [],
+      protectLiveVersions: false,
+      requiredCardSections: ['intended_use', 'limitations'],
+    });
+    expect(JSON.parse(governancePolicyJson(fromJson.props.governancePolicy!))).toEqual({
+      guarded_stages: [],
+      protect_live_versions: false,
+      required_card_sections: ['intended_use', 'limitations'],
+    });
+    expect(() => governancePolicyJson({ requiredCardSections: ['fairness'] })).toThrow(
+      /governancePolicy: .*'fairness' is not a model card section/,
+    );
     expect(propsFromContext(new App().node).props.governancePolicy).toBeUndefined();
     expect(() =>
       propsFromContext(new App({ context: { 'modelRegistry:governancePolicy': '{"approvers":3}' } }).node),

@@ -199,3 +199,82 @@ describe('npm start', () => {
     }
   }, 120_000);
 });
+
+describe('npm start --policy', () => {
+  const transition = (url: string, name: string) =>
+    fetch(`${url}/api/2.0/mlflow/model-versions/transition-stage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, version: '1', stage: 'Production', archive_existing_versions: true }),
+    });
+  const seed = async (url: string, name: string) => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}/api/2.0/mlflow/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('registered-models/create', { name })).status).toBe(200);
+    expect((await post('model-versions/create', { name, source: 's3://bucket/m/1' })).status).toBe(200);
+  };
+
+  it("--policy mlflow (or GOVERNANCE_POLICY=mlflow) behaves as MLflow's registry; the default stays governed", async () => {
+    const mlflow = await npmStart({}, ['--in-memory', '--policy', 'mlflow']);
+    expect(mlflow.output()).toMatch(/Governance: mlflow/);
+    await seed(mlflow.url, 'switched');
+    expect((await transition(mlflow.url, 'switched')).status).toBe(200);
+    const deleted = await fetch(`${mlflow.url}/api/2.0/mlflow/model-versions/delete`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'switched', version: '1' }),
+    });
+    expect(deleted.status).toBe(200);
+    await stopWith(mlflow, 'SIGTERM');
+
+    const fromEnv = await npmStart({ GOVERNANCE_POLICY: 'mlflow' }, ['--in-memory']);
+    expect(fromEnv.output()).toMatch(/Governance: mlflow/);
+    await stopWith(fromEnv, 'SIGTERM');
+
+    const governed = await npmStart({}, ['--in-memory']);
+    expect(governed.output()).toMatch(/Governance: governed/);
+    await seed(governed.url, 'guarded');
+    const refused = await transition(governed.url, 'guarded');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/transition request tr-/);
+    await stopWith(governed, 'SIGTERM');
+  }, 120_000);
+
+  it('refuses an unknown profile or invalid JSON before starting anything, with exit code 2', async () => {
+    for (const [args, env, reason] of [
+      [
+        ['--policy', 'mlfow'],
+        {},
+        /--policy: Unknown governance policy profile 'mlfow': use governed or mlflow/,
+      ],
+      [
+        [],
+        { GOVERNANCE_POLICY: '{"guarded_stages": "Production"' },
+        /GOVERNANCE_POLICY: .*neither a profile name nor valid JSON/,
+      ],
+      [['--policy'], {}, /--policy needs a value/],
+    ] as const) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--in-memory', ...args], {
+        cwd: root,
+        env: { ...process.env, PORT: String(await freePort()), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      started.push(child);
+      let output = '';
+      child.stdout!.on('data', (d) => {
+        output += d;
+      });
+      child.stderr!.on('data', (d) => {
+        output += d;
+      });
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code, output).toBe(2);
+      expect(output).toMatch(reason);
+      expect(output).not.toMatch(/DynamoDB Local/);
+    }
+  }, 60_000);
+});

@@ -136,6 +136,20 @@ export const versionTagKey = {
   partition: (key: string, value: string) => `VTAG#${tagHash(key, value)}`,
 };
 
+/**
+ * A version's model card: its own item beside the version (the version item stays small, and a
+ * page of versions never carries cards). `VC#` does not begin with `V#`, so the versions' range
+ * reads never meet cards.
+ */
+export const cardKey = {
+  primary: (modelId: string, version: number) => ({
+    pk: modelPartition(modelId),
+    sk: `${CARD_PREFIX}${padVersion(version)}`,
+  }),
+  prefix: 'VC#',
+};
+const CARD_PREFIX = 'VC#';
+
 /** Remembers which version a client token created, so a retried create returns it. */
 export const clientTokenKey = {
   primary: (modelId: string, token: string) => ({ pk: modelPartition(modelId), sk: `TOKEN#${token}` }),

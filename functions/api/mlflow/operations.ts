@@ -267,14 +267,15 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
       await registry.requireModel(b.name);
       await checkModelsSource(registry, b.source);
     }
-    // model_id (an MLflow 3 logged model) is not stored: its source, models:/m-<id>, already
-    // names it, and the client resolves it through its tracking server.
+    // model_id names the MLflow 3 logged model; its source (models:/m-<id>) the client resolves
+    // through its tracking server.
     const { version: view } = await registry.createModelVersion(
       b.name,
       {
         source: b.source,
         runId: b.run_id || undefined,
         runLink: b.run_link || undefined,
+        loggedModelId: b.model_id || undefined,
         description: b.description,
         tags: tagMap(b.tags),
       },

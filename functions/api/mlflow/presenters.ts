@@ -32,6 +32,32 @@ export function mlflowModelVersion({ version: v, aliases }: VersionView) {
     tags: tagList(v.tags),
     aliases: [...aliases],
     user_id: v.createdBy,
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
+    // MLflow 3 returns the logged model's parameters and metrics; the registry's are the version's
+    // lineage, in MLflow's ModelParam and ModelMetric shapes.
+    ...(Object.keys(v.parameters).length
+      ? {
+          model_params: Object.entries(v.parameters)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([name, value]) => ({ name, value })),
+        }
+      : {}),
+    ...(Object.keys(v.metrics).length
+      ? {
+          model_metrics: Object.entries(v.metrics)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([key, value]) => ({
+              key,
+              value,
+              timestamp: v.creationTimestamp,
+              step: 0,
+              ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
+              ...(v.runId ? { run_id: v.runId } : {}),
+              ...(v.dataset?.name ? { dataset_name: v.dataset.name } : {}),
+              ...(v.dataset?.digest ? { dataset_digest: v.dataset.digest } : {}),
+            })),
+        }
+      : {}),
   };
 }
 
