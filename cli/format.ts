@@ -11,6 +11,7 @@ import type {
   ModelVersion,
   PolicyChangeRequest,
   RegisteredModel,
+  ReplayEventsPage,
   Transition,
   TransitionRequest,
 } from '../sdk';
@@ -462,6 +463,20 @@ export function auditTable(entries: readonly AuditEntry[]): string {
       e.reason ?? '',
     ]),
     { flex: ['REASON', 'ACTOR'] },
+  );
+}
+
+export function replayTable(events: ReplayEventsPage['events']): string {
+  return table(
+    ['WHEN', 'EVENT', 'MODEL', 'VERSION', 'EVENT ID'],
+    events.map((e) => [
+      time(e.occurred_at),
+      e.event_type,
+      e.model.name,
+      e.version === undefined ? '' : String(e.version),
+      e.event_id,
+    ]),
+    { flex: ['MODEL'] },
   );
 }
 

@@ -83,6 +83,7 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   listWebhookDeliveries: 'webhooks deliveries',
   redeliverWebhookDelivery: 'webhooks redeliver',
   getOpenApiDocument: 'openapi',
+  replayEvents: 'events replay',
 };
 
 /** Gives every subcommand (at every depth) hidden copies of the global options. */

@@ -52,6 +52,7 @@ import {
   type EventPattern,
   OUTBOX_STREAM_FILTER,
   promotionPattern,
+  RELAY_DEAD_LETTER_QUEUE_URL_ENV,
   RULES,
 } from '../functions/wiring/event-rules';
 import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
@@ -563,6 +564,8 @@ export class ModelRegistry extends Construct {
       for (const name of API_GROUPS) functions[name].addEnvironment('IDENTITY_TRUST', trust);
     }
     functions.relay.addEnvironment(EVENT_BUS_NAME_ENV, this.eventBus.eventBusName);
+    // The write function serves the event replay route (POST /events/replay).
+    functions.write.addEnvironment(EVENT_BUS_NAME_ENV, this.eventBus.eventBusName);
 
     // ---------------------------------------------------------------- governance
     const deadLetterQueue = (id: string) =>
@@ -572,6 +575,8 @@ export class ModelRegistry extends Construct {
         retentionPeriod: Duration.days(14),
       });
     this.relayDeadLetterQueue = deadLetterQueue('RelayDeadLetterQueue');
+    // The relay dead-letters a record it cannot publish itself, whole (event and table key).
+    functions.relay.addEnvironment(RELAY_DEAD_LETTER_QUEUE_URL_ENV, this.relayDeadLetterQueue.queueUrl);
     this.approvalDeadLetterQueue = deadLetterQueue('ApprovalDeadLetterQueue');
 
     // The approval state machine: the JSON the local runtime runs, with the workflow function's ARN.

@@ -7,6 +7,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventPublisher } from '../functions/adapters/eventbridge/publisher';
+import {
+  boundedForPublishing,
+  PUT_EVENTS_ENTRY_LIMIT,
+  putEventsEntry,
+  putEventsEntrySize,
+} from '../functions/domain/event-size';
 import { EVENT_SOURCE, type RegistryEvent } from '../functions/domain/events';
 import { type EventPattern, matchesPattern } from '../functions/wiring/event-rules';
 
@@ -63,7 +69,17 @@ export class LocalEventBus implements EventPublisher {
   }
 
   async publish(events: readonly RegistryEvent[]): Promise<void> {
-    for (const e of events) {
+    // As EventBridge: an entry of 256 KB or more is refused (the publisher bounds each one first).
+    const bounded = events.map((e) => boundedForPublishing(e));
+    for (const e of bounded) {
+      const size = putEventsEntrySize(putEventsEntry(e));
+      if (size >= PUT_EVENTS_ENTRY_LIMIT) {
+        throw new Error(
+          `EventBridge refused an entry of ${size} bytes (the limit is ${PUT_EVENTS_ENTRY_LIMIT}); the batch will be retried.`,
+        );
+      }
+    }
+    for (const e of bounded) {
       const delivered: DeliveredEvent = {
         id: e.detail.event_id,
         source: EVENT_SOURCE,

@@ -4,9 +4,11 @@
  * and the benchmarks.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { EventPublisher } from '../functions/adapters/eventbridge/publisher';
+import { type DeadLetter, deadLetterBody } from '../functions/adapters/sqs/dead-letter';
 import type { FunctionGroup } from '../functions/api/contract';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
@@ -69,6 +71,13 @@ export interface LocalRegistryOptions {
    * engines cannot produce (a resume that fails, as when a task token timed out).
    */
   readonly wrapApprovalWorkflow?: (workflow: ApprovalWorkflow) => ApprovalWorkflow;
+  /**
+   * Tests only: wraps what the relay publishes to (the local bus), to inject the faults the local
+   * engines cannot produce (EventBridge refusing entries).
+   */
+  readonly wrapRelayPublisher?: (bus: EventPublisher) => EventPublisher;
+  /** The relay's tries per record before it dead-letters it (default 3, 250 ms apart, doubling). */
+  readonly relayRetry?: { readonly attempts: number; readonly backoffMs: number };
   /** Serve the web console built in this directory at `/` (local/console.ts). */
   readonly consoleDir?: string;
 }
@@ -88,6 +97,8 @@ export interface LocalRegistry {
    * recorded events, the rules they trigger, and workflow steps (up to waiting for a decision).
    */
   settled(): Promise<void>;
+  /** What the relay dead-lettered (deployed: the relay's SQS dead-letter queue), oldest first. */
+  relayDeadLetters(): readonly DeadLetter[];
   /** Runs the reconciler now (as its schedule does) and waits for it. */
   reconcile(): Promise<Record<string, unknown>>;
   /** Runs the webhook retry pass now (as its schedule does) and waits for it. */
@@ -233,7 +244,18 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         await runWebhooks(e as unknown as Record<string, unknown>);
       },
     });
-    const relay = buildRelayHandler(env, events);
+    // The relay's dead-letter queue: kept in memory and, with a data directory, in a JSON-lines file.
+    const deadLetters: DeadLetter[] = [];
+    const deadLetterFile = persistent ? join(persistent, 'relay-dead-letters.jsonl') : undefined;
+    const relay = buildRelayHandler(env, options.wrapRelayPublisher?.(events) ?? events, {
+      deadLetter: {
+        async send(letter) {
+          deadLetters.push(letter);
+          if (deadLetterFile) appendFileSync(deadLetterFile, `${deadLetterBody(letter)}\n`);
+        },
+      },
+      ...(options.relayRetry ?? {}),
+    });
     const outbox = options.outboxPaused
       ? undefined
       : await startLocalOutbox({
@@ -258,6 +280,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalWorkflow: () => workflow,
+        eventPublisher: () => events,
         artifacts: (services, queue) => artifactService(env, services, queue, fnObserver),
         ...(group === 'read'
           ? { openApiDocument: async () => (await import('../docs/openapi.json')).default }
@@ -346,6 +369,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       ...(dynamo ? { dynamoPid: dynamo.pid } : {}),
       events,
       settled,
+      relayDeadLetters: () => [...deadLetters],
       reconcile: () => reconcile(scheduled()) as Promise<Record<string, unknown>>,
       retryWebhooks: () => runWebhooks(scheduled()),
       async stop() {

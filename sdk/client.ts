@@ -46,6 +46,8 @@ import type {
   PolicyChangeRequestsPage,
   RegisteredModel,
   RegisteredModelsPage,
+  ReplayEventsPage,
+  ReplayEventsRequest,
   SearchModelVersionsParams,
   SearchRegisteredModelsParams,
   StageHistory,
@@ -123,6 +125,7 @@ export const ROUTES = {
   breakGlassDeleteRegisteredModel: { method: 'DELETE', path: '/break-glass/models/{name}' },
   getAuditLog: { method: 'GET', path: '/models/{name}/audit' },
   getStageHistory: { method: 'GET', path: '/models/{name}/stage-history' },
+  replayEvents: { method: 'POST', path: '/events/replay' },
   searchModelVersions: { method: 'GET', path: '/versions' },
   createWebhook: { method: 'POST', path: '/webhooks' },
   listWebhooks: { method: 'GET', path: '/webhooks' },
@@ -174,6 +177,11 @@ export interface RequestParts {
   readonly query?: QueryParams;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /**
+   * The Idempotency-Key of a mutating request (default: a new UUID per call, reused by its own
+   * retries, so a retry after a timeout gets the first attempt's result instead of running again).
+   */
+  readonly idempotencyKey?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -257,6 +265,9 @@ export class RegistryClient {
     const body = parts.body === undefined ? undefined : JSON.stringify(parts.body);
     const baseHeaders: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) baseHeaders['content-type'] = 'application/json';
+    // One key for every attempt of this call: the registry answers a retry of a request that
+    // completed (though its answer was lost) with that answer.
+    if (route.method !== 'GET') baseHeaders['idempotency-key'] = parts.idempotencyKey ?? randomUUID();
 
     for (let attempt = 1; ; attempt++) {
       const headers = await this.signer.sign({
@@ -304,7 +315,10 @@ export class RegistryClient {
           );
         }
       }
-      if (RETRYABLE_STATUSES.has(status) && attempt < this.maxAttempts) {
+      // 409 IDEMPOTENCY_IN_PROGRESS: an earlier attempt of this call is still running; its result
+      // comes with a later retry.
+      const inProgress = status === 409 && text.includes('"IDEMPOTENCY_IN_PROGRESS"');
+      if ((RETRYABLE_STATUSES.has(status) || inProgress) && attempt < this.maxAttempts) {
         const retryAfter = Number(responseHeaders.get('retry-after'));
         const delay =
           Number.isFinite(retryAfter) && retryAfter > 0
@@ -668,6 +682,26 @@ export class RegistryClient {
 
   getAuditLog(name: string, params: GetAuditLogParams = {}): Promise<AuditLogPage> {
     return this.request('getAuditLog', { params: { name }, query: params });
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Publishes again the events recorded in [from, to) (epoch ms), each with its original
+   * event_id; one page per call (pass `page_token` from the previous page).
+   */
+  replayEvents(request: ReplayEventsRequest): Promise<ReplayEventsPage> {
+    return this.request('replayEvents', { body: request });
+  }
+
+  /** Every page of a replay, in order, until the range is done. */
+  async *replayAllEvents(request: Omit<ReplayEventsRequest, 'page_token'>): AsyncGenerator<ReplayEventsPage> {
+    let token: string | undefined;
+    do {
+      const page = await this.replayEvents({ ...request, ...(token ? { page_token: token } : {}) });
+      yield page;
+      token = page.next_page_token;
+    } while (token);
   }
 
   /** The versions that were in `stage` at `at` (epoch ms; default now). */

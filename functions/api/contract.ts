@@ -671,6 +671,19 @@ export const OPERATIONS = [
     successStatus: 200,
   }),
   op({
+    operationId: 'replayEvents',
+    method: 'POST',
+    path: '/events/replay',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      'Publish again the events recorded (the audit log) in a time range, of one model or all, each with its original event_id, to close a gap in what reached the bus; `dry_run` lists them without publishing. Paged: call again with `next_page_token` until there is none. For operators.',
+    body: s.replayEventsBody,
+    response: s.replayEventsResponse,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
     operationId: 'getStageHistory',
     method: 'GET',
     path: '/models/{name}/stage-history',

@@ -14,6 +14,7 @@ import type { GovernanceService } from '../use-cases/governance';
 import type { ModelCardService } from '../use-cases/model-cards';
 import type { PolicyChangeOutcome, PolicyService } from '../use-cases/policy';
 import type { CreateVersionInput, RegistryService } from '../use-cases/registry';
+import type { EventReplay } from '../use-cases/replay';
 import type { WebhookService } from '../use-cases/webhooks';
 import type { OperationId } from './contract';
 import {
@@ -53,6 +54,8 @@ export interface OperationContext {
   readonly cards: ModelCardService;
   /** Present in the functions that handle registry-managed artifacts. */
   readonly artifacts?: ArtifactService;
+  /** Replays recorded events to the bus (the write function). */
+  readonly replay?: EventReplay;
   /** The OpenAPI document, loaded lazily by the one route that serves it. */
   readonly openApiDocument: () => Promise<unknown>;
   /** Webhooks (MLflow's webhooks API and the registry's own routes). */
@@ -446,6 +449,30 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
     const q = query as z.infer<typeof s.stageHistoryQuery>;
     const stage = parseStage(q.stage);
     return { stage, at: q.at, versions: await governance.versionsInStageAt(path.name!, stage, q.at) };
+  },
+  async replayEvents({ replay }, { body }) {
+    const b = body as z.infer<typeof s.replayEventsBody>;
+    if (!replay) throw new Error('This function does not replay events.');
+    const page = await replay.replay({
+      from: b.from,
+      to: b.to,
+      modelName: b.model_name,
+      modelId: b.model_id,
+      dryRun: b.dry_run,
+      pageToken: b.page_token,
+    });
+    return {
+      events: page.events.map((e) => ({
+        event_id: e.detail.event_id,
+        event_type: e.type,
+        occurred_at: e.detail.occurred_at,
+        model: e.detail.model,
+        ...(e.detail.version !== undefined ? { version: e.detail.version } : {}),
+      })),
+      published: page.published,
+      dry_run: page.dryRun,
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
   },
   async getOpenApiDocument({ openApiDocument }) {
     return openApiDocument();

@@ -502,6 +502,38 @@ export const auditPage = z.object({
   entries: z.array(auditEntrySchema),
   next_page_token: z.string().optional(),
 });
+const epochMs = z.number().int().nonnegative().max(8_640_000_000_000_000);
+export const replayEventsBody = z
+  .object({
+    from: epochMs.describe('Start of the range (epoch ms, inclusive).'),
+    to: epochMs.describe('End of the range (epoch ms, exclusive).'),
+    model_name: z.string().min(1).max(1000).optional().describe("Only this model's events."),
+    model_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Only this model id's events (a deleted or renamed model's too)."),
+    dry_run: z.boolean().default(false).describe('List what would be published; publish nothing.'),
+    page_token: z.string().optional().describe('The next_page_token of the previous call.'),
+  })
+  .strict();
+export const replayEventsResponse = z.object({
+  events: z
+    .array(
+      z.object({
+        event_id: z.string(),
+        event_type: z.string(),
+        occurred_at: z.number().int(),
+        model: z.object({ id: z.string(), name: z.string() }),
+        version: z.number().int().optional(),
+      }),
+    )
+    .describe('The events of this page, oldest first, each with its original event_id.'),
+  published: z.number().int().describe('How many were published (0 for a dry run).'),
+  dry_run: z.boolean(),
+  next_page_token: z.string().optional().describe('More of the range is left: call again with this token.'),
+});
 export const stageHistoryQuery = z
   .object({
     stage: stageSchema,

@@ -249,6 +249,18 @@ export const eventDetailSchema = z.object({
     .describe('The webhook the event is about (the webhook events, which concern no model).'),
   version: z.number().int().optional(),
   data: z.record(z.string(), z.unknown()),
+  truncated: z
+    .boolean()
+    .optional()
+    .describe(
+      "Present (true) when parts of the event were left out to keep it under EventBridge's 256 KB entry limit; the full event is in the audit log (GET /models/{name}/audit).",
+    ),
+  truncated_fields: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The fields emptied to fit (e.g. `data.tags`, `data.description`), each replaced by an empty value of its type.',
+    ),
 });
 
 export type RegistryEventDetail = z.infer<typeof eventDetailSchema>;

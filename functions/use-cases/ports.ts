@@ -311,6 +311,18 @@ export interface AuditPort {
     modelId: string,
     options: { version?: number; maxResults: number; pageToken?: string },
   ): Promise<Page<{ type: string; detail: RegistryEventDetail }>>;
+  /**
+   * The recorded events (outbox records) that occurred in [from, to), of one model or of every
+   * model (deleted ones too), for replay: oldest first within a model; every model's are read by a
+   * scan of the table, in pages that stop after `maxItems` items were examined.
+   */
+  auditRange(options: {
+    from: number;
+    to: number;
+    modelId?: string;
+    maxItems: number;
+    pageToken?: string;
+  }): Promise<Page<RegistryEvent>>;
 }
 
 /** Search with MLflow's filter grammar, planned onto the indexes. */

@@ -9,6 +9,8 @@ import { WEBHOOK_SOURCE_EVENTS } from '../domain/webhooks';
 
 export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
 export const DEFAULT_EVENT_BUS_NAME = 'model-registry';
+/** The relay's dead-letter queue, where it sends a record it could not publish, whole. */
+export const RELAY_DEAD_LETTER_QUEUE_URL_ENV = 'RELAY_DEAD_LETTER_QUEUE_URL';
 
 /** Audit entries are the outbox: the relay publishes every inserted item whose sort key starts so. */
 export const OUTBOX_SORT_KEY_PREFIX = 'A#';

@@ -166,7 +166,12 @@ function expectedGrants(
   };
   const perFunction: Record<FunctionName, Record<string, string[]>> = {
     read,
-    write,
+    // The write function also replays recorded events: it scans the table and publishes.
+    write: {
+      ...write,
+      'dynamodb:Scan': [T],
+      'events:PutEvents': [`<${logicalId(registry.eventBus)}.Arn>`],
+    },
     upload: {
       ...write,
       's3:AbortMultipartUpload': [objects],
@@ -542,10 +547,12 @@ describe('function roles', () => {
     );
   });
 
-  it('the relay publishes to the registry bus only, and the workflow function has no Step Functions access', () => {
+  it('the relay (and the write function, replaying recorded events) publish to the registry bus only, and the workflow function has no Step Functions access', () => {
     const relay = grants(roleStatements(resources, logicalId(defaults.functions.relay.role!)));
     expect(relay['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
-    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay')) {
+    const write = grants(roleStatements(resources, logicalId(defaults.functions.write.role!)));
+    expect(write['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay' && n !== 'write')) {
       const g = grants(roleStatements(resources, logicalId(defaults.functions[name].role!)));
       expect(
         Object.keys(g).filter((a) => a.startsWith('events:')),
@@ -658,10 +665,16 @@ describe('functions', () => {
       UPLOAD_URL_TTL_SECONDS: '1800',
       PENDING_VERSION_TTL_HOURS: '48',
     });
-    // Only the relay learns the bus; without a governancePolicy prop the functions use the default.
+    // Only the relay and the write function (event replay) learn the bus, and only the relay its
+    // dead-letter queue; without a governancePolicy prop the functions use the default.
     expect(vars('relay').EVENT_BUS_NAME).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(vars('write').EVENT_BUS_NAME).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(vars('relay').RELAY_DEAD_LETTER_QUEUE_URL).toEqual({
+      Ref: logicalId(defaults.relayDeadLetterQueue),
+    });
     for (const name of FUNCTION_NAMES) {
-      if (name !== 'relay') expect(vars(name).EVENT_BUS_NAME, name).toBeUndefined();
+      if (name !== 'relay' && name !== 'write') expect(vars(name).EVENT_BUS_NAME, name).toBeUndefined();
+      if (name !== 'relay') expect(vars(name).RELAY_DEAD_LETTER_QUEUE_URL, name).toBeUndefined();
       expect(vars(name).GOVERNANCE_POLICY, name).toBeUndefined();
     }
   });

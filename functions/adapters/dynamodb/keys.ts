@@ -156,6 +156,14 @@ export const clientTokenKey = {
   prefix: 'TOKEN#',
 };
 
+/**
+ * An idempotency record (functions/adapters/dynamodb/idempotency.ts): one partition per record,
+ * keyed by a hash of the caller, the route and the client's key.
+ */
+export const idempotencyKey = {
+  primary: (hash: string) => ({ pk: `IDEM#${hash}`, sk: 'IDEMPOTENCY' }),
+};
+
 /** Stage transitions of a model, in time order. */
 export const transitionKey = {
   primary: (modelId: string, timestamp: number, version: number, seq: number) => ({

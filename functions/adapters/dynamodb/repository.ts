@@ -301,6 +301,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   ): Promise<Page<{ type: string; detail: RegistryEventDetail }>> {
     return this.audit.list(modelId, options);
   }
+  auditRange(options: { from: number; to: number; modelId?: string; maxItems: number; pageToken?: string }) {
+    return this.audit.range(options);
+  }
   searchModels(query: SearchQuery): Promise<Page<ModelWithActivity>> {
     return this.search.models(query);
   }
