@@ -7,9 +7,11 @@ import type {
   AuditEntry,
   GovernancePolicyResponse,
   LocalEvent,
+  ModelCard,
   ModelVersion,
   PolicyChangeRequest,
   RegisteredModel,
+  ReplayEventsPage,
   Transition,
   TransitionRequest,
 } from '../sdk';
@@ -187,6 +189,70 @@ export function versionDetails(v: ModelVersion): string {
   ]);
 }
 
+/** A model card as titled sections (only those written). */
+export function cardDetails(card: ModelCard): string {
+  const blocks: string[] = [];
+  const add = (title: string, body: string | undefined) => {
+    if (body?.trim()) blocks.push(`${title}\n${body.replace(/^/gm, '  ')}`);
+  };
+  const data = (d: ModelCard['training_data']) =>
+    d &&
+    listing([
+      ['name', d.name],
+      ['digest', d.digest],
+      ['uri', d.uri],
+      ['description', d.description],
+    ]);
+  const details = card.model_details;
+  add(
+    'Model details',
+    details &&
+      listing([
+        ['overview', details.overview],
+        [
+          'owners',
+          details.owners
+            ?.map((o) => [o.name, o.contact && `<${o.contact}>`].filter(Boolean).join(' '))
+            .join(', '),
+        ],
+        ['license', details.license],
+        ['references', details.references?.join(', ')],
+      ]),
+  );
+  const use = card.intended_use;
+  add(
+    'Intended use',
+    use &&
+      listing([
+        ['primary uses', use.primary_uses],
+        ['primary users', use.primary_users],
+        ['out of scope', use.out_of_scope_uses],
+      ]),
+  );
+  add('Training data', data(card.training_data));
+  add('Evaluation data', data(card.evaluation_data));
+  if (card.metrics?.length) {
+    add(
+      'Metrics',
+      table(
+        ['METRIC', 'SLICE', 'VALUE', 'DESCRIPTION'],
+        card.metrics.map((m) => [m.name, m.slice ?? 'overall', String(m.value), m.description ?? '']),
+        { keep: ['METRIC', 'VALUE'], flex: ['DESCRIPTION', 'SLICE'] },
+      ),
+    );
+  }
+  add('Limitations', card.limitations);
+  add('Known failure modes', card.known_failure_modes);
+  add(
+    'Ethical considerations',
+    card.ethical_considerations
+      ?.map((e) => `${e.name}: ${e.mitigation ? `mitigation: ${e.mitigation}` : 'no mitigation given'}`)
+      .join('\n'),
+  );
+  add('Caveats', card.caveats);
+  return blocks.length ? blocks.join('\n\n') : '(the model card is empty)';
+}
+
 export function modelsTable(models: readonly RegisteredModel[]): string {
   return table(
     ['NAME', 'LATEST VERSIONS', 'ALIASES', 'UPDATED', 'DESCRIPTION'],
@@ -340,6 +406,10 @@ export function policyDetails(p: GovernancePolicyResponse): string {
     ['request ttl', `${e.request_ttl_hours} h${mark('request_ttl_hours')}`],
     ['protect live versions', (e.protect_live_versions ? 'yes' : 'no') + mark('protect_live_versions')],
     ['quality gates', (e.quality_gates.join('; ') || '(none)') + mark('quality_gates')],
+    [
+      'model card sections required',
+      (e.required_card_sections.join(', ') || '(none)') + mark('required_card_sections'),
+    ],
     ['rollback checks gates', (e.rollback_requires_gates ? 'yes' : 'no') + mark('rollback_requires_gates')],
     [
       'policy changes need approval',
@@ -396,6 +466,20 @@ export function auditTable(entries: readonly AuditEntry[]): string {
   );
 }
 
+export function replayTable(events: ReplayEventsPage['events']): string {
+  return table(
+    ['WHEN', 'EVENT', 'MODEL', 'VERSION', 'EVENT ID'],
+    events.map((e) => [
+      time(e.occurred_at),
+      e.event_type,
+      e.model.name,
+      e.version === undefined ? '' : String(e.version),
+      e.event_id,
+    ]),
+    { flex: ['MODEL'] },
+  );
+}
+
 export const EVENT_HEADERS = ['WHEN', 'EVENT', 'MODEL', 'VERSION', 'ACTOR', 'REASON'] as const;
 
 export function eventRow(e: LocalEvent): string[] {
@@ -403,7 +487,7 @@ export function eventRow(e: LocalEvent): string[] {
   return [
     time(d.occurred_at),
     e['detail-type'],
-    d.model.name,
+    d.model?.name ?? (d.webhook ? `webhook ${d.webhook.name}` : ''),
     d.version === undefined ? '' : String(d.version),
     principal(d.actor),
     d.reason ?? '',

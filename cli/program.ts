@@ -1,18 +1,20 @@
 /**
  * The `mreg` program: global options and help, and the command groups (cli/commands/*), which
  * together have one command for every SDK method (see COMMAND_FOR_OPERATION), plus the high-level
- * artifact upload (`versions create --artifact`), `download`, `compare` and `events`.
+ * artifact upload (`versions create --artifact`), `download`, `compare`, `events` and `webhooks`.
  */
 import { Command, Help, type Option } from 'commander';
 import type { SdkOperationId } from '../sdk';
 import { registerAliasCommands } from './commands/aliases';
 import { registerArtifactCommands } from './commands/artifacts';
+import { registerCardCommands } from './commands/cards';
 import { registerGovernanceCommands } from './commands/governance';
 import { registerMetaCommands } from './commands/meta';
 import { registerModelCommands } from './commands/models';
 import { registerSearchCommand } from './commands/search';
 import { registerStageCommands } from './commands/stages';
 import { registerVersionCommands } from './commands/versions';
+import { registerWebhookCommands } from './commands/webhooks';
 import { globalOptions, outputSettings } from './context';
 
 export { DEFAULT_ENDPOINT } from './context';
@@ -45,6 +47,8 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   deleteModelVersion: 'versions delete',
   setModelVersionTag: 'versions tag',
   deleteModelVersionTag: 'versions untag',
+  getModelCard: 'card get',
+  putModelCard: 'card set',
   transitionModelVersionStage: 'promote',
   listTransitions: 'transitions',
   listTransitionRequests: 'requests list',
@@ -70,7 +74,16 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   getAuditLog: 'audit',
   getStageHistory: 'stage-history',
   searchModelVersions: 'search',
+  createWebhook: 'webhooks create',
+  listWebhooks: 'webhooks list',
+  getWebhook: 'webhooks get',
+  updateWebhook: 'webhooks update',
+  deleteWebhook: 'webhooks delete',
+  testWebhook: 'webhooks test',
+  listWebhookDeliveries: 'webhooks deliveries',
+  redeliverWebhookDelivery: 'webhooks redeliver',
   getOpenApiDocument: 'openapi',
+  replayEvents: 'events replay',
 };
 
 /** Gives every subcommand (at every depth) hidden copies of the global options. */
@@ -112,11 +125,13 @@ export function buildProgram(): Command {
 
   registerModelCommands(program);
   registerVersionCommands(program);
+  registerCardCommands(program);
   registerStageCommands(program);
   registerGovernanceCommands(program);
   registerAliasCommands(program);
   registerArtifactCommands(program);
   registerSearchCommand(program);
+  registerWebhookCommands(program);
   registerMetaCommands(program);
 
   acceptGlobalOptionsAnywhere(program);

@@ -82,8 +82,8 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
 /**
  * The governance policy context value: a JSON object (or its string, from `-c`) with the keys of
  * GOVERNANCE_POLICY and of the per-model policy route: guarded_stages, required_approvals,
- * requester_may_approve, request_ttl_hours, protect_live_versions, quality_gates. The construct
- * validates the values.
+ * requester_may_approve, request_ttl_hours, protect_live_versions, quality_gates,
+ * required_card_sections. The construct validates the values.
  */
 function toGovernancePolicy(value: unknown): GovernancePolicyProps | undefined {
   const key = CONTEXT.governancePolicy;
@@ -115,9 +115,12 @@ function toGovernancePolicy(value: unknown): GovernancePolicyProps | undefined {
       case 'quality_gates':
         policy.qualityGates = toStringList(v);
         break;
+      case 'required_card_sections':
+        policy.requiredCardSections = toStringList(v);
+        break;
       default:
         throw new Error(
-          `${key}: unknown field '${field}' (use guarded_stages, required_approvals, requester_may_approve, request_ttl_hours, protect_live_versions, quality_gates)`,
+          `${key}: unknown field '${field}' (use guarded_stages, required_approvals, requester_may_approve, request_ttl_hours, protect_live_versions, quality_gates, required_card_sections)`,
         );
     }
   }

@@ -1,9 +1,12 @@
 /**
  * `npm start`: runs the registry locally. Data lives in ./.data (MREG_DATA_DIR) unless
  * MREG_IN_MEMORY=1 or --in-memory is given; the API listens on 127.0.0.1:$PORT (default 5000).
+ * The deployment-wide governance policy is `--policy <profile|JSON>` or GOVERNANCE_POLICY
+ * (`mlflow` behaves exactly as MLflow's registry; the default is `governed`).
  */
 import { resolve } from 'node:path';
 import { CONSOLE_DIST, ensureConsoleBuilt } from './console';
+import { describePolicy, PolicyOptionError, policyOption } from './policy';
 import { startLocalRegistry } from './registry';
 
 async function main(): Promise<void> {
@@ -12,6 +15,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
   const dataDir = resolve(process.env.MREG_DATA_DIR ?? '.data');
+  // Refused before anything starts: an unknown profile or invalid JSON says what to give instead.
+  const policy = policyOption(process.argv.slice(2), process.env);
   // MREG_OUTBOX_PAUSED=1 holds recorded events back (to show that a crash loses none of them).
   const outboxPaused = process.env.MREG_OUTBOX_PAUSED === '1';
   // The web console: built on first start (and again after its sources change).
@@ -21,6 +26,7 @@ async function main(): Promise<void> {
     port,
     ...(inMemory ? { inMemory: true } : { dataDir }),
     ...(outboxPaused ? { outboxPaused } : {}),
+    ...(policy ? { env: { GOVERNANCE_POLICY: policy.text } } : {}),
   });
   console.log(`Model registry running at ${registry.url}`);
   if (webConsole.error) console.warn(`Building the console failed: ${webConsole.error}`);
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
       : 'Console: not available (install the development dependencies: npm ci)',
   );
   console.log(inMemory ? 'Data: in memory (lost on exit)' : `Data: ${dataDir}`);
+  console.log(`Governance: ${describePolicy(policy)}`);
   console.log(
     `S3 (local): ${registry.s3Endpoint} (bucket model-registry-artifacts, credentials local/local)`,
   );
@@ -60,5 +67,6 @@ main().catch((err) => {
     process.exit(1);
   }
   console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  // A bad option is a usage error (2), anything else a failure to start (1).
+  process.exit(err instanceof PolicyOptionError ? 2 : 1);
 });

@@ -43,6 +43,8 @@ export async function startLocalOutbox(options: {
       ? JSON.parse(readFileSync(options.checkpointFile, 'utf8'))
       : {};
   const iterators = new Map<string, string | null>();
+  /** Shards whose iterator was just lost (expired or trimmed) and restarted from the checkpoint. */
+  const restarted = new Set<string>();
   let stopped = false;
 
   const save = () => {
@@ -59,21 +61,42 @@ export async function startLocalOutbox(options: {
       let iterator: string | null | undefined = iterators.get(shardId);
       if (iterator === undefined) {
         const after = checkpoints[shardId];
-        const out = await streams.send(
-          new GetShardIteratorCommand({
-            StreamArn: streamArn,
-            ShardId: shardId,
-            ...(after
-              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-              : { ShardIteratorType: 'TRIM_HORIZON' }),
-          }),
-        );
+        const from = (position: { SequenceNumber?: string }) =>
+          streams.send(
+            new GetShardIteratorCommand({
+              StreamArn: streamArn,
+              ShardId: shardId,
+              ...(position.SequenceNumber
+                ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: position.SequenceNumber }
+                : { ShardIteratorType: 'TRIM_HORIZON' }),
+            }),
+          );
+        const out = await from(after ? { SequenceNumber: after } : {}).catch((err: Error) => {
+          // The checkpoint is older than the stream keeps (24 hours): what is left, from the start.
+          if (err.name !== 'TrimmedDataAccessException') throw err;
+          console.error(
+            `Local outbox relay: records after ${after} were trimmed; resuming at the oldest kept.`,
+          );
+          return from({});
+        });
         iterator = out.ShardIterator ?? null;
       }
       while (iterator) {
-        const out: { Records?: unknown[]; NextShardIterator?: string } = await streams.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }),
-        );
+        let out: { Records?: unknown[]; NextShardIterator?: string };
+        try {
+          out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+        } catch (err) {
+          // An iterator that expired, or that DynamoDB Local trimmed under it: start again from the
+          // checkpoint on the next pass, as Lambda's event source mapping does.
+          const name = (err as Error).name;
+          if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err;
+          iterators.delete(shardId);
+          // Try again at once, but not forever: a second failure in a row waits for the next pass.
+          relayed = !restarted.has(shardId);
+          restarted.add(shardId);
+          break;
+        }
+        restarted.delete(shardId);
         const records = (out.Records ?? []) as DynamoDBStreamEvent['Records'];
         if (records.length) {
           const event = { Records: records } as unknown as DynamoDBStreamEvent;

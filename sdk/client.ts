@@ -24,6 +24,7 @@ import type {
   CreateModelVersionRequest,
   CreateModelVersionResponse,
   CreateRegisteredModelRequest,
+  CreateWebhookRequest,
   DownloadResponse,
   FinalizeModelVersionRequest,
   GetAuditLogParams,
@@ -35,7 +36,9 @@ import type {
   ListPolicyChangeRequestsParams,
   ListTransitionRequestsParams,
   ListTransitionsParams,
+  ListWebhooksParams,
   LocalEventsPage,
+  ModelCard,
   ModelVersion,
   ModelVersionsPage,
   PolicyChangeOutcome,
@@ -43,6 +46,8 @@ import type {
   PolicyChangeRequestsPage,
   RegisteredModel,
   RegisteredModelsPage,
+  ReplayEventsPage,
+  ReplayEventsRequest,
   SearchModelVersionsParams,
   SearchRegisteredModelsParams,
   StageHistory,
@@ -51,8 +56,14 @@ import type {
   TransitionRequestsPage,
   TransitionStageRequest,
   TransitionsPage,
+  UpdateWebhookRequest,
   UploadUrlsResponse,
   VersionRef,
+  Webhook,
+  WebhookDeliveriesPage,
+  WebhookDelivery,
+  WebhooksPage,
+  WebhookTestResult,
 } from './types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -85,6 +96,8 @@ export const ROUTES = {
   deleteModelVersion: { method: 'DELETE', path: '/models/{name}/versions/{version}' },
   setModelVersionTag: { method: 'POST', path: '/models/{name}/versions/{version}/tags' },
   deleteModelVersionTag: { method: 'DELETE', path: '/models/{name}/versions/{version}/tags' },
+  getModelCard: { method: 'GET', path: '/models/{name}/versions/{version}/card' },
+  putModelCard: { method: 'PUT', path: '/models/{name}/versions/{version}/card' },
   transitionModelVersionStage: { method: 'POST', path: '/models/{name}/versions/{version}/stage' },
   listTransitions: { method: 'GET', path: '/models/{name}/transitions' },
   listTransitionRequests: { method: 'GET', path: '/models/{name}/transition-requests' },
@@ -112,7 +125,19 @@ export const ROUTES = {
   breakGlassDeleteRegisteredModel: { method: 'DELETE', path: '/break-glass/models/{name}' },
   getAuditLog: { method: 'GET', path: '/models/{name}/audit' },
   getStageHistory: { method: 'GET', path: '/models/{name}/stage-history' },
+  replayEvents: { method: 'POST', path: '/events/replay' },
   searchModelVersions: { method: 'GET', path: '/versions' },
+  createWebhook: { method: 'POST', path: '/webhooks' },
+  listWebhooks: { method: 'GET', path: '/webhooks' },
+  getWebhook: { method: 'GET', path: '/webhooks/{webhook_id}' },
+  updateWebhook: { method: 'PATCH', path: '/webhooks/{webhook_id}' },
+  deleteWebhook: { method: 'DELETE', path: '/webhooks/{webhook_id}' },
+  testWebhook: { method: 'POST', path: '/webhooks/{webhook_id}/test' },
+  listWebhookDeliveries: { method: 'GET', path: '/webhooks/{webhook_id}/deliveries' },
+  redeliverWebhookDelivery: {
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver',
+  },
   getOpenApiDocument: { method: 'GET', path: '/openapi.json' },
 } as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
@@ -152,6 +177,11 @@ export interface RequestParts {
   readonly query?: QueryParams;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /**
+   * The Idempotency-Key of a mutating request (default: a new UUID per call, reused by its own
+   * retries, so a retry after a timeout gets the first attempt's result instead of running again).
+   */
+  readonly idempotencyKey?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -235,6 +265,10 @@ export class RegistryClient {
     const body = parts.body === undefined ? undefined : JSON.stringify(parts.body);
     const baseHeaders: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) baseHeaders['content-type'] = 'application/json';
+    // One key for every attempt of this call: the registry answers a retry of a request that
+    // completed (though its answer was lost) with that answer.
+    if (route.method !== 'GET')
+      baseHeaders['idempotency-key'] = parts.idempotencyKey ?? globalThis.crypto.randomUUID();
 
     for (let attempt = 1; ; attempt++) {
       const headers = await this.signer.sign({
@@ -282,7 +316,10 @@ export class RegistryClient {
           );
         }
       }
-      if (RETRYABLE_STATUSES.has(status) && attempt < this.maxAttempts) {
+      // 409 IDEMPOTENCY_IN_PROGRESS: an earlier attempt of this call is still running; its result
+      // comes with a later retry.
+      const inProgress = status === 409 && text.includes('"IDEMPOTENCY_IN_PROGRESS"');
+      if ((RETRYABLE_STATUSES.has(status) || inProgress) && attempt < this.maxAttempts) {
         const retryAfter = Number(responseHeaders.get('retry-after'));
         const delay =
           Number.isFinite(retryAfter) && retryAfter > 0
@@ -414,6 +451,43 @@ export class RegistryClient {
 
   async deleteModelVersionTag(name: string, version: VersionRef, key: string): Promise<void> {
     await this.request('deleteModelVersionTag', { params: { name, version }, query: { key } });
+  }
+
+  /**
+   * A version's model card. A version without one fails with a RegistryApiError of status 404
+   * and code RESOURCE_DOES_NOT_EXIST.
+   *
+   * @example
+   * ```ts
+   * const card = await client.getModelCard('churn', 3);
+   * console.log(card.intended_use?.out_of_scope_uses);
+   * ```
+   */
+  async getModelCard(name: string, version: VersionRef): Promise<ModelCard> {
+    const res = await this.request<{ model_card: ModelCard }>('getModelCard', { params: { name, version } });
+    return res.model_card;
+  }
+
+  /**
+   * Writes a version's model card: the whole card, which replaces the stored one (every section is
+   * optional; unknown fields and oversized text are refused with a 400). Returns the stored card;
+   * the edit is in the audit log as ModelCardUpdated.
+   *
+   * @example
+   * ```ts
+   * await client.putModelCard('churn', 3, {
+   *   intended_use: { primary_uses: 'Retention campaigns.', out_of_scope_uses: 'Credit decisions.' },
+   *   metrics: [{ name: 'recall', value: 0.81, slice: 'sex=female' }],
+   *   limitations: 'Trained on EU customers only.',
+   * });
+   * ```
+   */
+  async putModelCard(name: string, version: VersionRef, card: ModelCard): Promise<ModelCard> {
+    const res = await this.request<{ model_card: ModelCard }>('putModelCard', {
+      params: { name, version },
+      body: { model_card: card },
+    });
+    return res.model_card;
   }
 
   /**
@@ -611,6 +685,26 @@ export class RegistryClient {
     return this.request('getAuditLog', { params: { name }, query: params });
   }
 
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Publishes again the events recorded in [from, to) (epoch ms), each with its original
+   * event_id; one page per call (pass `page_token` from the previous page).
+   */
+  replayEvents(request: ReplayEventsRequest): Promise<ReplayEventsPage> {
+    return this.request('replayEvents', { body: request });
+  }
+
+  /** Every page of a replay, in order, until the range is done. */
+  async *replayAllEvents(request: Omit<ReplayEventsRequest, 'page_token'>): AsyncGenerator<ReplayEventsPage> {
+    let token: string | undefined;
+    do {
+      const page = await this.replayEvents({ ...request, ...(token ? { page_token: token } : {}) });
+      yield page;
+      token = page.next_page_token;
+    } while (token);
+  }
+
   /** The versions that were in `stage` at `at` (epoch ms; default now). */
   getStageHistory(name: string, stage: string, at: number = Date.now()): Promise<StageHistory> {
     return this.request('getStageHistory', { params: { name }, query: { stage, at } });
@@ -650,6 +744,58 @@ export class RegistryClient {
   /** models:/name/3, models:/name/Production, models:/name@alias or models:/name/latest. */
   resolveModelUri(uri: string): Promise<DownloadResponse> {
     return this.request('resolveModelUri', { query: { uri } });
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  /** Creates a webhook (MLflow's events, e.g. `model_version.created`); every matching change is delivered, signed, with retries. */
+  async createWebhook(request: CreateWebhookRequest): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('createWebhook', { body: request });
+    return res.webhook;
+  }
+
+  listWebhooks(params: ListWebhooksParams = {}): Promise<WebhooksPage> {
+    return this.request('listWebhooks', { query: params });
+  }
+
+  async getWebhook(webhookId: string): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('getWebhook', { params: { webhook_id: webhookId } });
+    return res.webhook;
+  }
+
+  /** Changes the fields given (absent or empty ones stay). */
+  async updateWebhook(webhookId: string, request: UpdateWebhookRequest): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('updateWebhook', {
+      params: { webhook_id: webhookId },
+      body: request,
+    });
+    return res.webhook;
+  }
+
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.request('deleteWebhook', { params: { webhook_id: webhookId } });
+  }
+
+  /** Sends the example payload of `event` (default: the webhook's first) now, and reports the answer. */
+  async testWebhook(webhookId: string, event?: string): Promise<WebhookTestResult> {
+    const res = await this.request<{ result: WebhookTestResult }>('testWebhook', {
+      params: { webhook_id: webhookId },
+      body: event !== undefined ? { event } : {},
+    });
+    return res.result;
+  }
+
+  /** The webhook's delivery log, newest first. */
+  listWebhookDeliveries(webhookId: string, params: ListWebhooksParams = {}): Promise<WebhookDeliveriesPage> {
+    return this.request('listWebhookDeliveries', { params: { webhook_id: webhookId }, query: params });
+  }
+
+  /** Sends a FAILED or DEAD delivery again now (same delivery id and body). */
+  async redeliverWebhookDelivery(webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
+    const res = await this.request<{ delivery: WebhookDelivery }>('redeliverWebhookDelivery', {
+      params: { webhook_id: webhookId, delivery_id: deliveryId },
+    });
+    return res.delivery;
   }
 
   getOpenApiDocument(): Promise<Record<string, unknown>> {

@@ -85,8 +85,13 @@ export function planUpload(
 }
 
 /** Where a version's files live in the artifact bucket. */
+/** Every object the registry keeps for one model is under this prefix of the bucket. */
+export function artifactModelPrefix(modelId: string): string {
+  return `models/${modelId}/`;
+}
+
 export function artifactPrefix(modelId: string, version: number): string {
-  return `models/${modelId}/versions/${version}/`;
+  return `${artifactModelPrefix(modelId)}versions/${version}/`;
 }
 
 export function objectKey(modelId: string, version: number, path: string): string {

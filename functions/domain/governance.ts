@@ -1,8 +1,9 @@
 /**
  * Governance rules: which stages and aliases are guarded, how many approvals a change needs, who
  * may approve, how long a request may wait, whether live versions may be deleted, the quality
- * gates (metric thresholds) a version must pass, and how a policy compares with another (which is
- * stricter, which change weakens it). Plain data and pure functions.
+ * gates (metric thresholds, required model card sections) a version must pass, and how a policy
+ * compares with another (which is stricter, which change weakens it). Plain data and pure
+ * functions.
  *
  * A policy has one shape: `GovernancePolicy`. Every field is declared once in `POLICY_FIELDS`, with
  * its wire name and schema, how two values combine into the stricter one and whether a change
@@ -12,6 +13,7 @@ import { z } from 'zod';
 import { InvalidParameterError } from './errors';
 import type { Actor } from './identity';
 import { STAGES, type Stage } from './model';
+import { CARD_SECTIONS, type CardSection, type ModelCard, missingSections } from './model-card';
 import { ALIAS_PATTERN, describeValue } from './rules';
 
 export type GateOperator = '>=' | '>' | '<=' | '<' | '==';
@@ -38,6 +40,11 @@ export interface GovernancePolicy {
   readonly protectLiveVersions: boolean;
   /** Checked before anyone is asked to approve, and again before the change applies. */
   readonly qualityGates: readonly QualityGate[];
+  /**
+   * Model card sections a version must have filled in (functions/domain/model-card.ts `isFilled`):
+   * a gate checked with the quality gates.
+   */
+  readonly requiredCardSections: readonly CardSection[];
   /** Whether rollback checks the quality gates of the version it re-promotes. */
   readonly rollbackRequiresGates: boolean;
   /** Whether a change that weakens this policy waits for another person's approval. */
@@ -111,6 +118,27 @@ export function failedGates(
     const value = Object.hasOwn(metrics, gate.metric) ? metrics[gate.metric] : undefined;
     if (value === undefined) failures.push(`${gate.metric} is missing (needs ${formatGate(gate)})`);
     else if (!passes(value, gate)) failures.push(`${gate.metric} = ${value} (needs ${formatGate(gate)})`);
+  }
+  return failures;
+}
+
+/**
+ * Every quality gate a version fails, each as a sentence: its metrics against the metric gates,
+ * then its model card (absent: none written) against the required sections.
+ */
+export function gateFailures(
+  version: { readonly metrics: Readonly<Record<string, number>> },
+  card: ModelCard | undefined,
+  policy: Pick<GovernancePolicy, 'qualityGates' | 'requiredCardSections'>,
+): string[] {
+  const failures = failedGates(version.metrics, policy.qualityGates);
+  const missing = missingSections(card, policy.requiredCardSections);
+  if (missing.length) {
+    failures.push(
+      card
+        ? `model card lacks ${missing.join(', ')} (needs required_card_sections filled in)`
+        : `model card is missing (needs ${missing.join(', ')} filled in)`,
+    );
   }
   return failures;
 }
@@ -220,6 +248,18 @@ const gateSchema = z.string().transform((value, ctx): QualityGate => {
   }
 });
 
+const cardSectionSchema = z.string().transform((value, ctx): CardSection => {
+  const found = CARD_SECTIONS.find((s) => s === value.trim());
+  if (!found) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${describeValue(value)} is not a model card section; choose from ${CARD_SECTIONS.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return found;
+});
+
 const aliasSchema = z
   .string()
   .refine((a) => ALIAS_PATTERN.test(a), 'an alias is 1-255 characters of letters, digits, _ and -');
@@ -298,6 +338,26 @@ export const POLICY_FIELDS = {
         : undefined;
     },
   }),
+  requiredCardSections: field<readonly CardSection[]>()({
+    wire: 'required_card_sections',
+    schema: z
+      .array(cardSectionSchema)
+      .max(CARD_SECTIONS.length)
+      .transform((s) => CARD_SECTIONS.filter((x) => s.includes(x))),
+    shown: z
+      .array(z.enum(CARD_SECTIONS))
+      .describe(
+        'Model card sections a version must have filled in before it enters a guarded stage or a protected alias (a quality gate).',
+      ),
+    toWire: (v) => [...v],
+    stricter: (a, b) => CARD_SECTIONS.filter((x) => a.includes(x) || b.includes(x)),
+    weakens: (b, a) => {
+      const gone = removed(b, a);
+      return gone.length
+        ? `model card section${gone.length > 1 ? 's' : ''} ${gone.join(', ')} no longer required`
+        : undefined;
+    },
+  }),
   rollbackRequiresGates: flag('rollback_requires_gates', true),
   policyChangesNeedApproval: flag('policy_changes_need_approval', true),
 } as const satisfies { [K in keyof GovernancePolicy]: FieldSpec<GovernancePolicy[K]> };
@@ -313,6 +373,7 @@ export const DEFAULT_POLICY: GovernancePolicy = {
   requestTtlHours: 7 * 24,
   protectLiveVersions: true,
   qualityGates: [],
+  requiredCardSections: [],
   rollbackRequiresGates: true,
   policyChangesNeedApproval: true,
 };
@@ -326,6 +387,7 @@ export const MLFLOW_POLICY: GovernancePolicy = {
   requestTtlHours: 7 * 24,
   protectLiveVersions: false,
   qualityGates: [],
+  requiredCardSections: [],
   rollbackRequiresGates: false,
   policyChangesNeedApproval: false,
 };

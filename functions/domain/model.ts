@@ -136,6 +136,8 @@ export interface ModelVersion {
   readonly source: string;
   readonly runId?: string;
   readonly runLink?: string;
+  /** The MLflow 3 logged model the version was registered from (`m-<id>`). */
+  readonly loggedModelId?: string;
   readonly dataset?: Dataset;
   readonly parameters: Readonly<Record<string, string>>;
   readonly metrics: Readonly<Record<string, number>>;

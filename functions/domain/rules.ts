@@ -30,7 +30,6 @@ export const TAG_VALUE_MAX_LENGTH = 5000;
 export const MAX_TAGS_PER_ENTITY = 50;
 export const MAX_ALIASES_PER_MODEL = 100;
 export const DESCRIPTION_MAX_LENGTH = 5000;
-export const SOURCE_MAX_LENGTH = 2048;
 export const RUN_ID_PATTERN = /^[\w-]{1,256}$/;
 export const RUN_LINK_MAX_LENGTH = 2048;
 export const MAX_PARAMETERS = 200;
@@ -143,35 +142,11 @@ export function parseVersionNumber(value: string | number, field = 'version'): n
   return Number(text);
 }
 
-/**
- * External sources: a URI with a scheme (s3://, runs:/, models:/, gs://, https://, dbfs:/,
- * mlflow-artifacts:/, file://…). Relative paths and `..` segments are refused: a source must say
- * unambiguously where the model lives.
- */
-const SOURCE_PATTERN = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\S*$/;
-export function assertSource(source: string | undefined): string {
-  if (source === undefined) {
-    throw new InvalidParameterError(
-      "A model version needs a 'source' (where the model lives, e.g. s3://bucket/path or runs:/<run_id>/model) or 'files' to upload into the registry.",
-    );
-  }
-  if (source.length === 0 || source.length > SOURCE_MAX_LENGTH || !SOURCE_PATTERN.test(source)) {
-    throw new InvalidParameterError(
-      `Invalid source ${describeValue(source)}: give the model's location as a URI such as s3://bucket/path, runs:/<run_id>/model or models:/<name>/<version> (at most ${SOURCE_MAX_LENGTH} characters).`,
-    );
-  }
-  if (source.split('/').some((segment) => segment === '..')) {
-    throw new InvalidParameterError(
-      `Invalid source ${describeValue(source)}: '..' path segments are not allowed.`,
-    );
-  }
-  return source;
-}
-
 /** Checks a version's lineage fields: run id, run link, parameters, metrics, data set. */
 export function assertLineage(lineage: {
   runId?: string | undefined;
   runLink?: string | undefined;
+  loggedModelId?: string | undefined;
   parameters?: Readonly<Record<string, string>> | undefined;
   metrics?: Readonly<Record<string, number>> | undefined;
   dataset?: { name?: string | undefined; digest?: string | undefined; uri?: string | undefined } | undefined;
@@ -180,6 +155,11 @@ export function assertLineage(lineage: {
   if (lineage.runId !== undefined && !RUN_ID_PATTERN.test(lineage.runId)) {
     throw new InvalidParameterError(
       `Invalid run_id ${describeValue(lineage.runId)}: a run id is 1-256 characters of letters, digits, '_' and '-'.`,
+    );
+  }
+  if (lineage.loggedModelId !== undefined && !RUN_ID_PATTERN.test(lineage.loggedModelId)) {
+    throw new InvalidParameterError(
+      `Invalid model_id ${describeValue(lineage.loggedModelId)}: a logged model id (MLflow 3's m-<id>) is 1-256 characters of letters, digits, '_' and '-'.`,
     );
   }
   if (lineage.runLink !== undefined && lineage.runLink.length > RUN_LINK_MAX_LENGTH) {

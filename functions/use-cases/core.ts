@@ -25,6 +25,7 @@ import {
   type Stage,
   summaryOf,
 } from '../domain/model';
+import type { ModelCard } from '../domain/model-card';
 import { assertModelName } from '../domain/rules';
 import { planStageChange } from '../domain/stage-change';
 import { type Clock, type RegistryRepository, type RequestClosure, systemClock } from './ports';
@@ -33,6 +34,8 @@ import { type Clock, type RegistryRepository, type RequestClosure, systemClock }
 export interface VersionView {
   readonly version: ModelVersion;
   readonly aliases: readonly string[];
+  /** Its model card, on the reads that fetch it (a single version, not pages). */
+  readonly card?: ModelCard;
 }
 
 export interface TransitionInput {
@@ -142,7 +145,7 @@ export class RegistryCore {
   /** The event of a change made by `actor`, recorded with the write (audit log and outbox). */
   event<T extends EventType>(
     type: T,
-    model: { readonly id: string; readonly name: string },
+    model: { readonly id: string; readonly name: string; readonly tags?: Readonly<Record<string, string>> },
     actor: Actor,
     data: Parameters<typeof registryEvent<T>>[1]['data'],
     version?: number,

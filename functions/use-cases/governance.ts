@@ -21,8 +21,8 @@ import {
   approvalRefusal,
   countingApprovals,
   effectivePolicy,
-  failedGates,
   type GovernancePolicy,
+  gateFailures,
   isOpen,
   type RequestStatus,
   type RequestTarget,
@@ -483,13 +483,31 @@ export class GovernanceService {
     return true;
   }
 
-  /** Quality gates: a failing version is rejected with the failing metrics, and tagged. */
+  /**
+   * The quality gates a version fails under `rules`: its metrics, and its model card's required
+   * sections (the card is read only when the rules require some).
+   */
+  private async gateFailuresOf(
+    model: RegisteredModel,
+    version: ModelVersion,
+    rules: Pick<GovernancePolicy, 'qualityGates' | 'requiredCardSections'>,
+  ): Promise<string[]> {
+    const card = rules.requiredCardSections.length
+      ? (await this.repo.getModelCard(model, version.version))?.card
+      : undefined;
+    return gateFailures(version, card, rules);
+  }
+
+  /**
+   * Quality gates: a failing version (its metrics, or its model card's required sections) is
+   * rejected with the failures, and tagged.
+   */
   async checkGates(job: WorkflowJob): Promise<{ outcome: 'passed' | 'failed' | 'closed' }> {
     const { model, request } = await this.jobRequest(job);
     if (request.status !== 'PENDING') return { outcome: 'closed' };
     const version = model ? await this.repo.getVersion(model, request.version) : undefined;
     if (await this.closeIfOrphaned(request, model, version)) return { outcome: 'closed' };
-    const failures = failedGates(version!.metrics, this.judged(request, model!).qualityGates);
+    const failures = await this.gateFailuresOf(model!, version!, this.judged(request, model!));
     if (failures.length === 0) return { outcome: 'passed' };
     const reason = `Quality gates failed: ${failures.join('; ')}`;
     const tag = `failed: ${failures.join('; ')}`.slice(0, 5000);
@@ -545,11 +563,11 @@ export class GovernanceService {
    * Why an approved request can no longer apply as approved, checked just before it does: its
    * version changed, the alias moved, the gates or the approvals no longer satisfy the rules.
    */
-  private recheck(
+  private async recheck(
     request: TransitionRequest,
     model: RegisteredModel,
     version: ModelVersion,
-  ): string | undefined {
+  ): Promise<string | undefined> {
     const rules = this.judged(request, model);
     if (version.status !== 'READY') return `version ${version.version} is ${version.status}`;
     if (request.target.kind === 'stage' && version.stage !== request.target.fromStage) {
@@ -561,7 +579,7 @@ export class GovernanceService {
         return `@${request.target.alias} moved from ${request.target.previousVersion ?? 'nothing'} to ${now ?? 'nothing'} after the request was filed`;
       }
     }
-    const failures = failedGates(version.metrics, rules.qualityGates);
+    const failures = await this.gateFailuresOf(model, version, rules);
     if (failures.length) return `quality gates fail: ${failures.join('; ')}`;
     const count = countingApprovals(request, rules.requesterMayApprove);
     if (count < rules.requiredApprovals) {
@@ -590,7 +608,7 @@ export class GovernanceService {
       );
       return { outcome: 'failed' };
     }
-    const problem = this.recheck(request, model, version);
+    const problem = await this.recheck(request, model, version);
     if (problem) {
       await this.markFailed(request, model, problem);
       return { outcome: 'failed' };
@@ -809,7 +827,7 @@ export class GovernanceService {
     }
     const policy = this.policyFor(model);
     if (policy.rollbackRequiresGates) {
-      const failures = failedGates(previous.metrics, policy.qualityGates);
+      const failures = await this.gateFailuresOf(model, previous, policy);
       if (failures.length) {
         throw new InvalidStateError(
           `Version ${previous.version} of ${name} fails today's quality gates (${failures.join('; ')}); rollback checks them (policy rollback_requires_gates). Promote another version through a request, or use the break-glass route.`,

@@ -4,7 +4,7 @@
  * serves (stages, aliases, deletes of live versions) ask the gatekeeper first: governance decides
  * whether they apply now or wait for approval. No AWS SDK here.
  */
-import type { ArtifactFile, ModelUri as ModelUriRef } from '../domain/artifacts';
+import { type ArtifactFile, artifactModelPrefix, type ModelUri as ModelUriRef } from '../domain/artifacts';
 import { InvalidParameterError, InvalidStateError, ResourceNotFoundError } from '../domain/errors';
 import type { TransitionRequest } from '../domain/governance';
 import type { Principal } from '../domain/identity';
@@ -25,13 +25,13 @@ import {
   assertDescription,
   assertLineage,
   assertModelName,
-  assertSource,
   assertTagKey,
   assertTags,
   assertTagValue,
   MAX_VERSION_NUMBER,
 } from '../domain/rules';
 import { effectiveOrder, parseFilter, parseOrderBy, type SearchKind } from '../domain/search-filter';
+import { assertNotOtherModelsFiles, assertSource, isPromptVersion } from '../domain/sources';
 import type { RegistryCore, TransitionInput, VersionView } from './core';
 import type { Page } from './ports';
 
@@ -63,6 +63,8 @@ export interface CreateVersionInput {
   readonly source?: string | undefined;
   readonly runId?: string | undefined;
   readonly runLink?: string | undefined;
+  /** The MLflow 3 logged model the version comes from (`model_id`). */
+  readonly loggedModelId?: string | undefined;
   readonly dataset?: Dataset | undefined;
   readonly parameters?: Readonly<Record<string, string>> | undefined;
   readonly metrics?: Readonly<Record<string, number>> | undefined;
@@ -140,6 +142,8 @@ export class RegistryService {
   constructor(
     readonly core: RegistryCore,
     private readonly gatekeeper: Gatekeeper = applyAtOnce,
+    /** The bucket of registry-managed files: sources may not point into another model's. */
+    private readonly managedBucket?: string,
   ) {
     this.repo = core.repo;
     this.clock = core.clock;
@@ -313,10 +317,13 @@ export class RegistryService {
         throw new InvalidParameterError('Give either a source or files to upload, not both.');
       }
     } else {
-      assertSource(input.source);
+      assertSource(input.source, { prompt: isPromptVersion(input.tags) });
     }
     assertLineage(input);
     const model = await this.requireModel(name);
+    if (!input.pending && this.managedBucket) {
+      assertNotOtherModelsFiles(input.source!, this.managedBucket, artifactModelPrefix(model.id));
+    }
     const pending = input.pending;
     const { version, created } = await this.repo
       .recording((v) =>
@@ -332,6 +339,8 @@ export class RegistryService {
             ...(v.runId ? { run_id: v.runId } : {}),
             metrics: v.metrics,
             managed_files: v.files?.length ?? 0,
+            tags: v.tags,
+            description: v.description,
           },
           v.version,
         ),
@@ -342,6 +351,7 @@ export class RegistryService {
           source: pending ? (n) => pending.source(model.id, n) : input.source!,
           ...(input.runId ? { runId: input.runId } : {}),
           ...(input.runLink ? { runLink: input.runLink } : {}),
+          ...(input.loggedModelId ? { loggedModelId: input.loggedModelId } : {}),
           ...(input.dataset && Object.keys(input.dataset).length ? { dataset: input.dataset } : {}),
           parameters: input.parameters ?? {},
           metrics: input.metrics ?? {},

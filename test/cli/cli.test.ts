@@ -169,6 +169,41 @@ describe('mreg against a local registry', () => {
     expect(page.model_versions.map((v: any) => v.version).sort()).toEqual([1, 2]);
   });
 
+  it('writes a model card from a file, shows it, and writes back what it printed', async () => {
+    const card = {
+      intended_use: { primary_uses: 'Retention campaigns.', out_of_scope_uses: 'Credit decisions.' },
+      metrics: [{ name: 'recall', value: 0.78, slice: 'sex=female' }],
+      limitations: 'Trained on EU customers only.',
+    };
+    writeFileSync(join(work, 'card.json'), JSON.stringify(card));
+    expect(ok(await human(['card', 'set', name, '1', '--file', 'card.json']))).toBe(
+      `Saved the model card of ${name} version 1.\n`,
+    );
+    const got = json(await mreg(['card', 'get', name, '1']));
+    expect(got).toEqual({ model_card: card });
+    const shown = ok(await human(['card', 'get', name, '1']));
+    expect(shown).toContain(
+      'Intended use\n  primary uses: Retention campaigns.\n  out of scope: Credit decisions.',
+    );
+    expect(shown).toMatch(/Metrics\n\s+METRIC\s+SLICE\s+VALUE/);
+    expect(shown).toMatch(/recall\s+sex=female\s+0\.78/);
+    expect(shown).toContain('Limitations\n  Trained on EU customers only.');
+    // `card get --output json` output is accepted as it is.
+    writeFileSync(join(work, 'card-out.json'), JSON.stringify(got));
+    expect(json(await mreg(['card', 'set', name, '1', '--file', 'card-out.json']))).toEqual(got);
+    expect(json(await mreg(['versions', 'get', name, '1'])).model_version.model_card).toEqual(card);
+
+    writeFileSync(join(work, 'bad-card.json'), JSON.stringify({ ...card, colour: 'red' }));
+    const refused = await mreg(['card', 'set', name, '1', '--file', 'bad-card.json']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /unknown field\(s\) 'colour' in body\.model_card.*INVALID_PARAMETER_VALUE/,
+    );
+    const none = await mreg(['card', 'get', name, '2']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('has no model card');
+  });
+
   it('promotes with --archive-existing, and records the transitions', async () => {
     expect(ok(await human(['promote', name, '1', '--stage', 'Production']))).toContain('now in Production');
     const promoted = json(
@@ -308,6 +343,8 @@ describe('mreg against a local registry', () => {
     [['models', 'frobnicate']],
     [['promote', name, '1']],
     [['search', '--max-results', 'zero']],
+    [['card', 'set', name, '1']],
+    [['card', 'set', name, '1', '--file', 'no-such-card.json']],
   ])('exits 2 on bad usage: %j', async (args) => {
     const run = await mreg(args);
     expect(run.code).toBe(2);

@@ -17,7 +17,7 @@ import type { RegistryClient } from '../../sdk';
 import { toDateTimeLocal } from '../../web/src/format';
 import { launchChromium, seriousAxeViolations, type TestBrowser } from '../support/browser';
 import { localRegistry } from '../support/engines';
-import { buildConsoleToTemp, clientAs, promote } from './support';
+import { arnOf, buildConsoleToTemp, clientAs, promote } from './support';
 
 const STEP_TIMEOUT = 120_000;
 const suffix = randomUUID().slice(0, 8);
@@ -141,30 +141,38 @@ describe('the console', () => {
     const downloaded = Buffer.from(await (await fetch(url!)).arrayBuffer());
     expect(sha256(downloaded)).toBe(sha256(model));
 
-    // The model card: edited end to end where the registry serves cards; "No model card" otherwise.
+    // The model card: none yet (the registry answers RESOURCE_DOES_NOT_EXIST, not
+    // ENDPOINT_NOT_FOUND, so the console offers to write one), written in the editor, saved
+    // through PUT …/card and shown with the version.
     const cards = await fetch(`${registry!.url}/models/${name}/versions/1/card`);
+    expect(cards.status).toBe(404);
+    expect(((await cards.json()) as any).error_code).toBe('RESOURCE_DOES_NOT_EXIST');
     const cardSection = page.locator('section[aria-labelledby="card"]');
-    if (cards.status === 404 && ((await cards.json()) as any).error_code === 'ENDPOINT_NOT_FOUND') {
-      await expect.poll(() => cardSection.textContent()).toContain('No model card');
-      expect(await cardSection.getByRole('button').count()).toBe(0);
-    } else {
-      await cardSection.getByRole('button', { name: 'Write a model card' }).click();
-      await cardSection.getByLabel('Overview').fill('Predicts churn within 30 days.');
-      await cardSection.getByLabel('Primary uses').fill('Retention campaigns.');
-      await cardSection.getByRole('button', { name: 'Add a row to metrics' }).click();
-      await cardSection.getByLabel('Metric', { exact: true }).fill('recall');
-      await cardSection.getByLabel('Value').fill('0.8');
-      await cardSection.getByLabel('Slice (e.g. sex=female)').fill('sex=female');
-      await cardSection.getByRole('button', { name: 'Save model card' }).click();
-      await expect.poll(() => cardSection.textContent()).toContain('Model card saved');
-      expect(await cardSection.textContent()).toContain('Predicts churn within 30 days.');
-      expect(await cardSection.textContent()).toContain('sex=female');
-      const saved = (await alice.getModelVersion(name, 1)) as any;
-      expect(saved.model_card).toMatchObject({
-        model_details: { overview: 'Predicts churn within 30 days.' },
-        metrics: [{ name: 'recall', value: 0.8, slice: 'sex=female' }],
-      });
-    }
+    await cardSection.getByRole('button', { name: 'Write a model card' }).click();
+    await cardSection.getByLabel('Overview').fill('Predicts churn within 30 days.');
+    await cardSection.getByLabel('Primary uses').fill('Retention campaigns.');
+    await cardSection.getByRole('button', { name: 'Add a row to metrics' }).click();
+    await cardSection.getByLabel('Metric', { exact: true }).fill('recall');
+    await cardSection.getByLabel('Value').fill('0.8');
+    await cardSection.getByLabel('Slice (e.g. sex=female)').fill('sex=female');
+    await cardSection.getByRole('button', { name: 'Save model card' }).click();
+    await expect.poll(() => cardSection.textContent()).toContain('Model card saved');
+    expect(await cardSection.textContent()).toContain('Predicts churn within 30 days.');
+    expect(await cardSection.textContent()).toContain('sex=female');
+    expect(await cardSection.getByRole('button', { name: 'Edit model card' }).count()).toBe(1);
+    const saved = (await alice.getModelVersion(name, 1)) as any;
+    expect(saved.model_card).toEqual({
+      model_details: { overview: 'Predicts churn within 30 days.' },
+      intended_use: { primary_uses: 'Retention campaigns.' },
+      metrics: [{ name: 'recall', value: 0.8, slice: 'sex=female' }],
+    });
+    // The edit is audited as alice's.
+    const audit = await alice.getAuditLog(name, { version: 1, max_results: 1 });
+    expect(audit.entries[0]).toMatchObject({
+      event_type: 'ModelCardUpdated',
+      person: arnOf('alice'),
+      data: { created: true, changed_sections: ['model_details', 'intended_use', 'metrics'] },
+    });
     await expectAccessible(page);
   });
 

@@ -9,8 +9,9 @@
  * `http://127.0.0.1:5000` (the `npm start` default) becomes the test registry's URL.
  *
  * Not run, and checked to be exactly these: the README's set-up (`npm start`, `npm test`: this is
- * `npm test`), the packaging commands (test/packages/pack.test.ts runs them), and the deployment
- * (`npx cdk …`: an AWS account).
+ * `npm test`), the packaging commands (test/packages/pack.test.ts runs them), `npm start` with a
+ * switch (a server that runs until stopped; test/local/start.test.ts runs `npm start`), and the
+ * deployment (`npx cdk …`: an AWS account).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,8 @@ function notRun(example: Example): string | undefined {
   if (cmds.some((c) => c.startsWith('npm pack ')))
     return 'packaging: test/packages/pack.test.ts packs and installs both packages';
   if (cmds.every((c) => c.startsWith('npx cdk '))) return 'deployment: needs an AWS account';
+  if (cmds.every((c) => c.startsWith('npm start')))
+    return 'another way to start the registry: a server that runs until stopped';
   return undefined;
 }
 
@@ -149,6 +152,7 @@ describe('the examples of README.md', () => {
     expect(skipped).toEqual([
       'the set-up: this test is part of npm test',
       'packaging: test/packages/pack.test.ts packs and installs both packages',
+      'another way to start the registry: a server that runs until stopped',
       'deployment: needs an AWS account',
     ]);
     const registry = await localRegistry();

@@ -3,6 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditItem } from '../../functions/adapters/dynamodb/table';
+import {
+  entryBytes,
+  PUT_EVENTS_MAX_BYTES,
+  putEventsBatches,
+} from '../../functions/adapters/eventbridge/publisher';
 import { eventDocs } from '../../functions/domain/event-docs';
 import { EVENT_SOURCE, EVENT_TYPES, newEventId, registryEvent } from '../../functions/domain/events';
 import {
@@ -23,6 +28,28 @@ const delivered = (type: string, data: Record<string, unknown>, name = 'churn') 
 });
 
 describe('events', () => {
+  it('are published in order, in PutEvents calls of at most 10 entries and under 256 KB', () => {
+    const entry = (i: number, bytes: number) => ({
+      Source: EVENT_SOURCE,
+      DetailType: 'ModelCardUpdated',
+      Detail: JSON.stringify({ i, pad: 'x'.repeat(bytes) }),
+      Time: new Date(0),
+    });
+    const small = Array.from({ length: 23 }, (_, i) => entry(i, 100));
+    expect(putEventsBatches(small).map((b) => b.length)).toEqual([10, 10, 3]);
+    // Edits of big model cards: about 80 KB each, so three per call.
+    const big = Array.from({ length: 7 }, (_, i) => entry(i, 80_000));
+    const batches = putEventsBatches(big);
+    expect(batches.map((b) => b.length)).toEqual([3, 3, 1]);
+    for (const b of batches) {
+      expect(b.reduce((n, e) => n + entryBytes(e), 0)).toBeLessThan(PUT_EVENTS_MAX_BYTES);
+    }
+    expect(batches.flat().map((e) => JSON.parse(e.Detail).i)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(entryBytes(entry(0, 0))).toBe(
+      14 + EVENT_SOURCE.length + 'ModelCardUpdated'.length + '{"i":0,"pad":""}'.length,
+    );
+  });
+
   it('committed docs/events.md is the one the schemas generate (run npm run docs:events)', () => {
     expect(readFileSync(join(__dirname, '..', '..', 'docs', 'events.md'), 'utf8')).toBe(eventDocs());
     for (const type of EVENT_TYPES) expect(eventDocs()).toContain(`### ${type}`);

@@ -23,6 +23,7 @@ import {
   weakenings,
 } from '../../functions/domain/governance';
 import { STAGES, type Stage } from '../../functions/domain/model';
+import { CARD_SECTIONS } from '../../functions/domain/model-card';
 
 const OPERATORS: readonly GateOperator[] = ['>=', '>', '<=', '<', '=='];
 
@@ -76,6 +77,7 @@ const policy: fc.Arbitrary<GovernancePolicy> = fc.record({
   requestTtlHours: fc.constantFrom(0.001, 1, 24, 168, 8760),
   protectLiveVersions: fc.boolean(),
   qualityGates: fc.array(smallGate, { maxLength: 4 }),
+  requiredCardSections: fc.subarray([...CARD_SECTIONS]),
   rollbackRequiresGates: fc.boolean(),
   policyChangesNeedApproval: fc.boolean(),
 });
@@ -310,6 +312,16 @@ const WRONG_VALUES: Record<string, fc.Arbitrary<unknown>> = {
     fc.constant(null),
     fc.array(fc.integer(), { minLength: 1 }),
     fc.constant(['accuracy ~ 0.9']),
+  ),
+  required_card_sections: fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.constant(null),
+    fc.object(),
+    fc.array(fc.integer(), { minLength: 1 }),
+    fc
+      .array(fc.string(), { minLength: 1 })
+      .filter((names) => names.some((n) => !(CARD_SECTIONS as readonly string[]).includes(n.trim()))),
   ),
   rollback_requires_gates: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
   policy_changes_need_approval: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),

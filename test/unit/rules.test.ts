@@ -5,10 +5,15 @@ import {
   assertAlias,
   assertLineage,
   assertModelName,
-  assertSource,
   describeValue,
   parseVersionNumber,
 } from '../../functions/domain/rules';
+import {
+  assertNotOtherModelsFiles,
+  assertSource,
+  isPromptVersion,
+  keyInBucket,
+} from '../../functions/domain/sources';
 
 describe('stage names', () => {
   it.each([
@@ -68,10 +73,78 @@ describe('sources', () => {
     ['s3://bucket/key'],
     ['runs:/abc/model'],
     ['models:/churn/3'],
+    ['models:/m-0123abcd'],
     ['https://host/x'],
     ['mlflow-artifacts:/1/2'],
-  ])('accepts %j', (source) => {
+    ['dbfs:/databricks/mlflow/1'],
+    ['gs://bucket/a//b/'],
+    ['s3://bucket/modèle/データ'],
+  ])('accepts %j, as MLflow does', (source) => {
     expect(assertSource(source)).toBe(source);
+  });
+
+  it.each([
+    ['dummy-source', /local path/],
+    ['relative/path', /local path/],
+    ['/abs/path', /local path/],
+    ['file:///tmp/model', /local path/],
+    ['s3://bucket/a/../b', /absolute path/],
+    ['s3://bucket/a/%2e%2e/b', /absolute path/],
+    ['s3://bucket/a/%252e%252e/b', /absolute path/],
+    ['mlflow-artifacts://host/..%2f..%2fetc', /absolute path/],
+    ['s3://bucket/a/./b', /absolute path/],
+    ['s3://bucket', /absolute path/],
+    ['runs:abc/model', /absolute path/],
+    ['http://host/artifacts%00', /absolute path/],
+    ['s3://bucket/a\nb', /control characters/],
+    ['', /1 to 2048/],
+    [`s3://b/${'x'.repeat(2048)}`, /1 to 2048/],
+  ])("refuses %j with MLflow's reason", (source, reason) => {
+    expect(() => assertSource(source)).toThrow(reason);
+    expect(() => assertSource(source)).toThrow(InvalidParameterError);
+  });
+
+  it('does not check the source of a prompt version (MLflow 3 sends dummy-source)', () => {
+    expect(isPromptVersion({ 'mlflow.prompt.is_prompt': 'true' })).toBe(true);
+    expect(isPromptVersion({ other: 'true' })).toBe(false);
+    expect(assertSource('dummy-source', { prompt: true })).toBe('dummy-source');
+    // Length and control characters are still refused.
+    expect(() => assertSource('', { prompt: true })).toThrow(InvalidParameterError);
+  });
+
+  it('finds the key a source names in the bucket, in every spelling S3 accepts', () => {
+    const bucket = 'registry-artifacts';
+    for (const source of [
+      's3://registry-artifacts/models/abc/versions/1/files',
+      's3a://registry-artifacts/models/abc/versions/1/files',
+      'S3://Registry-Artifacts//models/abc/versions/1/files',
+      's3://registry-artifacts/models%2Fabc/versions/1/files',
+      'https://registry-artifacts.s3.amazonaws.com/models/abc/versions/1/files',
+      'https://registry-artifacts.s3.eu-west-1.amazonaws.com/models/abc/versions/1/files',
+      'https://s3.eu-west-1.amazonaws.com/registry-artifacts/models/abc/versions/1/files',
+    ]) {
+      expect(keyInBucket(source, bucket), source).toBe('models/abc/versions/1/files');
+    }
+    expect(keyInBucket('s3://other-bucket/models/abc/x', bucket)).toBeUndefined();
+    expect(keyInBucket('runs:/abc/model', bucket)).toBeUndefined();
+  });
+
+  it("refuses a source in another model's managed files, or elsewhere in the bucket; accepts its own", () => {
+    const bucket = 'registry-artifacts';
+    const own = 'models/abc/';
+    expect(() =>
+      assertNotOtherModelsFiles('s3://registry-artifacts/models/abc/versions/1/files', bucket, own),
+    ).not.toThrow();
+    for (const source of [
+      's3://registry-artifacts/models/xyz/versions/1/files',
+      's3://registry-artifacts/models/abcd/versions/1/files',
+      's3://registry-artifacts/models/',
+      's3://registry-artifacts/other/key',
+      'https://registry-artifacts.s3.amazonaws.com/models/xyz/versions/1/files',
+    ]) {
+      expect(() => assertNotOtherModelsFiles(source, bucket, own), source).toThrow(/another model/);
+    }
+    expect(() => assertNotOtherModelsFiles('s3://elsewhere/models/xyz/1', bucket, own)).not.toThrow();
   });
 });
 

@@ -28,9 +28,11 @@ import {
   type StageTransition,
   type VersionSummary,
 } from '../../domain/model';
+import { modelCardSchema, type StoredModelCard } from '../../domain/model-card';
 import { TTL_ATTRIBUTE } from '../../wiring/table';
 import {
   anchorKey,
+  cardKey,
   modelKey,
   openRequestKey,
   policyRequestKey,
@@ -209,6 +211,7 @@ const versionSchema = z.object({
   source: z.string(),
   runId: z.string().optional(),
   runLink: z.string().optional(),
+  loggedModelId: z.string().optional(),
   dataset: z
     .object({ name: z.string().optional(), digest: z.string().optional(), uri: z.string().optional() })
     .optional(),
@@ -247,6 +250,7 @@ export function versionItem(v: ModelVersion, clientToken?: string): Item {
     source: v.source,
     runId: v.runId,
     runLink: v.runLink,
+    loggedModelId: v.loggedModelId,
     dataset: v.dataset,
     parameters: v.parameters,
     metrics: v.metrics,
@@ -276,6 +280,7 @@ export function toVersion(item: Item): ModelVersion {
     source: v.source,
     ...(v.runId ? { runId: v.runId } : {}),
     ...(v.runLink ? { runLink: v.runLink } : {}),
+    ...(v.loggedModelId ? { loggedModelId: v.loggedModelId } : {}),
     ...(v.dataset ? { dataset: v.dataset } : {}),
     parameters: v.parameters ?? {},
     metrics: v.metrics ?? {},
@@ -306,6 +311,49 @@ export function versionTagItem(
     modelId: v.modelId,
     version: v.version,
   };
+}
+
+// ---------------------------------------------------------------- model card
+
+const cardJson = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(modelCardSchema);
+
+const cardSchema = z.object({
+  modelId: z.string(),
+  version: z.number(),
+  card: cardJson,
+  revision: z.number(),
+  updatedAt: z.number(),
+  updatedBy: z.string(),
+});
+
+export function cardItem(modelId: string, version: number, stored: StoredModelCard): Item {
+  return {
+    ...cardKey.primary(modelId, version),
+    entity: 'ModelCard',
+    modelId,
+    version,
+    // Its JSON text, as validated: a DynamoDB number cannot hold every JSON number (1e-200, say),
+    // and the text is what the size limit counts.
+    card: JSON.stringify(stored.card),
+    revision: stored.revision,
+    updatedAt: stored.updatedAt,
+    updatedBy: stored.updatedBy,
+  };
+}
+
+export function toStoredCard(item: Item): StoredModelCard {
+  const c = read(cardSchema, item, 'model card');
+  return { card: c.card, revision: c.revision, updatedAt: c.updatedAt, updatedBy: c.updatedBy };
 }
 
 // ---------------------------------------------------------------- stage transition

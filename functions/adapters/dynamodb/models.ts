@@ -16,6 +16,7 @@ import type { ModelRef } from '../../use-cases/ports';
 import { anchorItem, modelItem, toActivity, toModel, toVersion } from './codecs';
 import {
   anchorKey,
+  cardKey,
   clientTokenKey,
   MODELS_PARTITION,
   modelKey,
@@ -379,7 +380,8 @@ export class Models {
   /**
    * Deletes a model: marked first (no version can be created meanwhile, and a crash half-way
    * leaves a model that says it is being deleted: delete it again to finish), then its versions,
-   * tokens and tag index items, then the model and its anchor. Requests, stage history and the
+   * their model cards (after the versions: a card write checks its version, so none lands once
+   * the versions are gone), tokens and tag index items, then the model and its anchor. Requests, stage history and the
    * audit log stay under its id.
    */
   async delete(model: RegisteredModel, journal: Journal): Promise<void> {
@@ -410,7 +412,7 @@ export class Models {
       if (err instanceof WriteRefused && err.failed(0)) throw notFoundModel(model.name);
       throw err;
     }
-    for (const prefix of [versionKey.prefix, clientTokenKey.prefix, versionTagKey.prefix()]) {
+    for (const prefix of [versionKey.prefix, cardKey.prefix, clientTokenKey.prefix, versionTagKey.prefix()]) {
       for await (const items of this.table.partition(modelPartition(model.id), prefix, {
         consistent: true,
       })) {

@@ -1,9 +1,9 @@
 /**
  * The registry's storage on one DynamoDB table (functions/wiring/table.ts): the ports of
  * functions/use-cases/ports.ts, each served by the module of its aggregate — models.ts,
- * versions.ts, stages.ts, requests.ts, audit.ts, search.ts — on the primitives of table.ts and the
- * item codecs of codecs.ts. `recording()` gives the next write its events, so a change never
- * commits without them.
+ * versions.ts, cards.ts, stages.ts, requests.ts, audit.ts, search.ts — on the primitives of
+ * table.ts and the item codecs of codecs.ts. `recording()` gives the next write its events, so a
+ * change never commits without them.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegistryEvent, RegistryEventDetail } from '../../domain/events';
@@ -23,6 +23,7 @@ import {
   summaryOf,
   type VersionStatus,
 } from '../../domain/model';
+import type { ModelCard } from '../../domain/model-card';
 import type {
   ModelRef,
   ModelWithActivity,
@@ -35,6 +36,7 @@ import type {
   StageBatch,
 } from '../../use-cases/ports';
 import { AuditLog } from './audit';
+import { Cards } from './cards';
 import { summaryItem } from './codecs';
 import { Models } from './models';
 import { PageTokens } from './page-token';
@@ -49,6 +51,7 @@ type Named = ModelRef & { readonly name: string };
 export class DynamoDbRegistryRepository implements RegistryRepository {
   private readonly models: Models;
   private readonly versions: Versions;
+  private readonly cards: Cards;
   private readonly stages: Stages;
   private readonly requests: Requests;
   private readonly audit: AuditLog;
@@ -61,6 +64,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     const tokens = new PageTokens(pageTokenSecret);
     this.models = new Models(table);
     this.versions = new Versions(table);
+    this.cards = new Cards(table);
     this.stages = new Stages(table, tokens);
     this.requests = new Requests(table, tokens);
     this.audit = new AuditLog(table, tokens);
@@ -210,6 +214,23 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     return this.versions.setStatus(model, version, status, message, now, this.take());
   }
 
+  // ---------------------------------------------------------------- model cards
+
+  getModelCard(model: ModelRef, version: number) {
+    return this.cards.get(model, version);
+  }
+  getVersionWithCard(model: Named, version: number) {
+    return this.cards.withVersion(model, version);
+  }
+  putModelCard(
+    model: Named,
+    version: number,
+    card: ModelCard,
+    options: { readonly expectedRevision: number | null; readonly now: number; readonly actor: string },
+  ) {
+    return this.cards.put(model, version, card, options, this.take());
+  }
+
   // ---------------------------------------------------------------- stages
 
   stageMembers(model: Named, stage: Stage) {
@@ -279,6 +300,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     options: { version?: number; maxResults: number; pageToken?: string },
   ): Promise<Page<{ type: string; detail: RegistryEventDetail }>> {
     return this.audit.list(modelId, options);
+  }
+  auditRange(options: { from: number; to: number; modelId?: string; maxItems: number; pageToken?: string }) {
+    return this.audit.range(options);
   }
   searchModels(query: SearchQuery): Promise<Page<ModelWithActivity>> {
     return this.search.models(query);

@@ -16,7 +16,15 @@ import { MAX_TAGS_PER_ENTITY } from '../../domain/rules';
 import type { ModelRef, NewModelVersion, RequestClosure } from '../../use-cases/ports';
 import { TTL_ATTRIBUTE } from '../../wiring/table';
 import { summaryItem, toVersion, versionItem, versionTagItem } from './codecs';
-import { anchorKey, clientTokenKey, modelKey, modelPartition, versionKey, versionTagKey } from './keys';
+import {
+  anchorKey,
+  cardKey,
+  clientTokenKey,
+  modelKey,
+  modelPartition,
+  versionKey,
+  versionTagKey,
+} from './keys';
 import { notFoundModel } from './models';
 import { closeItem } from './requests';
 import {
@@ -442,9 +450,9 @@ export class Versions {
   }
 
   /**
-   * Deletes a version with its tag index items, drops the aliases that point at it (and bumps the
-   * anchor's revision, with the latest version of its stage after it), and closes its open
-   * requests, in one transaction. Its number is never reused.
+   * Deletes a version with its tag index items and its model card, drops the aliases that point
+   * at it (and bumps the anchor's revision, with the latest version of its stage after it), and
+   * closes its open requests, in one transaction. Its number is never reused.
    */
   async delete(
     model: RegisteredModel,
@@ -469,6 +477,9 @@ export class Versions {
       ...Object.keys(version.tags).map((key) => ({
         Delete: { TableName: this.t, Key: versionTagKey.primary(model.id, version.version, key) },
       })),
+      // Unconditional: the version may have no card. A card write racing this delete checks the
+      // version in its own transaction, so it either lands before (and goes with it) or fails.
+      { Delete: { TableName: this.t, Key: cardKey.primary(model.id, version.version) } },
       {
         Update: {
           TableName: this.t,

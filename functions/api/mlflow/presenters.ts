@@ -7,6 +7,7 @@
 import type { TransitionRequest } from '../../domain/governance';
 import type { Principal } from '../../domain/identity';
 import { aliasesOf, type RegisteredModel, type VersionSummary } from '../../domain/model';
+import { eventRef, type Webhook } from '../../domain/webhooks';
 import type { RequestView } from '../../use-cases/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
 
@@ -32,6 +33,32 @@ export function mlflowModelVersion({ version: v, aliases }: VersionView) {
     tags: tagList(v.tags),
     aliases: [...aliases],
     user_id: v.createdBy,
+    ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
+    // MLflow 3 returns the logged model's parameters and metrics; the registry's are the version's
+    // lineage, in MLflow's ModelParam and ModelMetric shapes.
+    ...(Object.keys(v.parameters).length
+      ? {
+          model_params: Object.entries(v.parameters)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([name, value]) => ({ name, value })),
+        }
+      : {}),
+    ...(Object.keys(v.metrics).length
+      ? {
+          model_metrics: Object.entries(v.metrics)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([key, value]) => ({
+              key,
+              value,
+              timestamp: v.creationTimestamp,
+              step: 0,
+              ...(v.loggedModelId ? { model_id: v.loggedModelId } : {}),
+              ...(v.runId ? { run_id: v.runId } : {}),
+              ...(v.dataset?.name ? { dataset_name: v.dataset.name } : {}),
+              ...(v.dataset?.digest ? { dataset_digest: v.dataset.digest } : {}),
+            })),
+        }
+      : {}),
   };
 }
 
@@ -126,5 +153,22 @@ export function mlflowActivity(
     last_updated_timestamp: at,
     ...(comment ? { comment } : {}),
     ...(systemComment ? { system_comment: systemComment } : {}),
+  };
+}
+
+/** A webhook as MLflow's Webhook message (enum names upper case; no secret, ever). */
+export function mlflowWebhook(w: Webhook) {
+  return {
+    webhook_id: w.id,
+    name: w.name,
+    ...(w.description ? { description: w.description } : {}),
+    url: w.url,
+    events: w.events.map((name) => {
+      const { entity, action } = eventRef(name);
+      return { entity: entity.toUpperCase(), action: action.toUpperCase() };
+    }),
+    status: w.status,
+    creation_timestamp: w.creationTimestamp,
+    last_updated_timestamp: w.lastUpdatedTimestamp,
   };
 }

@@ -117,7 +117,9 @@ function validate<T>(
   const issues = result.error.issues.slice(0, 5).map((issue) => {
     const field = issue.path.length ? issue.path.join('.') : where;
     if (issue.code === 'unrecognized_keys') {
-      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${where}`;
+      // Nested objects (a model card's sections) name where the field was found.
+      const at = [where, ...issue.path.map(String)].join('.');
+      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${at}`;
     }
     return `${where === 'body' || where === 'query' ? `${where}.` : ''}${field}: ${issue.message}`;
   });

@@ -41,6 +41,10 @@ export function describeEntry(entry: AuditEntry): string {
       return `Version ${v} description changed`;
     case 'ModelVersionDeleted':
       return `Version ${v} deleted`;
+    case 'ModelCardUpdated': {
+      const sections = strings(d.changed_sections).map((x) => x.replace(/_/g, ' '));
+      return `Version ${v} model card ${d.created ? 'written' : 'edited'}${sections.length ? `: ${sections.join(', ')}` : ''}`;
+    }
     case 'ModelVersionStageChanged': {
       const others = Array.isArray(d.archived_versions) ? (d.archived_versions as number[]) : [];
       return (

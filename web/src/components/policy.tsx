@@ -4,7 +4,7 @@
  * policy change request that others approve), and the pending policy change requests.
  */
 import { useState } from 'preact/hooks';
-import type { GovernancePolicy, PolicyChangeRequest, Stage } from '../../../sdk/types';
+import type { GovernancePolicy, ModelCardSection, PolicyChangeRequest, Stage } from '../../../sdk/types';
 import { useResource } from '../hooks';
 import { useSession } from '../session';
 import { ErrorNotice, Loading, Notice, Principal, Time } from './ui';
@@ -19,11 +19,25 @@ const LABELS: Record<Key, string> = {
   request_ttl_hours: 'Requests expire after (hours)',
   protect_live_versions: 'Live versions protected from deletion',
   quality_gates: 'Quality gates',
+  required_card_sections: 'Model card sections required',
   rollback_requires_gates: 'Rollback checks the quality gates',
   policy_changes_need_approval: 'Weakening changes need approval',
 };
 const KEYS = Object.keys(LABELS) as Key[];
 const GUARDABLE: Stage[] = ['Staging', 'Production', 'Archived'];
+/** The model card's sections (functions/domain/model-card.ts), as the policy editor offers them. */
+const CARD_SECTIONS: Record<ModelCardSection, string> = {
+  model_details: 'Model details',
+  intended_use: 'Intended use',
+  training_data: 'Training data',
+  evaluation_data: 'Evaluation data',
+  metrics: 'Metrics',
+  limitations: 'Limitations',
+  known_failure_modes: 'Known failure modes',
+  ethical_considerations: 'Ethical considerations',
+  caveats: 'Caveats',
+};
+const SECTION_KEYS = Object.keys(CARD_SECTIONS) as ModelCardSection[];
 
 function show(key: Key, policy: GovernancePolicy): string {
   const value = policy[key];
@@ -240,6 +254,26 @@ function PolicyEditor({
         {LABELS.quality_gates} (one per line, e.g. accuracy &gt;= 0.9)
         <textarea rows={3} value={gates} onInput={(e) => setGates(e.currentTarget.value)} />
       </label>
+      <fieldset>
+        <legend>{LABELS.required_card_sections}</legend>
+        {SECTION_KEYS.map((section) => (
+          <label class="check" key={section}>
+            <input
+              type="checkbox"
+              checked={draft.required_card_sections.includes(section)}
+              onChange={(e) =>
+                set(
+                  'required_card_sections',
+                  SECTION_KEYS.filter((s) =>
+                    s === section ? e.currentTarget.checked : draft.required_card_sections.includes(s),
+                  ),
+                )
+              }
+            />
+            {CARD_SECTIONS[section]}
+          </label>
+        ))}
+      </fieldset>
       {flag('requester_may_approve')}
       {flag('protect_live_versions')}
       {flag('rollback_requires_gates')}
