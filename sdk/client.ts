@@ -4,10 +4,10 @@
  * `uploadModel` and `downloadModel` (sdk/transfer.ts).
  */
 
-import { randomUUID } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { namePlacement } from '../functions/api/model-name-path';
 import { RETRYABLE_STATUSES, RegistryApiError, RegistryNetworkError } from './errors';
+import { downloadModel, env, uploadModel } from './platform';
 import {
   escapeUri,
   isLoopback,
@@ -16,7 +16,7 @@ import {
   queryString,
   RequestSigner,
 } from './signing';
-import { type DownloadModelOptions, downloadModel, type UploadModelOptions, uploadModel } from './transfer';
+import type { DownloadModelOptions, UploadModelOptions } from './transfer';
 import type {
   AliasOutcome,
   AuditLogPage,
@@ -212,7 +212,7 @@ export class RegistryClient {
     if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:') {
       throw new Error(`The endpoint must be an http(s) URL: ${options.endpoint}`);
     }
-    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.region = options.region ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1';
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
     this.baseDelayMs = options.retryBaseDelayMs ?? 200;
     this.maxDelayMs = options.retryMaxDelayMs ?? 5_000;
@@ -267,7 +267,8 @@ export class RegistryClient {
     if (body !== undefined) baseHeaders['content-type'] = 'application/json';
     // One key for every attempt of this call: the registry answers a retry of a request that
     // completed (though its answer was lost) with that answer.
-    if (route.method !== 'GET') baseHeaders['idempotency-key'] = parts.idempotencyKey ?? randomUUID();
+    if (route.method !== 'GET')
+      baseHeaders['idempotency-key'] = parts.idempotencyKey ?? globalThis.crypto.randomUUID();
 
     for (let attempt = 1; ; attempt++) {
       const headers = await this.signer.sign({
@@ -421,7 +422,7 @@ export class RegistryClient {
   createModelVersion(name: string, request: CreateModelVersionRequest): Promise<CreateModelVersionResponse> {
     return this.request('createModelVersion', {
       params: { name },
-      body: { ...request, client_token: request.client_token ?? randomUUID() },
+      body: { ...request, client_token: request.client_token ?? globalThis.crypto.randomUUID() },
     });
   }
 
