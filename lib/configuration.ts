@@ -4,9 +4,19 @@
  */
 import { Duration, type aws_events as events } from 'aws-cdk-lib';
 import type { EventPattern } from '../functions/deployment/event-rules';
-import { parsePolicyOverride } from '../functions/domain/governance';
+import {
+  effectivePolicy,
+  POLICY_PROFILES,
+  parsePolicyOverride,
+  policyToWire,
+} from '../functions/domain/governance';
 import { parseIdentityTrust } from '../functions/domain/identity';
-import type { GovernancePolicyProps, IdentityTrustProps, ModelRegistryProps } from './model-registry';
+import type {
+  GovernancePolicyProps,
+  GovernanceProfile,
+  IdentityTrustProps,
+  ModelRegistryProps,
+} from './model-registry';
 
 /** Longest lifetime of a presigned upload URL (`uploadUrlTtl`). */
 export const MAX_UPLOAD_URL_TTL = Duration.hours(1);
@@ -51,6 +61,29 @@ export function governancePolicyJson(policy: GovernancePolicyProps): string {
     throw new Error(`governancePolicy: ${(err as Error).message}`);
   }
   return JSON.stringify(json);
+}
+
+/**
+ * GOVERNANCE_POLICY from the `governanceProfile` and `governancePolicy` props: the profile's name,
+ * the policy's fields as JSON (read over the governed defaults), or, with both, the whole effective
+ * policy (the profile with the fields over it) as JSON, every field given, since the functions
+ * read JSON over the governed defaults, not over the profile.
+ */
+export function governancePolicyValue(
+  profile: GovernanceProfile | undefined,
+  policy: GovernancePolicyProps | undefined,
+): string | undefined {
+  if (profile !== undefined && !Object.hasOwn(POLICY_PROFILES, profile)) {
+    throw new Error(
+      `governanceProfile: unknown profile '${profile}' (use ${Object.keys(POLICY_PROFILES).join(' or ')})`,
+    );
+  }
+  if (policy === undefined) return profile;
+  const json = governancePolicyJson(policy);
+  if (profile === undefined) return json;
+  return JSON.stringify(
+    policyToWire(effectivePolicy(POLICY_PROFILES[profile]!, parsePolicyOverride(JSON.parse(json)))),
+  );
 }
 
 /** The identity trust as the functions read it (IDENTITY_TRUST, snake_case keys). */

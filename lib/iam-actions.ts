@@ -93,6 +93,9 @@ const COMMAND_ACTIONS: Record<string, ActionsFor> = {
   PutObjectTaggingCommand: fixed('s3:PutObjectTagging'),
   // Lambda
   InvokeCommand: fixed('lambda:InvokeFunction'),
+  // KMS (webhook secrets, lib/webhooks.ts)
+  EncryptCommand: fixed('kms:Encrypt'),
+  DecryptCommand: fixed('kms:Decrypt'),
   // EventBridge
   PutEventsCommand: fixed('events:PutEvents'),
   // Step Functions (task tokens of the approval workflow)

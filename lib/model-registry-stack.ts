@@ -1,6 +1,11 @@
 import { CfnOutput, Duration, aws_logs as logs, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, Node } from 'constructs';
-import { type GovernancePolicyProps, ModelRegistry, type ModelRegistryProps } from './model-registry';
+import {
+  type GovernancePolicyProps,
+  GovernanceProfile,
+  ModelRegistry,
+  type ModelRegistryProps,
+} from './model-registry';
 
 export interface ModelRegistryStackProps extends StackProps, ModelRegistryProps {}
 
@@ -74,7 +79,9 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
 
   const uploadUrlTtlSeconds = toNumber(get(CONTEXT.uploadUrlTtlSeconds), CONTEXT.uploadUrlTtlSeconds);
   const organizationId = get(CONTEXT.organizationId);
-  const governancePolicy = toGovernancePolicy(get(CONTEXT.governancePolicy));
+  const governance = get(CONTEXT.governancePolicy);
+  const governanceProfile = toGovernanceProfile(governance);
+  const governancePolicy = governanceProfile === undefined ? toGovernancePolicy(governance) : undefined;
 
   return {
     stackName,
@@ -84,9 +91,27 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
       ...(organizationId ? { organizationId: String(organizationId) } : {}),
       ...(logRetention !== undefined ? { logRetention } : {}),
       ...(uploadUrlTtlSeconds !== undefined ? { uploadUrlTtl: Duration.seconds(uploadUrlTtlSeconds) } : {}),
+      ...(governanceProfile ? { governanceProfile } : {}),
       ...(governancePolicy ? { governancePolicy } : {}),
     },
   };
+}
+
+/**
+ * The governance policy context value as a profile name (`-c modelRegistry:governancePolicy=mlflow`
+ * or `governed`), or undefined when it is not one (a JSON policy, or nothing).
+ */
+function toGovernanceProfile(value: unknown): GovernanceProfile | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text === '' || text.startsWith('{')) return undefined;
+  const profiles = Object.values(GovernanceProfile) as string[];
+  if (!profiles.includes(text)) {
+    throw new Error(
+      `${CONTEXT.governancePolicy} must be a profile name (${profiles.join(', ')}) or a JSON object, got ${JSON.stringify(value)}`,
+    );
+  }
+  return text as GovernanceProfile;
 }
 
 /**

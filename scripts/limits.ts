@@ -12,12 +12,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack, aws_sns as sns, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import {
-  entryBytes,
-  PUT_EVENTS_MAX_BYTES,
-  putEventsEntry,
-} from '../functions/adapters/eventbridge/publisher';
 import { FUNCTION_NAMES, type FunctionName } from '../functions/deployment/functions';
+import {
+  boundedForPublishing,
+  PUT_EVENTS_ENTRY_LIMIT,
+  putEventsEntry,
+  putEventsEntrySize,
+} from '../functions/domain/event-size';
 import { type RegistryEvent, registryEvent } from '../functions/domain/events';
 import { CARD_EVENT_INLINE_BYTES } from '../functions/domain/model-card';
 import {
@@ -29,7 +30,7 @@ import {
 } from '../functions/domain/rules';
 import { SOURCE_MAX_LENGTH } from '../functions/domain/sources';
 import { governancePolicyJson, MAX_ALLOWED_ACCOUNTS, MAX_CONSOLE_ORIGINS } from '../lib/configuration';
-import type { ModelRegistry, ModelRegistryProps } from '../lib/model-registry';
+import { type ModelRegistry, type ModelRegistryProps, PAGE_TOKEN_SECRET_LENGTH } from '../lib/model-registry';
 import { ModelRegistryStack } from '../lib/model-registry-stack';
 
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is untyped JSON
@@ -64,6 +65,7 @@ const NAME_LENGTH: Record<string, number> = {
   'AWS::SNS::Topic': 256,
   'AWS::ApiGateway::RestApi': 10,
   'AWS::CloudWatch::Alarm': 255,
+  'AWS::SecretsManager::Secret': 512,
 };
 
 function nameOf(type: string): string {
@@ -81,6 +83,9 @@ function refOf(type: string): string {
       return arn('states', `stateMachine:${nameOf(type)}`);
     case 'AWS::SNS::Topic':
       return arn('sns', nameOf(type));
+    case 'AWS::SecretsManager::Secret':
+      // Its ARN, with the six random characters Secrets Manager appends.
+      return arn('secretsmanager', `secret:${nameOf(type)}-${x(6)}`);
     case 'AWS::Events::Rule':
       // A rule of a custom bus is "<bus>|<rule>".
       return `${nameOf('AWS::Events::EventBus')}|${nameOf(type)}`;
@@ -160,7 +165,12 @@ export function longest(value: unknown, resources: Resources): unknown {
     }
     if (k === 'Fn::Join') {
       const [sep, parts] = arg as [string, unknown[]];
-      return parts.map((p) => String(longest(p, resources))).join(sep);
+      const joined = parts.map((p) => String(longest(p, resources))).join(sep);
+      // A dynamic reference is resolved by CloudFormation at deploy time, and the limits (Lambda's
+      // 4 KB of environment) apply to the value: the only one the registry uses is the page-token
+      // secret, generated at PAGE_TOKEN_SECRET_LENGTH characters.
+      if (joined.startsWith('{{resolve:secretsmanager:')) return x(PAGE_TOKEN_SECRET_LENGTH);
+      return joined;
     }
     if (k === 'Fn::Select') {
       // The only selection the registry makes: the UUID of the stack id.
@@ -313,11 +323,14 @@ export function largestEvents(): RegistryEvent[] {
   ];
 }
 
-/** Bytes of an event's PutEvents entry: as recorded, and as published (data omitted if too large). */
+/**
+ * Bytes of an event's PutEvents entry: as recorded, and as published (bounded by
+ * `boundedForPublishing`: its largest fields emptied and named in `detail.truncated_fields`).
+ */
 export function eventEntrySizes(event: RegistryEvent): { recorded: number; published: number } {
   return {
-    recorded: entryBytes(putEventsEntry(event, '', event.detail)),
-    published: entryBytes(putEventsEntry(event, '')),
+    recorded: putEventsEntrySize(putEventsEntry(event)),
+    published: putEventsEntrySize(putEventsEntry(boundedForPublishing(event))),
   };
 }
 
@@ -736,7 +749,8 @@ const PROBES: readonly { limit: string; max: number; unit: string; source: strin
   },
   {
     limit: 'EventBridge PutEvents entry, largest event published',
-    max: PUT_EVENTS_MAX_BYTES,
+    // EventBridge refuses an entry of 256 KB or more.
+    max: PUT_EVENTS_ENTRY_LIMIT - 1,
     unit: 'bytes',
     source: DOCS.putEvents,
     probe: () => highest(largestEvents().map((e) => [e.type, eventEntrySizes(e).published])),
@@ -803,9 +817,10 @@ export function limitsSection(registries: readonly MeasuredRegistry[] = measured
     }),
     '',
     `The largest event the registry records, ${largestRecorded.type} (${n(largestRecorded.recorded)} bytes as a PutEvents`,
-    "entry), is over EventBridge's entry limit: an event that would not fit is published with an empty",
-    '`data` and `data_omitted: true` (`publishedDetail` in functions/adapters/eventbridge/publisher.ts),',
-    'and the audit log keeps it whole. Locally the event log shows the same published form.',
+    "entry), is over EventBridge's entry limit: an event that would not fit is published with its largest",
+    'fields emptied, named in `detail.truncated_fields`, and `detail.truncated: true`',
+    '(`boundedForPublishing` in functions/domain/event-size.ts); the audit log keeps it whole. Locally',
+    'the event log shows the same published form, and the local bus refuses an entry of 256 KB or more.',
     '',
     `The largest governance policy is ${n(policyBytes)} bytes of JSON, more than Lambda's 4 KB of`,
     'environment on its own: it reaches the functions in their code asset (`deployment-config.json`),',

@@ -290,7 +290,7 @@ function eventSource(client: RegistryClient, options: SmokeOptions): EventSource
           .filter(
             (e) =>
               matchesPattern(SMOKE_TEST_PATTERN, e as unknown as Record<string, unknown>) &&
-              e.detail.model.name === modelName,
+              e.detail.model?.name === modelName,
           )
           .map((e) => e['detail-type']),
     };

@@ -7,6 +7,7 @@
  * Plain module (zod only): lib/ imports it at synth time.
  */
 import { z } from 'zod';
+import { DEFAULT_DELIVERY_SETTINGS } from '../domain/webhooks';
 import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
 import { DEFAULT_GOVERNANCE_SETTINGS } from '../use-cases/governance';
 import { TABLE_NAME_ENV } from './table';
@@ -58,8 +59,45 @@ export const environmentSchema = z.object({
   PAGE_TOKEN_SECRET: z.string().min(16).optional(),
   /** A request left approved (or without a running workflow) this long is reconciled. */
   RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
-  /** The bus the relay publishes recorded events to. */
+  /** The bus the relay publishes recorded events to (and the write function replays them to). */
   EVENT_BUS_NAME: z.string().min(1).optional(),
+  /** The relay's dead-letter queue, where it sends a record it could not publish, whole. */
+  RELAY_DEAD_LETTER_QUEUE_URL: z.string().url().optional(),
+  /** Deployed: the KMS key webhook secrets are sealed with (functions that seal or open them). */
+  WEBHOOK_KMS_KEY_ID: z.string().min(1).optional(),
+  /** Local mode: the AES-256 key (32 bytes, base64url) webhook secrets are sealed with. */
+  WEBHOOK_SECRET_KEY: z.string().min(43).optional(),
+  /** Local mode only: deliver to private and loopback addresses. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false']).default('false'),
+  /** Attempts of a delivery in all; after the last failed one it is DEAD. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(DEFAULT_DELIVERY_SETTINGS.maxAttempts),
+  /** The wait after the first failed attempt (it doubles after each, up to WEBHOOK_RETRY_MAX_MS). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(3_600_000)
+    .default(DEFAULT_DELIVERY_SETTINGS.baseDelayMs),
+  WEBHOOK_RETRY_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(24 * 3_600_000)
+    .default(DEFAULT_DELIVERY_SETTINGS.maxDelayMs),
+  /** How long one delivery attempt may take (below the API's 29 s: test_webhook waits for it). */
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(25_000)
+    .default(DEFAULT_DELIVERY_SETTINGS.timeoutMs),
+  /** How long delivery records are kept. */
+  WEBHOOK_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365)
+    .default(DEFAULT_DELIVERY_SETTINGS.retentionDays),
   // Read by Powertools and Node themselves, listed so the table can name them like the others.
   POWERTOOLS_SERVICE_NAME: z.string().optional(),
   POWERTOOLS_LOG_LEVEL: z.string().optional(),

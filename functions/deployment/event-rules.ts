@@ -6,6 +6,7 @@
 import { auditKey } from '../adapters/dynamodb/keys';
 import { EVENT_SOURCE, type EventType } from '../domain/events';
 import type { Stage } from '../domain/model';
+import { WEBHOOK_SOURCE_EVENTS } from '../domain/webhooks';
 
 /**
  * Audit entries are the outbox: the relay publishes every inserted item whose sort key starts so.
@@ -36,6 +37,11 @@ export const RULES = {
   retireArtifacts: {
     source: [EVENT_SOURCE],
     'detail-type': ['RegisteredModelDeleted', 'ModelVersionDeleted'] satisfies EventType[],
+  },
+  /** Delivers webhooks (the webhook delivery function) for the events MLflow has webhook events for. */
+  deliverWebhooks: {
+    source: [EVENT_SOURCE],
+    'detail-type': [...WEBHOOK_SOURCE_EVENTS],
   },
 } as const satisfies Record<string, EventPattern>;
 

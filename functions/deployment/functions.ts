@@ -8,6 +8,7 @@
  * Plain data (no AWS SDK, no aws-cdk-lib): lib/ imports it at synth time, tests cheaply.
  */
 import type { EnvironmentName } from './environment';
+import type { INDEXES } from './table';
 
 /** What a handler is built with, beyond the table and its configuration. */
 export type Capability =
@@ -20,7 +21,9 @@ export type Capability =
   /** Starts and describes approval workflow executions. */
   | 'startApproval'
   /** Serves the OpenAPI document. */
-  | 'openApiDocument';
+  | 'openApiDocument'
+  /** Replays recorded events of a time range to the registry's bus (POST /events/replay). */
+  | 'replayEvents';
 
 /** IAM actions of a function's role, by the resource they apply to. */
 export interface RoleActions {
@@ -53,6 +56,8 @@ export interface RoleActions {
    * services call KMS on the caller's behalf: reads need Decrypt, writes also GenerateDataKey).
    */
   readonly kmsKey: readonly string[];
+  /** On the KMS key that seals webhook secrets (lib/webhooks.ts). */
+  readonly webhookKey: readonly string[];
 }
 
 export interface FunctionSpec {
@@ -68,6 +73,8 @@ export interface FunctionSpec {
   readonly environment: readonly EnvironmentName[];
   readonly capabilities: readonly Capability[];
   readonly actions: RoleActions;
+  /** The indexes `actions.indexes` apply to. @default - every index of the table */
+  readonly indexNames?: readonly (keyof typeof INDEXES)[];
   /** What becomes of an invocation that fails for good (why it needs, or has, no Lambda DLQ). */
   readonly failures: string;
 }
@@ -106,6 +113,7 @@ const NOTHING = {
   tableStream: [],
   deadLetterQueue: [],
   kmsKey: [],
+  webhookKey: [],
 } as const satisfies RoleActions;
 
 /** What every function receives: the table, and Powertools' and Node's own settings. */
@@ -117,8 +125,31 @@ const BASE = [
   'NODE_OPTIONS',
 ] as const satisfies readonly EnvironmentName[];
 
-/** What every API function receives: the policy it enforces and whom it trusts to name a person. */
-const API = [...BASE, 'GOVERNANCE_POLICY', 'IDENTITY_TRUST'] as const satisfies readonly EnvironmentName[];
+/**
+ * What every API function receives: the policy it enforces, whom it trusts to name a person, and
+ * the deployment's page-token secret (a token one function issues, another accepts).
+ */
+const API = [
+  ...BASE,
+  'GOVERNANCE_POLICY',
+  'IDENTITY_TRUST',
+  'PAGE_TOKEN_SECRET',
+] as const satisfies readonly EnvironmentName[];
+
+/**
+ * What the functions that deliver webhooks (the write function tests and redelivers) receive: the
+ * key that seals their secrets (deployed) or the local one, and the delivery settings.
+ */
+const WEBHOOKS = [
+  'WEBHOOK_KMS_KEY_ID',
+  'WEBHOOK_SECRET_KEY',
+  'WEBHOOK_ALLOW_PRIVATE_TARGETS',
+  'WEBHOOK_MAX_ATTEMPTS',
+  'WEBHOOK_RETRY_BASE_MS',
+  'WEBHOOK_RETRY_MAX_MS',
+  'WEBHOOK_TIMEOUT_MS',
+  'WEBHOOK_RETENTION_DAYS',
+] as const satisfies readonly EnvironmentName[];
 
 /** The API functions answer within API Gateway's 29-second integration timeout. */
 const API_TIMEOUT_SECONDS = 29;
@@ -136,17 +167,27 @@ export const FUNCTIONS = {
       'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
     actions: { ...NOTHING, table: TABLE_READ, indexes: ['dynamodb:Query'], kmsKey: KMS_READ },
   },
+  // Also replays recorded events (POST /events/replay): scans the table for audit entries in a
+  // time range and publishes them to the bus; and seals (create, update) and opens (test,
+  // redeliver) webhook secrets with the webhook key.
   write: {
     entry: 'functions/handlers/write.ts',
-    description: 'Model registry API: mutations (table read-write)',
+    description: 'Model registry API: mutations (table read-write), webhooks and event replay',
     memorySize: 512,
     timeoutSeconds: API_TIMEOUT_SECONDS,
     api: true,
-    environment: API,
-    capabilities: [],
+    environment: [...API, 'EVENT_BUS_NAME', ...WEBHOOKS],
+    capabilities: ['replayEvents'],
     failures:
       'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',
-    actions: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
+    actions: {
+      ...NOTHING,
+      table: [...TABLE_WRITE, 'dynamodb:Scan'].sort(),
+      indexes: ['dynamodb:Query'],
+      eventBus: ['events:PutEvents'],
+      kmsKey: KMS_WRITE,
+      webhookKey: ['kms:Decrypt', 'kms:Encrypt'],
+    },
   },
   upload: {
     entry: 'functions/handlers/upload.ts',
@@ -297,10 +338,10 @@ export const FUNCTIONS = {
     memorySize: 256,
     timeoutSeconds: 60,
     api: false,
-    environment: [...BASE, 'EVENT_BUS_NAME'],
+    environment: [...BASE, 'EVENT_BUS_NAME', 'RELAY_DEAD_LETTER_QUEUE_URL'],
     capabilities: [],
     failures:
-      'Invoked by the table stream mapping: retries with bisection, then its on-failure destination (the relay dead-letter queue).',
+      'Invoked by the table stream mapping: a record it cannot publish is sent whole to the relay dead-letter queue (SendMessage); if that fails too, retries with bisection, then the on-failure destination (the same queue).',
     actions: {
       ...NOTHING,
       tableStream: STREAM_READ,
@@ -308,6 +349,30 @@ export const FUNCTIONS = {
       deadLetterQueue: ['sqs:SendMessage'],
       kmsKey: KMS_READ,
     },
+  },
+  // Webhook delivery (MLflow's webhooks API, delivered from the outbox): invoked by the
+  // deliverWebhooks rule for each event MLflow has a webhook event for (records one delivery per
+  // matching webhook and attempts it) and every minute by its schedule (the retry pass). Reads
+  // webhooks and due deliveries through the one sparse index (gsi6) and opens their secrets.
+  webhooks: {
+    entry: 'functions/handlers/webhooks.ts',
+    description: 'Model registry: delivers webhooks (MLflow webhooks API) and retries failed deliveries',
+    memorySize: 256,
+    timeoutSeconds: 60,
+    api: false,
+    environment: [...BASE, ...WEBHOOKS],
+    capabilities: [],
+    failures:
+      'Invoked by the deliver-webhooks rule (EventBridge retries, then the webhook dead-letter queue) and by Lambda asynchronously (two retries, then the same queue as on-failure destination); the schedule runs without retries (the next run retries).',
+    actions: {
+      ...NOTHING,
+      table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      indexes: ['dynamodb:Query'],
+      deadLetterQueue: ['sqs:SendMessage'],
+      kmsKey: KMS_WRITE,
+      webhookKey: ['kms:Decrypt'],
+    },
+    indexNames: ['byOpenRequest'],
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -7,12 +7,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { IdempotencyStore } from '../adapters/dynamodb/idempotency';
 import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/operations';
 import { routesOf } from '../api/routes';
 import { hasCapability } from '../deployment/functions';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
+import { EventReplay, type EventSink } from '../use-cases/replay';
 import { createApiHandler } from './http/api-handler';
 import {
   documentClient,
@@ -23,6 +25,7 @@ import {
   registryServices,
   type SdkCallObserver,
 } from './runtime';
+import { webhookService } from './webhook-runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -37,6 +40,8 @@ export interface BuildOptions {
   readonly openApiDocument?: () => Promise<unknown>;
   /** How decisions resume the approval workflow (the approve function needs it). */
   readonly approvalWorkflow?: () => ApprovalWorkflow;
+  /** Where replayed events are published (the write function serves the replay route). */
+  readonly eventPublisher?: () => EventSink;
 }
 
 export function buildApiHandler(
@@ -61,6 +66,9 @@ export function buildApiHandler(
     policies: services.policies,
     breakGlass: services.breakGlass,
     cards: services.cards,
+    ...(hasCapability(group, 'replayEvents')
+      ? { replay: new EventReplay(services.core, options.eventPublisher?.()) }
+      : {}),
     ...(hasCapability(group, 'artifacts') && options.artifacts
       ? {
           artifacts: options.artifacts(
@@ -75,8 +83,17 @@ export function buildApiHandler(
       hasCapability(group, 'openApiDocument') && options.openApiDocument
         ? options.openApiDocument
         : () => Promise.reject(new Error('The OpenAPI document is served by the read function.')),
+    webhooks: webhookService(env, db, options.observe ? { observe: options.observe } : {}),
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
-    .handler(createApiHandler(routesOf(group), () => context, logger, identityTrust(env)));
+    .handler(
+      createApiHandler(
+        routesOf(group),
+        () => context,
+        logger,
+        identityTrust(env),
+        new IdempotencyStore(db, services.repo.tableName),
+      ),
+    );
 }

@@ -172,7 +172,7 @@ export function deploymentPolicy(env: Environment): GovernancePolicy {
  * this process, so a token is refused by another process rather than forged.
  */
 let processSecret: string | undefined;
-function pageTokenSecret(settings: { PAGE_TOKEN_SECRET?: string | undefined }): string {
+export function pageTokenSecret(settings: { PAGE_TOKEN_SECRET?: string | undefined }): string {
   if (settings.PAGE_TOKEN_SECRET) return settings.PAGE_TOKEN_SECRET;
   processSecret ??= randomBytes(32).toString('base64url');
   return processSecret;

@@ -82,7 +82,7 @@ describe('table', () => {
   it('takes an imported table with its stream, and grants on its key', () => {
     const streamArn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/registry/stream/2026-01-01T00:00:00.000';
     const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
-    const { ofType, statementsOf, envOf } = registryStack((stack) => ({
+    const { ofType, statementsOf, envOf, registry } = registryStack((stack) => ({
       table: dynamodb.Table.fromTableAttributes(stack, 'Imported', {
         tableName: 'registry',
         tableStreamArn: streamArn,
@@ -97,6 +97,12 @@ describe('table', () => {
     expect(kmsOf('read')).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn }]);
     expect(kmsOf('write')).toEqual([
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn },
+      // And the webhook key, which seals webhook secrets.
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:Encrypt'],
+        Resource: { 'Fn::GetAtt': [logicalId(registry.webhooks.key), 'Arn'] },
+      },
     ]);
   });
 });

@@ -9,9 +9,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENT_CONFIG_FILE } from '../../functions/deployment/environment';
 import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '../../functions/deployment/functions';
+import { MLFLOW_POLICY } from '../../functions/domain/governance';
 import { deploymentPolicy, readDeploymentConfig, readEnvironment } from '../../functions/handlers/runtime';
 import { FUNCTION_ASSETS_DIR, functionAssetDir } from '../../lib/function-code';
-import { ModelRegistry } from '../../lib/model-registry';
+import { GovernanceProfile, ModelRegistry } from '../../lib/model-registry';
 import { logicalId } from '../support/template';
 
 const empty = mkdtempSync(join(tmpdir(), 'registry-assets-'));
@@ -48,8 +49,20 @@ describe('deployment configuration in the asset', () => {
     governancePolicy: { requiredApprovals: 2, qualityGates: ['accuracy >= 0.9'] },
     identityTrust: { trustedSessionRoles: ['release-approvers'] },
   });
+  const named = new ModelRegistry(new Stack(app, 'Named'), 'Registry', {
+    governanceProfile: GovernanceProfile.MLFLOW,
+  });
+  const profiled = new ModelRegistry(new Stack(app, 'Profiled'), 'Registry', {
+    governanceProfile: GovernanceProfile.MLFLOW,
+    governancePolicy: { qualityGates: ['accuracy >= 0.9'] },
+  });
   const assembly = app.synth();
   const template = assembly.getStackByName('Configured').template as { Resources: Record<string, any> };
+  const policyIn = (stackName: string, registry: ModelRegistry): string | undefined => {
+    const t = assembly.getStackByName(stackName).template as { Resources: Record<string, any> };
+    const dir = join(outdir, t.Resources[logicalId(registry.functions.workflow)].Metadata['aws:asset:path']);
+    return readEnvironment({ TABLE_NAME: 'registry' }, readDeploymentConfig(dir)).GOVERNANCE_POLICY;
+  };
 
   const configOf = (name: FunctionName): Record<string, string> | undefined => {
     const fn = template.Resources[logicalId(registry.functions[name])];
@@ -84,6 +97,18 @@ describe('deployment configuration in the asset', () => {
       quality_gates: ['accuracy >= 0.9'],
     });
     expect(deploymentPolicy(env).requiredApprovals).toBe(2);
+  });
+
+  it('carries a governance profile by name, and a profile with overrides as the whole effective policy', () => {
+    expect(policyIn('Named', named)).toBe('mlflow');
+    const env = { TABLE_NAME: 'registry', GOVERNANCE_POLICY: policyIn('Profiled', profiled)! };
+    expect(deploymentPolicy(env)).toEqual({
+      ...MLFLOW_POLICY,
+      qualityGates: deploymentPolicy({
+        TABLE_NAME: 'r',
+        GOVERNANCE_POLICY: '{"quality_gates":["accuracy >= 0.9"]}',
+      }).qualityGates,
+    });
   });
 
   it('refuses a config file that sets anything but the document variables', () => {

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import {
-  entryBytes,
-  PUT_EVENTS_MAX_BYTES,
-  publishedDetail,
-  putEventsEntry,
-} from '../../functions/adapters/eventbridge/publisher';
 import { API_FUNCTION_NAMES, FUNCTION_NAMES } from '../../functions/deployment/functions';
+import {
+  boundedForPublishing,
+  PUT_EVENTS_ENTRY_LIMIT,
+  putEventsEntry,
+  putEventsEntrySize,
+} from '../../functions/domain/event-size';
 import { governancePolicyJson } from '../../lib/configuration';
 import { LocalEventBus } from '../../local/events';
 import {
@@ -68,23 +68,30 @@ describe('events within the PutEvents entry limit', () => {
   const events = largestEvents();
   const created = events.find((e) => e.type === 'RegisteredModelCreated')!;
 
-  it('publishes a model created with the most and longest tags with its data omitted, as the audit log does not', () => {
-    expect(eventEntrySizes(created).recorded).toBeGreaterThan(PUT_EVENTS_MAX_BYTES);
-    const detail = publishedDetail(created);
-    expect(detail).toEqual({ ...created.detail, data: {}, data_omitted: true });
-    expect(entryBytes(putEventsEntry(created, 'bus'))).toBeLessThan(PUT_EVENTS_MAX_BYTES);
+  it('publishes a model created with the most and longest tags with its largest fields emptied and named, as the audit log does not', () => {
+    expect(eventEntrySizes(created).recorded).toBeGreaterThan(PUT_EVENTS_ENTRY_LIMIT);
+    const { detail } = boundedForPublishing(created);
+    expect(detail.truncated).toBe(true);
+    expect(detail.truncated_fields).toContain('data.tags');
+    // Identity fields stay.
+    expect(detail.event_id).toBe(created.detail.event_id);
+    expect(detail.model).toEqual(created.detail.model);
+    expect(eventEntrySizes(created).published).toBeLessThan(PUT_EVENTS_ENTRY_LIMIT);
+    expect(putEventsEntrySize(putEventsEntry({ type: created.type, detail }))).toBe(
+      eventEntrySizes(created).published,
+    );
   });
 
   it('publishes every event that fits whole', () => {
     for (const e of events.filter((e) => e !== created)) {
-      expect(eventEntrySizes(e).recorded, e.type).toBeLessThan(PUT_EVENTS_MAX_BYTES);
-      expect(publishedDetail(e), e.type).toBe(e.detail);
+      expect(eventEntrySizes(e).recorded, e.type).toBeLessThan(PUT_EVENTS_ENTRY_LIMIT);
+      expect(boundedForPublishing(e), e.type).toBe(e);
     }
   });
 
   it('the local bus delivers the same published form', async () => {
     const bus = new LocalEventBus();
     await bus.publish([created]);
-    expect(bus.events()[0]!.detail).toEqual(publishedDetail(created));
+    expect(bus.events()[0]!.detail).toEqual(boundedForPublishing(created).detail);
   });
 });

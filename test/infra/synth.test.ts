@@ -55,6 +55,7 @@ describe('cdk synth', () => {
     const functions = Object.values<any>(template.Resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function',
     );
+    // The functions of the table (the webhook delivery function included).
     expect(functions).toHaveLength(FUNCTION_NAMES.length);
     const sizes: string[] = [];
     for (const fn of functions) {

@@ -17,6 +17,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
@@ -36,9 +37,10 @@ import {
   TTL_ATTRIBUTE,
 } from '../../functions/deployment/table';
 import { artifactPrefix } from '../../functions/domain/artifacts';
-import { governancePolicyJson } from '../../lib/configuration';
+import { MLFLOW_POLICY, POLICY_PROFILES, parseDeploymentPolicy } from '../../functions/domain/governance';
+import { governancePolicyJson, governancePolicyValue } from '../../lib/configuration';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/iam-actions';
-import { ARTIFACT_KEY_PREFIX, ModelRegistry } from '../../lib/model-registry';
+import { ARTIFACT_KEY_PREFIX, GovernanceProfile, ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack, propsFromContext } from '../../lib/model-registry-stack';
 import { list, logicalId, render, templateApp } from '../support/template';
 
@@ -178,7 +180,12 @@ function expectedGrants(
   };
   const perFunction: Record<FunctionName, Record<string, string[]>> = {
     read,
-    write,
+    // The write function also replays recorded events: it scans the table and publishes.
+    write: {
+      ...write,
+      'dynamodb:Scan': [T],
+      'events:PutEvents': [`<${logicalId(registry.eventBus)}.Arn>`],
+    },
     upload: {
       ...write,
       's3:AbortMultipartUpload': [objects],
@@ -214,6 +221,13 @@ function expectedGrants(
       's3:PutObjectTagging': [objects],
       'sqs:SendMessage': [`<${logicalId(registry.cleanupDeadLetterQueue)}.Arn>`],
     },
+    webhooks: {
+      'dynamodb:GetItem': [T],
+      'dynamodb:PutItem': [T],
+      'dynamodb:Query': [`${T}/index/${INDEXES.byOpenRequest.indexName}`],
+      'dynamodb:UpdateItem': [T],
+      'sqs:SendMessage': [`<${logicalId(registry.webhooks.deadLetterQueue)}.Arn>`],
+    },
     relay: {
       'dynamodb:DescribeStream': [stream],
       'dynamodb:GetRecords': [stream],
@@ -230,6 +244,12 @@ function expectedGrants(
         ? { 'kms:Decrypt': [withKey] }
         : { 'kms:Decrypt': [withKey], 'kms:GenerateDataKey': [withKey] }
     : {};
+  // The write function seals and opens webhook secrets with the webhook key (lib/webhooks.ts); the
+  // delivery function opens them.
+  const webhookKey = `<${logicalId(registry.webhooks.key)}.Arn>`;
+  if (name === 'write') kmsGrants['kms:Encrypt'] = [webhookKey];
+  if (name === 'write' || name === 'webhooks')
+    kmsGrants['kms:Decrypt'] = [...(kmsGrants['kms:Decrypt'] ?? []), webhookKey];
   const all: Record<string, string[]> = {
     ...perFunction[name],
     ...kmsGrants,
@@ -514,6 +534,8 @@ describe('function roles', () => {
     const roles = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
     const functionRoles = FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n].role!));
     expect(new Set(functionRoles).size).toBe(FUNCTION_NAMES.length);
+    // The webhook delivery function is the table's `webhooks` function.
+    expect(defaults.webhooks.deliveryFunction).toBe(defaults.functions.webhooks);
     expect(roles.map(([id]) => id).sort()).toEqual(
       [...functionRoles, workflowRoleId, logicalId(defaults.api.node.findChild('CloudWatchRole'))].sort(),
     );
@@ -570,10 +592,12 @@ describe('function roles', () => {
     );
   });
 
-  it('the relay publishes to the registry bus only, and the workflow function has no Step Functions access', () => {
+  it('the relay (and the write function, replaying recorded events) publish to the registry bus only, and the workflow function has no Step Functions access', () => {
     const relay = grants(roleStatements(resources, logicalId(defaults.functions.relay.role!)));
     expect(relay['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
-    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay')) {
+    const write = grants(roleStatements(resources, logicalId(defaults.functions.write.role!)));
+    expect(write['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay' && n !== 'write')) {
       const g = grants(roleStatements(resources, logicalId(defaults.functions[name].role!)));
       expect(
         Object.keys(g).filter((a) => a.startsWith('events:')),
@@ -648,7 +672,7 @@ describe('function roles', () => {
 describe('functions', () => {
   const fns = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
 
-  it('are the eight registry functions, arm64 on nodejs22.x with active tracing and their own log group', () => {
+  it('are the functions of the function table (the webhook delivery function included), arm64 on nodejs22.x with active tracing and their own log group', () => {
     expect(fns.map(([id]) => id).sort()).toEqual(
       FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n])).sort(),
     );
@@ -687,12 +711,94 @@ describe('functions', () => {
       UPLOAD_URL_TTL_SECONDS: '1800',
       PENDING_VERSION_TTL_HOURS: '48',
     });
-    // Only the relay learns the bus; without a governancePolicy prop the functions use the default.
+    // Only the relay and the write function (event replay) learn the bus, and only the relay its
+    // dead-letter queue; without a governancePolicy prop the functions use the default.
     expect(vars('relay').EVENT_BUS_NAME).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(vars('write').EVENT_BUS_NAME).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(vars('relay').RELAY_DEAD_LETTER_QUEUE_URL).toEqual({
+      Ref: logicalId(defaults.relayDeadLetterQueue),
+    });
     for (const name of FUNCTION_NAMES) {
-      if (name !== 'relay') expect(vars(name).EVENT_BUS_NAME, name).toBeUndefined();
+      if (name !== 'relay' && name !== 'write') expect(vars(name).EVENT_BUS_NAME, name).toBeUndefined();
+      if (name !== 'relay') expect(vars(name).RELAY_DEAD_LETTER_QUEUE_URL, name).toBeUndefined();
       expect(vars(name).GOVERNANCE_POLICY, name).toBeUndefined();
     }
+  });
+
+  it('share one page-token secret, generated by CloudFormation and passed by reference, never in plaintext', () => {
+    const secrets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret');
+    expect(secrets.map(([id]) => id)).toEqual([logicalId(defaults.pageTokenSecret)]);
+    const [, secret] = secrets[0]!;
+    expect(secret.Properties.GenerateSecretString).toEqual({ PasswordLength: 48, ExcludePunctuation: true });
+    expect(secret.Properties.SecretString).toBeUndefined();
+    const reference = {
+      'Fn::Join': [
+        '',
+        ['{{resolve:secretsmanager:', { Ref: logicalId(defaults.pageTokenSecret) }, ':SecretString:::}}'],
+      ],
+    };
+    // Every function that serves routes (search and list routes issue and accept page tokens).
+    const searchGroups = new Set(
+      ALL_OPERATIONS.filter(
+        (o) => o.operationId.startsWith('search') || o.operationId.includes('Search'),
+      ).map((o) => o.group),
+    );
+    expect(searchGroups.size).toBeGreaterThan(0);
+    for (const name of FUNCTION_NAMES) {
+      const vars = resources[logicalId(defaults.functions[name])].Properties.Environment.Variables;
+      if (FUNCTIONS[name].api) expect(vars.PAGE_TOKEN_SECRET, name).toEqual(reference);
+      else expect(vars.PAGE_TOKEN_SECRET, name).toBeUndefined();
+    }
+    for (const group of searchGroups) expect(FUNCTIONS[group].api, group).toBe(true);
+    // Nothing but the reference: no generated value anywhere in the template.
+    const text = JSON.stringify(template.toJSON());
+    expect(text.match(/PAGE_TOKEN_SECRET":\{"Fn::Join/g)?.length).toBe(
+      FUNCTION_NAMES.filter((n) => FUNCTIONS[n].api).length,
+    );
+    expect(text).not.toMatch(/PAGE_TOKEN_SECRET":"/);
+  });
+
+  it('give the functions a governance profile by name, or the whole effective policy with overrides', () => {
+    expect(governancePolicyValue(undefined, undefined)).toBeUndefined();
+    expect(governancePolicyValue(GovernanceProfile.MLFLOW, undefined)).toBe('mlflow');
+    expect(governancePolicyValue(GovernanceProfile.GOVERNED, undefined)).toBe('governed');
+    for (const profile of Object.values(GovernanceProfile)) {
+      expect(parseDeploymentPolicy(governancePolicyValue(profile, undefined))).toEqual(
+        POLICY_PROFILES[profile],
+      );
+    }
+    // Overrides alone: JSON over the governed defaults, as before.
+    expect(JSON.parse(governancePolicyValue(undefined, { requiredApprovals: 2 })!)).toEqual({
+      required_approvals: 2,
+    });
+    // A profile and overrides: every field, so reading it over the governed defaults gives the
+    // profile with the overrides, not the governed policy with them.
+    const both = governancePolicyValue(GovernanceProfile.MLFLOW, { qualityGates: ['accuracy >= 0.9'] })!;
+    expect(Object.keys(JSON.parse(both)).sort()).toEqual(
+      Object.keys(
+        JSON.parse(governancePolicyValue(GovernanceProfile.GOVERNED, { requiredApprovals: 1 })!),
+      ).sort(),
+    );
+    expect(parseDeploymentPolicy(both)).toEqual({
+      ...MLFLOW_POLICY,
+      qualityGates: parseDeploymentPolicy('{"quality_gates":["accuracy >= 0.9"]}').qualityGates,
+    });
+    expect(() => governancePolicyValue('strict' as GovernanceProfile, undefined)).toThrow(
+      /governanceProfile: unknown profile 'strict'/,
+    );
+    // The stack's context key takes a profile name as well as JSON.
+    const fromContext = (value: unknown) =>
+      propsFromContext(new App({ context: { 'modelRegistry:governancePolicy': value } }).node).props;
+    expect(fromContext('mlflow')).toMatchObject({ governanceProfile: GovernanceProfile.MLFLOW });
+    expect(fromContext('mlflow').governancePolicy).toBeUndefined();
+    expect(fromContext(' governed ')).toMatchObject({ governanceProfile: GovernanceProfile.GOVERNED });
+    expect(fromContext('{"required_approvals":2}')).toMatchObject({
+      governancePolicy: { requiredApprovals: 2 },
+    });
+    expect(fromContext('{"required_approvals":2}').governanceProfile).toBeUndefined();
+    expect(() => fromContext('strict')).toThrow(
+      /must be a profile name \(governed, mlflow\) or a JSON object/,
+    );
   });
 
   it('keep the governancePolicy and identityTrust documents out of every environment (they travel in the asset)', () => {
@@ -912,9 +1018,10 @@ describe('governance', () => {
   });
 
   it("starts it through the reconcile function, from a rule whose pattern is the deployment module's RULES.startApproval", () => {
-    // start approval, reconcile schedule, retire artifacts, smoke-test events
+    // start approval, reconcile schedule, retire artifacts, smoke-test events, and the webhook
+    // delivery rule and its retry schedule
     const rules = one('AWS::Events::Rule');
-    expect(rules).toHaveLength(4);
+    expect(rules).toHaveLength(6);
     const rule = resources[logicalId(defaults.startApprovalRule)];
     // The local runtime routes with RULES.startApproval: the deployed rule matches exactly the same events.
     expect(rule.Properties.EventPattern).toEqual(RULES.startApproval);
@@ -1296,15 +1403,117 @@ describe('operations', () => {
   });
 });
 
+describe('webhooks', () => {
+  const hooks = () => defaults.webhooks;
+
+  it("delivers through its own function, from a rule whose pattern is the deployment module's RULES.deliverWebhooks", () => {
+    const rule = resources[logicalId(hooks().deliveryRule)];
+    // The local event router matches with the same pattern.
+    expect(rule.Properties.EventPattern).toEqual(RULES.deliverWebhooks);
+    expect(rule.Properties.EventBusName).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: { 'Fn::GetAtt': [logicalId(hooks().deliveryFunction), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(hooks().deadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      },
+    ]);
+    const schedule = resources[logicalId(hooks().retrySchedule)];
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(schedule.Properties.Targets[0].Arn).toEqual({
+      'Fn::GetAtt': [logicalId(hooks().deliveryFunction), 'Arn'],
+    });
+  });
+
+  it('parks events the function failed on in its encrypted, TLS-only dead-letter queue', () => {
+    const id = logicalId(hooks().deadLetterQueue);
+    expect(resources[id].Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    const config = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        r.Properties.FunctionName.Ref === logicalId(hooks().deliveryFunction),
+    );
+    expect(config.Properties).toMatchObject({
+      FunctionName: { Ref: logicalId(hooks().deliveryFunction) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id, 'Arn'] } } },
+    });
+  });
+
+  it('seals secrets with a rotating KMS key that only the write and delivery functions may use', () => {
+    const key = resources[logicalId(hooks().key)];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const keyArn = `<${logicalId(hooks().key)}.Arn>`;
+    const users: Record<string, string[]> = {};
+    for (const r of Object.values(resources)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      for (const st of r.Properties.PolicyDocument.Statement as Statement[]) {
+        if (!list(st.Resource).map(render).includes(keyArn)) continue;
+        for (const role of list(r.Properties.Roles).map((x: any) => x.Ref)) {
+          users[role] = [...(users[role] ?? []), ...list(st.Action)].sort();
+        }
+      }
+    }
+    expect(users).toEqual({
+      [logicalId(defaults.functions.write.role!)]: ['kms:Decrypt', 'kms:Encrypt'],
+      [logicalId(hooks().deliveryFunction.role!)]: ['kms:Decrypt'],
+    });
+    const env = (fn: Construct) => resources[logicalId(fn)].Properties.Environment.Variables;
+    expect(env(hooks().deliveryFunction).WEBHOOK_KMS_KEY_ID).toEqual({
+      'Fn::GetAtt': [logicalId(hooks().key), 'Arn'],
+    });
+    expect(env(defaults.functions.write).WEBHOOK_KMS_KEY_ID).toEqual({
+      'Fn::GetAtt': [logicalId(hooks().key), 'Arn'],
+    });
+    expect(env(defaults.functions.read).WEBHOOK_KMS_KEY_ID).toBeUndefined();
+  });
+
+  it('gives the delivery function exactly its actions, each on exactly its resources', () => {
+    const T = `<${logicalId(defaults.table)}.Arn>`;
+    const fn = resources[logicalId(hooks().deliveryFunction)];
+    const logs = `<${fn.Properties.LoggingConfig.LogGroup.Ref}.Arn>`;
+    expect(grants(roleStatements(resources, logicalId(hooks().deliveryFunction.role!)))).toEqual({
+      'dynamodb:GetItem': [T],
+      'dynamodb:PutItem': [T],
+      'dynamodb:Query': [`${T}/index/${INDEXES.byOpenRequest.indexName}`],
+      'dynamodb:UpdateItem': [T],
+      'kms:Decrypt': [`<${logicalId(hooks().key)}.Arn>`],
+      'logs:CreateLogStream': [logs],
+      'logs:PutLogEvents': [logs],
+      'sqs:SendMessage': [`<${logicalId(hooks().deadLetterQueue)}.Arn>`],
+      'xray:PutTelemetryRecords': ['*'],
+      'xray:PutTraceSegments': ['*'],
+    });
+    // With a customer managed key, the table's items are decrypted (and written) with it too.
+    const customGrants = grants(
+      roleStatements(customResources, logicalId(custom.webhooks.deliveryFunction.role!)),
+    );
+    expect(customGrants['kms:GenerateDataKey']).toEqual([`<${logicalId(key)}.Arn>`]);
+    expect(customGrants['kms:Decrypt']!.sort()).toEqual(
+      [`<${logicalId(key)}.Arn>`, `<${logicalId(custom.webhooks.key)}.Arn>`].sort(),
+    );
+  });
+});
+
 describe('alarms and outputs', () => {
   it('alarms on every function, the API, the dead-letter queues, failed workflows and a lagging relay', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 12);
+    // Errors and throttles of every function of the table (the webhook delivery function included).
+    const functionCount = FUNCTION_NAMES.length;
+    expect(alarms).toHaveLength(functionCount * 2 + 13);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(FUNCTION_NAMES.length);
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(FUNCTION_NAMES.length);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(functionCount);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(functionCount);
     expect(metrics).toContain('AWS/ApiGateway/5XXError');
-    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(4);
+    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(5);
+    const alarmed = (metric: string) =>
+      alarms.filter((a) => a.Properties.MetricName === metric).map((a) => a.Properties.Dimensions[0].Value);
+    expect(alarmed('Errors')).toContainEqual({ Ref: logicalId(defaults.webhooks.deliveryFunction) });
+    expect(alarmed('Throttles')).toContainEqual({ Ref: logicalId(defaults.webhooks.deliveryFunction) });
+    expect(alarmed('ApproximateNumberOfMessagesVisible')).toContainEqual({
+      'Fn::GetAtt': [logicalId(defaults.webhooks.deadLetterQueue), 'QueueName'],
+    });
     const failed = alarms.find((a) => a.Properties.MetricName === 'ExecutionsFailed');
     expect(failed.Properties).toMatchObject({
       Namespace: 'AWS/States',

@@ -4,7 +4,8 @@
  * (`detail.event_id`) for consumers to dedupe on.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE, type RegistryEvent, type RegistryEventDetail } from '../../domain/events';
+import { boundedForPublishing, putEventsEntry } from '../../domain/event-size';
+import type { RegistryEvent } from '../../domain/events';
 
 export interface EventPublisher {
   /** Publishes the events in order; throws if any could not be published (the batch is retried). */
@@ -15,9 +16,7 @@ export interface EventPublisher {
 const BATCH = 10;
 /**
  * …whose sizes add up to less than 256 KB. Most events are a few hundred bytes, but a model card
- * edit carries up to 64 KiB of before and after values: ten of them would not fit one call. An
- * entry that alone is not below it is refused on every retry, so the relay would dead-letter it
- * (`publishedDetail` keeps every entry below it).
+ * edit carries up to 64 KiB of before and after values: ten of them would not fit one call.
  */
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 
@@ -57,32 +56,6 @@ export function putEventsBatches<T extends Entry>(entries: readonly T[]): T[][] 
   return batches;
 }
 
-/**
- * The detail an event is published with: the recorded one, or, when its entry would not be below
- * PUT_EVENTS_MAX_BYTES (a model created with 50 tags of 5,000 characters), the same envelope
- * with empty `data` and `data_omitted: true`. The audit log keeps the full event. The deployed
- * relay and the local bus both publish this.
- */
-export function publishedDetail(event: RegistryEvent): RegistryEventDetail {
-  if (entryBytes(putEventsEntry(event, '', event.detail)) < PUT_EVENTS_MAX_BYTES) return event.detail;
-  return { ...event.detail, data: {}, data_omitted: true };
-}
-
-/** The PutEvents entry of an event, with the detail given (the published one by default). */
-export function putEventsEntry(
-  event: RegistryEvent,
-  busName: string,
-  detail: RegistryEventDetail = publishedDetail(event),
-): Entry & { readonly EventBusName: string } {
-  return {
-    EventBusName: busName,
-    Source: EVENT_SOURCE,
-    DetailType: event.type,
-    Detail: JSON.stringify(detail),
-    Time: new Date(event.detail.occurred_at),
-  };
-}
-
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly eventBridge: EventBridgeClient,
@@ -90,7 +63,12 @@ export class EventBridgePublisher implements EventPublisher {
   ) {}
 
   async publish(events: readonly RegistryEvent[]): Promise<void> {
-    for (const batch of putEventsBatches(events.map((e) => putEventsEntry(e, this.busName)))) {
+    // Each entry bounded under EventBridge's 256 KB (functions/domain/event-size.ts).
+    const entries = events.map((e) => ({
+      EventBusName: this.busName,
+      ...putEventsEntry(boundedForPublishing(e)),
+    }));
+    for (const batch of putEventsBatches(entries)) {
       const out = await this.eventBridge.send(new PutEventsCommand({ Entries: batch }));
       if (out.FailedEntryCount) {
         const failed = (out.Entries ?? []).filter((entry) => entry.ErrorCode);
