@@ -1,9 +1,15 @@
-/** Domain objects to the API's wire shapes (snake_case, epoch ms). */
+/**
+ * Domain objects to the API's wire shapes (snake_case, epoch ms). Each presenter returns the input
+ * type of its response schema: a field added to a schema fails to compile here until it is
+ * presented, and a presenter cannot drop a required field.
+ */
+import type { z } from 'zod';
 import type { RegistryEventDetail } from '../domain/events';
 import {
   type Approval,
   type PolicyChangeRequest,
   type PolicyOverride,
+  type PolicyWire,
   policyToWire,
 } from '../domain/governance';
 import { aliasesOf, type RegisteredModel, type StageTransition, type VersionSummary } from '../domain/model';
@@ -11,8 +17,12 @@ import type { Download, UploadInstructions } from '../use-cases/artifacts';
 import type { RequestView } from '../use-cases/governance';
 import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
+import type * as s from './schemas';
 
-export function versionJson({ version: v, aliases, card }: VersionView) {
+/** The wire shape a schema accepts. */
+type Wire<S extends z.ZodType> = z.input<S>;
+
+export function versionJson({ version: v, aliases, card }: VersionView): Wire<typeof s.modelVersionSchema> {
   return {
     name: v.name,
     version: v.version,
@@ -38,7 +48,10 @@ export function versionJson({ version: v, aliases, card }: VersionView) {
 }
 
 /** A model's latest version in a stage, as its summary gives it. */
-export function versionSummaryJson(model: RegisteredModel, v: VersionSummary) {
+export function versionSummaryJson(
+  model: RegisteredModel,
+  v: VersionSummary,
+): Wire<typeof s.versionSummarySchema> {
   return {
     name: model.name,
     version: v.version,
@@ -55,7 +68,11 @@ export function versionSummaryJson(model: RegisteredModel, v: VersionSummary) {
   };
 }
 
-export function modelJson({ model, activity, latestVersions }: ModelView) {
+export function modelJson({
+  model,
+  activity,
+  latestVersions,
+}: ModelView): Wire<typeof s.registeredModelSchema> {
   return {
     name: model.name,
     description: model.description,
@@ -68,7 +85,7 @@ export function modelJson({ model, activity, latestVersions }: ModelView) {
   };
 }
 
-export function transitionJson(t: StageTransition) {
+export function transitionJson(t: StageTransition): Wire<typeof s.transitionSchema> {
   return {
     name: t.name,
     version: t.version,
@@ -84,7 +101,7 @@ export function transitionJson(t: StageTransition) {
   };
 }
 
-export function uploadJson(u: UploadInstructions) {
+export function uploadJson(u: UploadInstructions): Wire<typeof s.uploadSchema> {
   return {
     expires_at: u.expiresAt,
     files: u.files.map((f) => ({
@@ -101,7 +118,7 @@ export function uploadJson(u: UploadInstructions) {
   };
 }
 
-export function downloadJson(d: Download) {
+export function downloadJson(d: Download): Wire<typeof s.downloadSchema> {
   return {
     name: d.name,
     version: d.version,
@@ -111,14 +128,18 @@ export function downloadJson(d: Download) {
   };
 }
 
-const approvalJson = (a: Approval) => ({
+const approvalJson = (a: Approval): Wire<typeof s.transitionRequestSchema>['approvals'][number] => ({
   principal: a.arn,
   person: a.person,
   timestamp: a.timestamp,
   ...(a.comment ? { comment: a.comment } : {}),
 });
 
-export function requestJson({ request: r, requiredApprovals, name }: RequestView) {
+export function requestJson({
+  request: r,
+  requiredApprovals,
+  name,
+}: RequestView): Wire<typeof s.transitionRequestSchema> {
   return {
     id: r.id,
     name,
@@ -145,15 +166,18 @@ export function requestJson({ request: r, requiredApprovals, name }: RequestView
   };
 }
 
-export function policyJson(p: PolicyOverride) {
+export function policyJson(p: PolicyOverride): Partial<PolicyWire> {
   return policyToWire(p);
 }
 
-export function policyResponseJson(p: PolicyView) {
-  return { effective: policyJson(p.effective), ...(p.override ? { override: policyJson(p.override) } : {}) };
+export function policyResponseJson(p: PolicyView): Wire<typeof s.policyResponse> {
+  return {
+    effective: policyToWire(p.effective),
+    ...(p.override ? { override: policyToWire(p.override) } : {}),
+  };
 }
 
-export function policyRequestJson(r: PolicyChangeRequest) {
+export function policyRequestJson(r: PolicyChangeRequest): Wire<typeof s.policyChangeRequestSchema> {
   return {
     id: r.id,
     name: r.name,
@@ -173,7 +197,7 @@ export function policyRequestJson(r: PolicyChangeRequest) {
   };
 }
 
-export function auditJson(e: { type: string; detail: RegistryEventDetail }) {
+export function auditJson(e: { type: string; detail: RegistryEventDetail }): Wire<typeof s.auditEntrySchema> {
   return {
     event_type: e.type,
     event_id: e.detail.event_id,
