@@ -5,13 +5,16 @@
 import type { TransitionRequest } from '../domain/governance';
 import { parseStage, type RegisteredModel } from '../domain/model';
 import { parseVersionNumber } from '../domain/rules';
+import { parseWebhookEventName, parseWebhookStatus } from '../domain/webhooks';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { PolicyChangeOutcome } from '../use-cases/policy';
 import type { CreateVersionInput } from '../use-cases/registry';
 import type { OPERATIONS } from './contract';
 import {
   auditJson,
+  deliveryJson,
   downloadJson,
+  isModelEvent,
   modelJson,
   policyRequestJson,
   policyResponseJson,
@@ -19,6 +22,8 @@ import {
   transitionJson,
   uploadJson,
   versionJson,
+  webhookJson,
+  webhookTestJson,
 } from './presenters';
 import { Accepted, type Implementations, type OperationContext } from './protocol';
 
@@ -360,7 +365,8 @@ export const IMPLEMENTATIONS: Implementations<typeof OPERATIONS> = {
       ...(q.page_token ? { pageToken: q.page_token } : {}),
     });
     return {
-      entries: page.items.map(auditJson),
+      // A model's audit log holds only events about it.
+      entries: page.items.filter(isModelEvent).map(auditJson),
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
   },
@@ -368,7 +374,94 @@ export const IMPLEMENTATIONS: Implementations<typeof OPERATIONS> = {
     const stage = parseStage(q.stage);
     return { stage, at: q.at, versions: await governance.versionsInStageAt(path.name, stage, q.at) };
   },
+  async replayEvents({ replay }, { body: b }) {
+    if (!replay) throw new Error('This function does not replay events.');
+    const page = await replay.replay({
+      from: b.from,
+      to: b.to,
+      modelName: b.model_name,
+      modelId: b.model_id,
+      dryRun: b.dry_run,
+      pageToken: b.page_token,
+    });
+    return {
+      events: page.events.map((e) => ({
+        event_id: e.detail.event_id,
+        event_type: e.type,
+        occurred_at: e.detail.occurred_at,
+        model: e.detail.model,
+        ...(e.detail.version !== undefined ? { version: e.detail.version } : {}),
+      })),
+      published: page.published,
+      dry_run: page.dryRun,
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
   async getOpenApiDocument({ openApiDocument }) {
     return openApiDocument();
+  },
+
+  // ---------------------------------------------------------------- webhooks
+
+  async createWebhook({ webhooks }, { body: b, caller }) {
+    const webhook = await webhooks.create(
+      {
+        name: b.name,
+        url: b.url,
+        events: b.events.map(parseWebhookEventName),
+        description: b.description,
+        secret: b.secret,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: webhookJson(webhook) };
+  },
+  async listWebhooks({ webhooks }, { query: q }) {
+    const page = await webhooks.list({ maxResults: q.max_results, pageToken: q.page_token });
+    return {
+      webhooks: page.items.map(webhookJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getWebhook({ webhooks }, { path }) {
+    return { webhook: webhookJson(await webhooks.get(path.webhook_id!)) };
+  },
+  async updateWebhook({ webhooks }, { path, body: b, caller }) {
+    const webhook = await webhooks.update(
+      path.webhook_id!,
+      {
+        name: b.name,
+        url: b.url,
+        events: b.events?.map(parseWebhookEventName),
+        description: b.description,
+        secret: b.secret,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: webhookJson(webhook) };
+  },
+  async deleteWebhook({ webhooks }, { path, caller }) {
+    await webhooks.delete(path.webhook_id!, caller);
+    return {};
+  },
+  async testWebhook({ webhooks }, { path, body: b }) {
+    return webhookTestJson(
+      await webhooks.test(path.webhook_id!, b.event ? parseWebhookEventName(b.event) : undefined),
+    );
+  },
+  async listWebhookDeliveries({ webhooks }, { path, query: q }) {
+    const page = await webhooks.deliveries(path.webhook_id!, {
+      maxResults: q.max_results,
+      pageToken: q.page_token,
+    });
+    return {
+      deliveries: page.items.map(deliveryJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async redeliverWebhookDelivery({ webhooks }, { path }) {
+    return { delivery: deliveryJson(await webhooks.redeliver(path.webhook_id!, path.delivery_id!)) };
   },
 };

@@ -19,6 +19,8 @@ import type { GovernanceService } from '../use-cases/governance';
 import type { ModelCardService } from '../use-cases/model-cards';
 import type { PolicyService } from '../use-cases/policy';
 import type { RegistryService } from '../use-cases/registry';
+import type { EventReplay } from '../use-cases/replay';
+import type { WebhookService } from '../use-cases/webhooks';
 import type { OperationSpec } from './contract';
 import type { openApiDocumentResponse } from './schemas';
 
@@ -30,8 +32,12 @@ export interface OperationContext {
   readonly cards: ModelCardService;
   /** Present in the functions that handle registry-managed artifacts. */
   readonly artifacts?: ArtifactService;
+  /** Replays recorded events to the bus (the write function). */
+  readonly replay?: EventReplay;
   /** The OpenAPI document, loaded lazily by the one route that serves it. */
   readonly openApiDocument: () => Promise<z.input<typeof openApiDocumentResponse>>;
+  /** Webhooks (MLflow's webhooks API and the registry's own routes). */
+  readonly webhooks: WebhookService;
 }
 
 /** A result answered with 202 Accepted (the change waits for approval). */

@@ -7,11 +7,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { IdempotencyStore } from '../adapters/dynamodb/idempotency';
 import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/protocol';
 import { PROTOCOLS } from '../api/protocols';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
+import { EventReplay, type EventSink } from '../use-cases/replay';
 import { type ApiHandlerOptions, createApiHandler } from './http/api-handler';
 import {
   documentClient,
@@ -22,6 +24,7 @@ import {
   registryServices,
   type SdkCallObserver,
 } from './runtime';
+import { webhookService } from './webhook-runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -36,6 +39,8 @@ export interface BuildOptions extends ApiHandlerOptions {
   readonly openApiDocument?: OperationContext['openApiDocument'];
   /** How decisions resume the approval workflow (the approve function needs it). */
   readonly approvalWorkflow?: () => ApprovalWorkflow;
+  /** Where replayed events are published (the write function serves the replay route). */
+  readonly eventPublisher?: () => EventSink;
 }
 
 /** The groups whose operations handle registry-managed files. */
@@ -61,6 +66,7 @@ export function buildApiHandler(
     policies: services.policies,
     breakGlass: services.breakGlass,
     cards: services.cards,
+    ...(group === 'write' ? { replay: new EventReplay(services.core, options.eventPublisher?.()) } : {}),
     ...(ARTIFACT_GROUPS.has(group) && options.artifacts
       ? {
           artifacts: options.artifacts(
@@ -72,12 +78,14 @@ export function buildApiHandler(
     openApiDocument:
       options.openApiDocument ??
       (() => Promise.reject(new Error('The OpenAPI document is served by the read function.'))),
+    webhooks: webhookService(env, db, options.observe ? { observe: options.observe } : {}),
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
     .handler(
       createApiHandler(PROTOCOLS, group, () => context, logger, identityTrust(env), {
         validateResponses: options.validateResponses ?? false,
+        idempotency: new IdempotencyStore(db, services.repo.tableName),
       }),
     );
 }

@@ -20,7 +20,8 @@ import { DEFAULT_IDENTITY_TRUST } from '../../functions/domain/identity';
 import { buildApiHandler } from '../../functions/handlers/api-factory';
 import { createApiHandler } from '../../functions/handlers/http/api-handler';
 import { errorResponse, validationMessage } from '../../functions/handlers/http/errors';
-import { logger, registryServices } from '../../functions/handlers/runtime';
+import { documentClient, logger, registryServices } from '../../functions/handlers/runtime';
+import { webhookService } from '../../functions/handlers/webhook-runtime';
 import { LOCAL_AWS } from '../../local/dynamodb';
 import { dynamoEndpoint, freshTable } from '../support/engines';
 
@@ -75,8 +76,13 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_AWS.credentials.secretAccessKey;
   const env = { TABLE_NAME: await freshTable(), DYNAMODB_ENDPOINT: dynamoEndpoint() };
-  const services = registryServices(env);
-  context = { ...services, openApiDocument: () => Promise.reject(new Error('not served here')) };
+  const db = documentClient(env);
+  const services = registryServices(env, db);
+  context = {
+    ...services,
+    openApiDocument: () => Promise.reject(new Error('not served here')),
+    webhooks: webhookService(env, db),
+  };
   const write = buildApiHandler('write', env, { validateResponses: true });
   const upload = buildApiHandler('upload', env, { validateResponses: true });
   expect((await write(event('POST', '/models', null, { name }), lambdaContext)).statusCode).toBe(201);

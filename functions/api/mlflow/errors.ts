@@ -64,6 +64,10 @@ export const MLFLOW_ERROR_TABLE = {
   // Lost races after the registry's own retries: nothing changed, so the client's automatic
   // retry (on 503) is exactly the right reaction.
   ConcurrentModificationError: { status: 503, code: 'TEMPORARILY_UNAVAILABLE' },
+  // A retry that arrives while the first request with its Idempotency-Key still runs: the
+  // client's retry on 503 then gets the first request's result.
+  IdempotencyInProgressError: { status: 503, code: 'TEMPORARILY_UNAVAILABLE' },
+  IdempotencyKeyReusedError: { status: 400, code: 'INVALID_PARAMETER_VALUE' },
 } as const satisfies ErrorTable<
   typeof ERROR_CLASSES,
   { readonly status: 400 | 403 | 404 | 503; readonly code: MlflowErrorCode }

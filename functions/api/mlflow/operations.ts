@@ -13,9 +13,11 @@ import {
 import type { TransitionRequest } from '../../domain/governance';
 import { parseStage, type Stage } from '../../domain/model';
 import { assertDescription, parseVersionNumber } from '../../domain/rules';
+import { parseWebhookEvent, parseWebhookStatus } from '../../domain/webhooks';
 import type { GovernanceService, RequestView } from '../../use-cases/governance';
 import type { RegistryService } from '../../use-cases/registry';
 import { OPERATIONS } from '../contract';
+import { webhookTestJson } from '../presenters';
 import type { Implementations } from '../protocol';
 import type { MLFLOW_OPERATIONS } from './contract';
 import { TransitionPendingApprovalError } from './errors';
@@ -25,10 +27,17 @@ import {
   mlflowModelVersion,
   mlflowRegisteredModel,
   mlflowTransitionRequest,
+  mlflowWebhook,
   type StageRequest,
   type StageRequestView,
   tagMap,
 } from './presenters';
+
+/** MLflow's webhook list limits (ListWebhooks: max_results defaults to 100). */
+export const WEBHOOKS_MAX_RESULTS = { default: 100, max: 1000 } as const;
+
+const webhookEvents = (events: readonly { entity: string; action: string }[] | undefined) =>
+  events?.map((e) => parseWebhookEvent(e.entity, e.action));
 
 /** MLflow's search limits (mlflow/store/model_registry). */
 export const REGISTERED_MODELS_MAX_RESULTS = { default: 100, max: 1000 } as const;
@@ -409,6 +418,56 @@ export const MLFLOW_IMPLEMENTATIONS: Implementations<typeof MLFLOW_OPERATIONS> =
     // Only the requester may cancel (403 PERMISSION_DENIED otherwise).
     await governance.cancel(b.name, request.id, caller, b.comment || undefined);
     return {};
+  },
+
+  // ---------------------------------------------------------------- webhooks
+
+  async mlflowCreateWebhook({ webhooks }, { body: b, caller }) {
+    const webhook = await webhooks.create(
+      {
+        name: b.name,
+        url: b.url,
+        events: webhookEvents(b.events) ?? [],
+        description: b.description || undefined,
+        secret: b.secret || undefined,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: mlflowWebhook(webhook) };
+  },
+  async mlflowListWebhooks({ webhooks }, { query: q }) {
+    const result = await webhooks.list({
+      maxResults: maxResults(q.max_results, WEBHOOKS_MAX_RESULTS),
+      pageToken: q.page_token || undefined,
+    });
+    return { webhooks: result.items.map(mlflowWebhook), ...nextPage(result.nextPageToken) };
+  },
+  async mlflowGetWebhook({ webhooks }, { path }) {
+    return { webhook: mlflowWebhook(await webhooks.get(path.webhook_id!)) };
+  },
+  async mlflowUpdateWebhook({ webhooks }, { path, body: b, caller }) {
+    const webhook = await webhooks.update(
+      path.webhook_id!,
+      {
+        name: b.name || undefined,
+        description: b.description || undefined,
+        url: b.url || undefined,
+        events: b.events?.length ? webhookEvents(b.events) : undefined,
+        secret: b.secret || undefined,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: mlflowWebhook(webhook) };
+  },
+  async mlflowDeleteWebhook({ webhooks }, { path, caller }) {
+    await webhooks.delete(path.webhook_id!, caller);
+    return {};
+  },
+  async mlflowTestWebhook({ webhooks }, { path, body: b }) {
+    const event = b.event ? parseWebhookEvent(b.event.entity, b.event.action) : undefined;
+    return webhookTestJson(await webhooks.test(path.webhook_id!, event));
   },
 };
 

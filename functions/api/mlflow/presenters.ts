@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { RequestTarget, TransitionRequest } from '../../domain/governance';
 import type { Principal } from '../../domain/identity';
 import { aliasesOf, type RegisteredModel, type VersionSummary } from '../../domain/model';
+import { eventRef, type Webhook } from '../../domain/webhooks';
 import type { RequestView } from '../../use-cases/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
 import type * as s from './schemas';
@@ -175,5 +176,25 @@ export function mlflowActivity(
     last_updated_timestamp: at,
     ...(comment ? { comment } : {}),
     ...(systemComment ? { system_comment: systemComment } : {}),
+  };
+}
+
+/** A webhook as MLflow's Webhook message (enum names upper case; no secret, ever). */
+/** `toUpperCase` with its type: the standard library types it as returning any string. */
+const upper = <S extends string>(value: S) => value.toUpperCase() as Uppercase<S>;
+
+export function mlflowWebhook(w: Webhook): Wire<typeof s.webhookSchema> {
+  return {
+    webhook_id: w.id,
+    name: w.name,
+    ...(w.description ? { description: w.description } : {}),
+    url: w.url,
+    events: w.events.map((name) => {
+      const { entity, action } = eventRef(name);
+      return { entity: upper(entity), action: upper(action) };
+    }),
+    status: w.status,
+    creation_timestamp: w.creationTimestamp,
+    last_updated_timestamp: w.lastUpdatedTimestamp,
   };
 }

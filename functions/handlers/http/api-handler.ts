@@ -7,11 +7,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import type { IdempotencyStore } from '../../adapters/dynamodb/idempotency';
 import type { FunctionGroup, OperationSpec } from '../../api/contract';
 import { Accepted, type BoundOperation, type OperationContext, type Protocol } from '../../api/protocol';
 import { EndpointNotFoundError } from '../../domain/errors';
 import type { IdentityTrust } from '../../domain/identity';
-import { MethodNotAllowedError } from './errors';
+import { IdempotencyInProgressError, MethodNotAllowedError } from './errors';
+import { idempotencyKeyOf, requestFingerprint, runIdempotently } from './idempotency';
 import { readInput } from './request';
 
 const JSON_HEADERS = {
@@ -20,10 +22,15 @@ const JSON_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-export function json(status: number, body: unknown, requestId?: string): APIGatewayProxyResult {
+export function json(
+  status: number,
+  body: unknown,
+  requestId?: string,
+  extraHeaders: Record<string, string> = {},
+): APIGatewayProxyResult {
   return {
     statusCode: status,
-    headers: { ...JSON_HEADERS, ...(requestId ? { 'X-Request-Id': requestId } : {}) },
+    headers: { ...JSON_HEADERS, ...(requestId ? { 'X-Request-Id': requestId } : {}), ...extraHeaders },
     body: JSON.stringify(body),
   };
 }
@@ -49,6 +56,8 @@ export interface ApiHandlerOptions {
    * the tests already make.
    */
   readonly validateResponses?: boolean;
+  /** Where mutating requests with an Idempotency-Key record their first answer. */
+  readonly idempotency?: IdempotencyStore;
 }
 
 interface Route {
@@ -98,14 +107,39 @@ export function createApiHandler(
         caller: input.caller.arn,
         person: input.caller.person,
       });
-      const result = await route.operation.run(context(), input);
-      const accepted = result instanceof Accepted;
-      const body = accepted ? result.body : result;
-      if (options.validateResponses) {
-        const checked = spec.response.safeParse(body);
-        if (!checked.success) throw new ResponseSchemaError(spec.operationId, checked.error.issues);
-      }
-      return json(accepted ? 202 : spec.successStatus, body, requestId);
+      const execute = async () => {
+        const result = await route.operation.run(context(), input);
+        const accepted = result instanceof Accepted;
+        const body = accepted ? result.body : result;
+        if (options.validateResponses) {
+          const checked = spec.response.safeParse(body);
+          if (!checked.success) throw new ResponseSchemaError(spec.operationId, checked.error.issues);
+        }
+        return json(accepted ? 202 : spec.successStatus, body, requestId);
+      };
+      // A mutating request with an Idempotency-Key runs at most once per caller, route and key
+      // (functions/handlers/http/idempotency.ts).
+      const key = idempotencyKeyOf(event, spec);
+      if (key === undefined || !options.idempotency) return await execute();
+      const replayed = await runIdempotently(
+        options.idempotency,
+        { caller: input.caller.person, route: `${spec.method} ${spec.path}`, key },
+        requestFingerprint(input),
+        lambdaContext.getRemainingTimeInMillis?.(),
+        async () => {
+          try {
+            return await execute();
+          } catch (err) {
+            // A refusal is answered (and not recorded); anything else propagates and releases the key.
+            const mapped = route.protocol.errorResponse(err, requestId);
+            if (mapped.internal) throw err;
+            logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
+            return json(mapped.status, mapped.body, requestId);
+          }
+        },
+        (err) => logger.warn('Could not record the idempotent response', { error: err as Error }),
+      );
+      return { ...replayed, headers: { ...replayed.headers, 'X-Request-Id': requestId } };
     } catch (err) {
       const mapped = protocol.errorResponse(err, requestId);
       if (err instanceof ResponseSchemaError) {
@@ -116,7 +150,12 @@ export function createApiHandler(
         });
       } else if (mapped.internal) logger.error('Request failed', { error: err as Error });
       else logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
-      return json(mapped.status, mapped.body, requestId);
+      return json(
+        mapped.status,
+        mapped.body,
+        requestId,
+        err instanceof IdempotencyInProgressError ? { 'Retry-After': '1' } : {},
+      );
     } finally {
       logger.removeKeys(['operation', 'caller', 'person']);
     }

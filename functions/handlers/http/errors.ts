@@ -20,13 +20,29 @@ export class MethodNotAllowedError extends RegistryError {
   readonly code = 'METHOD_NOT_ALLOWED';
 }
 
+/** An Idempotency-Key was used before by this caller on this route for other parameters. */
+export class IdempotencyKeyReusedError extends RegistryError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+}
+
+/** A request with this Idempotency-Key is still being processed: retry shortly (retryable). */
+export class IdempotencyInProgressError extends RegistryError {
+  readonly code = 'IDEMPOTENCY_IN_PROGRESS';
+}
+
 /**
  * Every error class a request can end with: the domain's and the transport's. Each protocol maps
  * every one of them (a table that misses one does not compile).
  */
-export const ERROR_CLASSES = { ...domainErrors, UnsupportedMediaTypeError, MethodNotAllowedError };
+export const ERROR_CLASSES = {
+  ...domainErrors,
+  UnsupportedMediaTypeError,
+  MethodNotAllowedError,
+  IdempotencyKeyReusedError,
+  IdempotencyInProgressError,
+};
 
-export type HttpStatus = 400 | 403 | 404 | 405 | 409 | 413 | 415 | 503;
+export type HttpStatus = 400 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 503;
 
 /** The registry API answers each class's own code, with this status. */
 export const REGISTRY_ERROR_TABLE = {
@@ -40,6 +56,8 @@ export const REGISTRY_ERROR_TABLE = {
   ResourceAlreadyExistsError: { status: 409 },
   InvalidStateError: { status: 409 },
   ConcurrentModificationError: { status: 409 },
+  IdempotencyInProgressError: { status: 409 },
+  IdempotencyKeyReusedError: { status: 422 },
   PayloadTooLargeError: { status: 413 },
   UnsupportedMediaTypeError: { status: 415 },
 } as const satisfies ErrorTable<typeof ERROR_CLASSES, { readonly status: HttpStatus }>;
