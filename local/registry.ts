@@ -315,6 +315,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       const fnObserver = observer(group);
       const fnEnv = envOf(group);
       return buildApiHandler(group, fnEnv, {
+        // Every response is checked against its schema locally (and so in tests); deployed
+        // functions skip the check (functions/handlers/http/api-handler.ts).
+        validateResponses: true,
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => verifications,
         approvalWorkflow: () => workflow,
