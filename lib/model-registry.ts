@@ -57,6 +57,7 @@ import {
 import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
 import { audienceGrant } from './audience-grants';
 import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
+import { RegistryConsole, type RegistryConsoleProps } from './registry-console';
 
 /**
  * A function's code, bundled locally (no Docker) with the project's esbuild options
@@ -176,6 +177,12 @@ export interface ModelRegistryProps {
    * @default - Identity Center trusted, no other role, federated-user names not trusted
    */
   readonly identityTrust?: IdentityTrustProps;
+  /**
+   * Deploys the web console (lib/registry-console.ts, docs/console.md): CloudFront and S3, Cognito
+   * sign-in and an identity pool whose users may invoke the routes of the console's audiences.
+   * @default - no deployed console
+   */
+  readonly console?: RegistryConsoleProps;
 }
 
 /** Who names a person (docs/identity.md). */
@@ -391,6 +398,8 @@ export class ModelRegistry extends Construct {
   /** TransitionRequested events EventBridge could not deliver to the reconcile function (the reconciler's schedule starts their workflows anyway). */
   public readonly approvalDeadLetterQueue: sqs.Queue;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The deployed web console, when `console` is set. */
+  public readonly console?: RegistryConsole;
   private readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps = {}) {
@@ -858,6 +867,19 @@ export class ModelRegistry extends Construct {
       Duration.minutes(5).toMilliseconds(),
     );
     this.alarms = alarms;
+
+    if (props.console) {
+      this.console = new RegistryConsole(this, 'Console', {
+        removalPolicy,
+        ...props.console,
+        registry: {
+          api: this.api,
+          methods: this.methods,
+          apiFunctions: API_GROUPS.map((g) => functions[g]),
+          grant: (audience, grantee) => this.grant(audience, grantee),
+        },
+      });
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import { routesOf } from '../api/routes';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
 import { createApiHandler } from './http/api-handler';
+import { cors, parseOrigins } from './http/cors';
 import {
   documentClient,
   type Environment,
@@ -75,5 +76,6 @@ export function buildApiHandler(
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
+    .use(cors(parseOrigins(env.CORS_ALLOWED_ORIGINS)))
     .handler(createApiHandler(routesOf(group), () => context, logger, identityTrust(env)));
 }
