@@ -1,7 +1,7 @@
 /** Starts the console: reads its configuration, signs in when deployed, then renders. */
 import { render } from 'preact';
 import { App } from './app';
-import { beginSignIn, browserEnvironment, CognitoSession, completeSignIn } from './auth/cognito';
+import { type AuthEnvironment, beginSignIn, CognitoSession, completeSignIn } from './auth/cognito';
 import { followLink } from './router';
 import type { ConsoleConfig } from './session';
 import './styles.css';
@@ -14,6 +14,13 @@ async function readConfig(): Promise<ConsoleConfig> {
   if (type !== 'local' && type !== 'cognito') throw new Error(`unsupported sign-in '${String(type)}'`);
   return config;
 }
+
+const browserEnvironment = (): AuthEnvironment => ({
+  fetch: (input, init) => fetch(input, init),
+  storage: sessionStorage,
+  now: () => Date.now(),
+  random: (length) => crypto.getRandomValues(new Uint8Array(length)),
+});
 
 /**
  * Deployed: completes the hosted UI's redirect back, or goes to the hosted UI. Undefined while the

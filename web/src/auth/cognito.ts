@@ -32,18 +32,16 @@ export interface CognitoAuthConfig {
 /** What the sign-in needs of the browser (tests give their own). */
 export interface AuthEnvironment {
   readonly fetch: typeof fetch;
-  readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  /** sessionStorage in the browser. */
+  readonly storage: {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+    removeItem(key: string): void;
+  };
   readonly now: () => number;
   /** Random bytes (crypto.getRandomValues). */
   readonly random: (length: number) => Uint8Array;
 }
-
-export const browserEnvironment = (): AuthEnvironment => ({
-  fetch: (input, init) => fetch(input, init),
-  storage: sessionStorage,
-  now: () => Date.now(),
-  random: (length) => crypto.getRandomValues(new Uint8Array(length)),
-});
 
 export const SCOPES = ['openid', 'email', 'profile'];
 
