@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, aws_logs as logs, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, Node } from 'constructs';
 import { type GovernancePolicyProps, ModelRegistry, type ModelRegistryProps } from './model-registry';
+import type { RegistryConsoleProps } from './registry-console';
 
 export interface ModelRegistryStackProps extends StackProps, ModelRegistryProps {}
 
@@ -23,6 +24,12 @@ export class ModelRegistryStack extends Stack {
       value: this.registry.approvalWorkflow.stateMachineArn,
       description: 'The approval state machine (governed promotion)',
     });
+    if (this.registry.console) {
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: this.registry.console.url,
+        description: 'The web console (Cognito sign-in)',
+      });
+    }
   }
 }
 
@@ -35,6 +42,8 @@ export const CONTEXT = {
   logRetentionDays: 'modelRegistry:logRetentionDays',
   uploadUrlTtlSeconds: 'modelRegistry:uploadUrlTtlSeconds',
   governancePolicy: 'modelRegistry:governancePolicy',
+  /** The deployed console: a JSON object of `RegistryConsoleProps` (domainPrefix, audiences, mfa). */
+  console: 'modelRegistry:console',
 } as const;
 
 /**
@@ -65,6 +74,13 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
   const uploadUrlTtlSeconds = toNumber(get(CONTEXT.uploadUrlTtlSeconds), CONTEXT.uploadUrlTtlSeconds);
   const organizationId = get(CONTEXT.organizationId);
   const governancePolicy = toGovernancePolicy(get(CONTEXT.governancePolicy));
+  const consoleValue = get(CONTEXT.console);
+  const console =
+    consoleValue === undefined || consoleValue === null || consoleValue === ''
+      ? undefined
+      : ((typeof consoleValue === 'string'
+          ? JSON.parse(consoleValue)
+          : consoleValue) as RegistryConsoleProps);
 
   return {
     stackName,
@@ -75,6 +91,7 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
       ...(logRetention !== undefined ? { logRetention } : {}),
       ...(uploadUrlTtlSeconds !== undefined ? { uploadUrlTtl: Duration.seconds(uploadUrlTtlSeconds) } : {}),
       ...(governancePolicy ? { governancePolicy } : {}),
+      ...(console ? { console } : {}),
     },
   };
 }

@@ -17,6 +17,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { type Audience, audienceOf } from '../../functions/api/contract';
 import { audienceGrant } from '../../lib/audience-grants';
 import { ModelRegistry } from '../../lib/model-registry';
+import {
+  CONTEXT,
+  ModelRegistryStack,
+  type ModelRegistryStackProps,
+  propsFromContext,
+} from '../../lib/model-registry-stack';
 import { CONSOLE_CONFIG_FILE, RegistryConsole, spaRewriteFunctionCode } from '../../lib/registry-console';
 import { list, render } from '../support/template';
 
@@ -32,17 +38,13 @@ writeFileSync(
 writeFileSync(join(dist, 'assets', 'index-1.js'), 'export {};');
 writeFileSync(join(dist, 'favicon.svg'), '<svg/>');
 
-function consoleStack(
-  app: App,
-  id: string,
-  props: Partial<ConstructorParameters<typeof ModelRegistry>[2]> = {},
-) {
-  const stack = new Stack(app, id, { env });
-  const registry = new ModelRegistry(stack, 'Registry', {
+function consoleStack(app: App, id: string, props: Partial<ModelRegistryStackProps> = {}) {
+  const stack = new ModelRegistryStack(app, id, {
+    env,
     console: { domainPrefix: 'acme-models', directory: dist },
     ...props,
   });
-  return { stack, registry, console: registry.console! };
+  return { stack, registry: stack.registry, console: stack.registry.console! };
 }
 
 // The acknowledgements lib/ makes, recorded while building an app that does not apply them.
@@ -385,6 +387,19 @@ describe('props', () => {
     t.hasResourceProperties('AWS::Cognito::UserPoolClient', { SupportedIdentityProviders: ['Corp'] });
     expect(fed.console.config.auth.identity_provider).toBe('Corp');
     expect(main.console.config.auth.identity_provider).toBeUndefined();
+  });
+
+  it('is enabled from context (cdk.json or -c) and output by the stack', () => {
+    const node = new App({
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        [CONTEXT.console]: JSON.stringify({ domainPrefix: 'acme-models', directory: dist, mfa: 'optional' }),
+      },
+    }).node;
+    const { props } = propsFromContext(node);
+    expect(props.console).toEqual({ domainPrefix: 'acme-models', directory: dist, mfa: 'optional' });
+    const output = template.toJSON().Outputs.ConsoleUrl;
+    expect(render(output.Value)).toBe(origin());
   });
 
   it('refuses a console that is not built, naming the build command', () => {
