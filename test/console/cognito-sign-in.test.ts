@@ -1,13 +1,11 @@
 /**
  * The deployed console's sign-in (web/src/auth/cognito.ts) against a fake of Cognito's endpoints
- * on a local HTTP server (no local engine provides them): the hosted UI's authorize step, the
- * OAuth 2.0 token endpoint (authorization code with PKCE S256, refresh token) and the identity
- * service's GetId and GetCredentialsForIdentity, as Cognito documents them. The fake checks what
- * Cognito checks (client id, redirect URI, code verifier, the ID token in Logins) and counts calls,
- * so the test sees when the console refreshes.
+ * on a local HTTP server (test/support/fake-cognito.ts; no local engine provides them). The fake
+ * checks what Cognito checks (client id, redirect URI, code verifier, the ID token in Logins) and
+ * counts calls, so the test sees when the console refreshes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sigv4 } from '../../web/src/api/signers';
@@ -16,11 +14,11 @@ import {
   beginSignIn,
   type CognitoAuthConfig,
   CognitoSession,
-  claimsOf,
   completeSignIn,
   REFRESH_MARGIN_MS,
   SignInError,
 } from '../../web/src/auth/cognito';
+import { fakeCognito } from '../support/fake-cognito';
 
 const CLIENT_ID = 'console-client';
 const POOL = 'eu-west-1_AbCdEf';
@@ -31,136 +29,36 @@ let clock = Date.parse('2026-11-30T12:00:00Z');
 
 const b64url = (b: Buffer) => b.toString('base64url');
 
-/** The fake: what it issued and how often it was asked. */
+const cognito = fakeCognito({
+  clientId: CLIENT_ID,
+  userPoolId: POOL,
+  region: 'eu-west-1',
+  identityPoolId: 'eu-west-1:pool',
+  accessKeyPrefix: 'ASIA',
+  now: () => clock,
+});
 const fake = {
-  codes: new Map<string, { challenge: string; redirect: string; sub: string }>(),
-  refreshTokens: new Map<string, string>(),
-  idTokens: new Set<string>(),
-  calls: { authorizationCode: 0, refresh: 0, getId: 0, credentials: 0 },
-  tokenLifetime: 3600,
-  issueIdToken(sub: string) {
-    const header = b64url(Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'fake' })));
-    const payload = b64url(
-      Buffer.from(
-        JSON.stringify({
-          sub,
-          email: 'ana@example.com',
-          'cognito:username': 'ana',
-          aud: CLIENT_ID,
-          exp: Math.floor(clock / 1000) + fake.tokenLifetime,
-        }),
-      ),
-    );
-    const token = `${header}.${payload}.${b64url(randomBytes(16))}`;
-    fake.idTokens.add(token);
-    return token;
+  get calls() {
+    return cognito.state.calls;
   },
-  /** The hosted UI: the user signs in; the browser comes back with a code bound to the challenge. */
-  authorize(url: string, sub = '7f3c-ana') {
-    const u = new URL(url);
-    expect(u.pathname).toBe('/oauth2/authorize');
-    expect(u.searchParams.get('response_type')).toBe('code');
-    expect(u.searchParams.get('client_id')).toBe(CLIENT_ID);
-    expect(u.searchParams.get('code_challenge_method')).toBe('S256');
-    const code = b64url(randomBytes(12));
-    fake.codes.set(code, {
-      challenge: u.searchParams.get('code_challenge')!,
-      redirect: u.searchParams.get('redirect_uri')!,
-      sub,
-    });
-    const back = new URL(u.searchParams.get('redirect_uri')!);
-    back.searchParams.set('code', code);
-    back.searchParams.set('state', u.searchParams.get('state')!);
-    return back;
+  get idTokens() {
+    return cognito.state.idTokens;
   },
+  set tokenLifetime(seconds: number) {
+    cognito.state.tokenLifetime = seconds;
+  },
+  authorize: (url: string) => cognito.authorize(new URL(url)),
 };
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 let server: Server;
 let origin: string;
 
 beforeAll(async () => {
   server = createServer(async (req, res) => {
-    const send = (status: number, body: unknown, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type, 'access-control-allow-origin': '*' });
-      res.end(JSON.stringify(body));
-    };
-    const body = await readBody(req);
-    if (req.method === 'POST' && req.url === '/oauth2/token') {
-      expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
-      const form = new URLSearchParams(body);
-      if (form.get('client_id') !== CLIENT_ID) return send(400, { error: 'invalid_client' });
-      if (form.has('client_secret')) return send(400, { error: 'invalid_client' });
-      if (form.get('grant_type') === 'authorization_code') {
-        fake.calls.authorizationCode++;
-        const issued = fake.codes.get(form.get('code') ?? '');
-        fake.codes.delete(form.get('code') ?? ''); // a code is used once
-        if (!issued || issued.redirect !== form.get('redirect_uri'))
-          return send(400, { error: 'invalid_grant' });
-        const challenge = b64url(
-          createHash('sha256')
-            .update(form.get('code_verifier') ?? '')
-            .digest(),
-        );
-        if (challenge !== issued.challenge) return send(400, { error: 'invalid_grant' });
-        const refresh = b64url(randomBytes(24));
-        fake.refreshTokens.set(refresh, issued.sub);
-        return send(200, {
-          id_token: fake.issueIdToken(issued.sub),
-          access_token: 'access',
-          refresh_token: refresh,
-          expires_in: fake.tokenLifetime,
-          token_type: 'Bearer',
-        });
-      }
-      if (form.get('grant_type') === 'refresh_token') {
-        fake.calls.refresh++;
-        const sub = fake.refreshTokens.get(form.get('refresh_token') ?? '');
-        if (!sub) return send(400, { error: 'invalid_grant' });
-        // Cognito answers no new refresh token.
-        return send(200, {
-          id_token: fake.issueIdToken(sub),
-          access_token: 'access',
-          expires_in: fake.tokenLifetime,
-        });
-      }
-      return send(400, { error: 'unsupported_grant_type' });
+    if (!(await cognito.handle(req, res))) {
+      res.writeHead(404);
+      res.end();
     }
-    if (req.method === 'POST' && req.url === '/identity') {
-      expect(req.headers['content-type']).toBe('application/x-amz-json-1.1');
-      const input = JSON.parse(body);
-      const token: string | undefined = input.Logins?.[LOGIN_KEY];
-      const valid = token && fake.idTokens.has(token) && (claimsOf(token).exp as number) * 1000 > clock;
-      if (!valid) {
-        return send(400, { __type: 'NotAuthorizedException', message: 'Invalid login token.' });
-      }
-      const sub = String(claimsOf(token).sub);
-      if (req.headers['x-amz-target'] === 'AWSCognitoIdentityService.GetId') {
-        fake.calls.getId++;
-        if (input.IdentityPoolId !== 'eu-west-1:pool')
-          return send(400, { __type: 'ResourceNotFoundException' });
-        return send(200, { IdentityId: `eu-west-1:${sub}` });
-      }
-      if (req.headers['x-amz-target'] === 'AWSCognitoIdentityService.GetCredentialsForIdentity') {
-        fake.calls.credentials++;
-        if (input.IdentityId !== `eu-west-1:${sub}`) return send(400, { __type: 'NotAuthorizedException' });
-        return send(200, {
-          IdentityId: input.IdentityId,
-          Credentials: {
-            AccessKeyId: `ASIA${fake.calls.credentials}`,
-            SecretKey: 'secret-from-sts',
-            SessionToken: `session-${fake.calls.credentials}`,
-            Expiration: Math.floor(clock / 1000) + 3600,
-          },
-        });
-      }
-    }
-    send(404, { message: 'not found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
