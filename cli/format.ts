@@ -11,6 +11,7 @@ import type {
   ModelVersion,
   PolicyChangeRequest,
   RegisteredModel,
+  ReplayEventsPage,
   Transition,
   TransitionRequest,
 } from '../sdk';
@@ -465,6 +466,20 @@ export function auditTable(entries: readonly AuditEntry[]): string {
   );
 }
 
+export function replayTable(events: ReplayEventsPage['events']): string {
+  return table(
+    ['WHEN', 'EVENT', 'MODEL', 'VERSION', 'EVENT ID'],
+    events.map((e) => [
+      time(e.occurred_at),
+      e.event_type,
+      e.model.name,
+      e.version === undefined ? '' : String(e.version),
+      e.event_id,
+    ]),
+    { flex: ['MODEL'] },
+  );
+}
+
 export const EVENT_HEADERS = ['WHEN', 'EVENT', 'MODEL', 'VERSION', 'ACTOR', 'REASON'] as const;
 
 export function eventRow(e: LocalEvent): string[] {
@@ -472,7 +487,7 @@ export function eventRow(e: LocalEvent): string[] {
   return [
     time(d.occurred_at),
     e['detail-type'],
-    d.model.name,
+    d.model?.name ?? (d.webhook ? `webhook ${d.webhook.name}` : ''),
     d.version === undefined ? '' : String(d.version),
     principal(d.actor),
     d.reason ?? '',

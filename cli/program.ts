@@ -1,7 +1,7 @@
 /**
  * The `mreg` program: global options and help, and the command groups (cli/commands/*), which
  * together have one command for every SDK method (see COMMAND_FOR_OPERATION), plus the high-level
- * artifact upload (`versions create --artifact`), `download`, `compare` and `events`.
+ * artifact upload (`versions create --artifact`), `download`, `compare`, `events` and `webhooks`.
  */
 import { Command, Help, type Option } from 'commander';
 import type { SdkOperationId } from '../sdk';
@@ -14,6 +14,7 @@ import { registerModelCommands } from './commands/models';
 import { registerSearchCommand } from './commands/search';
 import { registerStageCommands } from './commands/stages';
 import { registerVersionCommands } from './commands/versions';
+import { registerWebhookCommands } from './commands/webhooks';
 import { globalOptions, outputSettings } from './context';
 
 export { DEFAULT_ENDPOINT } from './context';
@@ -73,7 +74,16 @@ export const COMMAND_FOR_OPERATION: Record<SdkOperationId, string> = {
   getAuditLog: 'audit',
   getStageHistory: 'stage-history',
   searchModelVersions: 'search',
+  createWebhook: 'webhooks create',
+  listWebhooks: 'webhooks list',
+  getWebhook: 'webhooks get',
+  updateWebhook: 'webhooks update',
+  deleteWebhook: 'webhooks delete',
+  testWebhook: 'webhooks test',
+  listWebhookDeliveries: 'webhooks deliveries',
+  redeliverWebhookDelivery: 'webhooks redeliver',
   getOpenApiDocument: 'openapi',
+  replayEvents: 'events replay',
 };
 
 /** Gives every subcommand (at every depth) hidden copies of the global options. */
@@ -121,6 +131,7 @@ export function buildProgram(): Command {
   registerAliasCommands(program);
   registerArtifactCommands(program);
   registerSearchCommand(program);
+  registerWebhookCommands(program);
   registerMetaCommands(program);
 
   acceptGlobalOptionsAnywhere(program);

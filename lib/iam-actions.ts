@@ -110,6 +110,9 @@ const COMMAND_ACTIONS: Record<string, ActionsFor> = {
   DeleteObjectsCommand: fixed('s3:DeleteObject'),
   // Lambda
   InvokeCommand: fixed('lambda:InvokeFunction'),
+  // KMS (webhook secrets, lib/webhooks.ts)
+  EncryptCommand: fixed('kms:Encrypt'),
+  DecryptCommand: fixed('kms:Decrypt'),
   // EventBridge
   PutEventsCommand: fixed('events:PutEvents'),
   // Step Functions (task tokens of the approval workflow)
@@ -201,7 +204,15 @@ const NOTHING = {
  */
 export const ROLE_ACTIONS: Record<FunctionName, RoleActions> = {
   read: { ...NOTHING, table: TABLE_READ, indexes: ['dynamodb:Query'], kmsKey: KMS_READ },
-  write: { ...NOTHING, table: TABLE_WRITE, indexes: ['dynamodb:Query'], kmsKey: KMS_WRITE },
+  // Also replays recorded events (POST /events/replay): scans the table for audit entries in a
+  // time range and publishes them to the bus.
+  write: {
+    ...NOTHING,
+    table: [...TABLE_WRITE, 'dynamodb:Scan'].sort(),
+    indexes: ['dynamodb:Query'],
+    eventBus: ['events:PutEvents'],
+    kmsKey: KMS_WRITE,
+  },
   upload: {
     ...NOTHING,
     table: TABLE_WRITE,

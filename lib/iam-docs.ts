@@ -32,7 +32,7 @@ const ROLES: Record<Audience, { title: string; sid: string; what: string }> = {
   operator: {
     title: 'Operators',
     sid: 'RegistryOperate',
-    what: "Roll Production back to the version that was there before the current one, at once and without approval (that version entered Production through the policy of its time); today's quality gates still apply unless the policy's `rollback_requires_gates` is false. For the on-call who must undo a bad release.",
+    what: "Roll Production back to the version that was there before the current one, at once and without approval (that version entered Production through the policy of its time); today's quality gates still apply unless the policy's `rollback_requires_gates` is false; manage webhooks (MLflow's webhooks API and the registry's own routes: create, change, delete, test, the delivery log and redelivery); and replay recorded events to the bus (`POST /events/replay`, `mreg events replay`) to close a gap in what consumers received. For the on-call who must undo a bad release, and whoever wires the registry to CI and chat.",
   },
   'break-glass': {
     title: 'Break glass',

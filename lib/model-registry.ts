@@ -52,18 +52,20 @@ import {
   type EventPattern,
   OUTBOX_STREAM_FILTER,
   promotionPattern,
+  RELAY_DEAD_LETTER_QUEUE_URL_ENV,
   RULES,
 } from '../functions/wiring/event-rules';
 import { createTableInput, TABLE_NAME_ENV, TTL_ATTRIBUTE } from '../functions/wiring/table';
 import { audienceGrant } from './audience-grants';
 import { FUNCTION_NAMES, type FunctionName, ROLE_ACTIONS } from './iam-actions';
 import { RegistryConsole, type RegistryConsoleProps } from './registry-console';
+import { RegistryWebhooks } from './webhooks';
 
 /**
  * A function's code, bundled locally (no Docker) with the project's esbuild options
  * (lib/bundling.ts, the same the cold-start benchmark measures) by scripts/bundle-function.ts.
  */
-function bundledCode(entry: string): lambda.Code {
+export function bundledCode(entry: string): lambda.Code {
   return lambda.Code.fromAsset(path.join(REPO_ROOT, 'functions'), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -397,6 +399,8 @@ export class ModelRegistry extends Construct {
   public readonly relayDeadLetterQueue: sqs.Queue;
   /** TransitionRequested events EventBridge could not deliver to the reconcile function (the reconciler's schedule starts their workflows anyway). */
   public readonly approvalDeadLetterQueue: sqs.Queue;
+  /** Webhook delivery (lib/webhooks.ts): the delivery function, its rules, key and dead-letter queue. */
+  public readonly webhooks: RegistryWebhooks;
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The deployed web console, when `console` is set. */
   public readonly console?: RegistryConsole;
@@ -569,6 +573,8 @@ export class ModelRegistry extends Construct {
       for (const name of API_GROUPS) functions[name].addEnvironment('IDENTITY_TRUST', trust);
     }
     functions.relay.addEnvironment(EVENT_BUS_NAME_ENV, this.eventBus.eventBusName);
+    // The write function serves the event replay route (POST /events/replay).
+    functions.write.addEnvironment(EVENT_BUS_NAME_ENV, this.eventBus.eventBusName);
 
     // ---------------------------------------------------------------- governance
     const deadLetterQueue = (id: string) =>
@@ -578,6 +584,8 @@ export class ModelRegistry extends Construct {
         retentionPeriod: Duration.days(14),
       });
     this.relayDeadLetterQueue = deadLetterQueue('RelayDeadLetterQueue');
+    // The relay dead-letters a record it cannot publish itself, whole (event and table key).
+    functions.relay.addEnvironment(RELAY_DEAD_LETTER_QUEUE_URL_ENV, this.relayDeadLetterQueue.queueUrl);
     this.approvalDeadLetterQueue = deadLetterQueue('ApprovalDeadLetterQueue');
 
     // The approval state machine: the JSON the local runtime runs, with the workflow function's ARN.
@@ -718,6 +726,17 @@ export class ModelRegistry extends Construct {
       );
     }
 
+    this.webhooks = new RegistryWebhooks(this, 'Webhooks', {
+      table: this.table,
+      eventBus: this.eventBus,
+      writeFunction: functions.write,
+      code: bundledCode,
+      environment: baseEnvironment,
+      logRetention,
+      removalPolicy,
+      ...(key ? { tableKey: key } : {}),
+    });
+
     // ---------------------------------------------------------------- API
     const throttle = { rateLimit: 100, burstLimit: 200, ...props.throttle };
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy });
@@ -844,6 +863,25 @@ export class ModelRegistry extends Construct {
         `${name} function throttles`,
       );
     }
+    const delivery = this.webhooks.deliveryFunction;
+    alarm(
+      'WebhookDeliveryFunctionErrors',
+      delivery.metricErrors({ period, statistic: 'Sum' }),
+      'webhook delivery function errors (events it could not record deliveries for are retried)',
+    );
+    alarm(
+      'WebhookDeliveryFunctionThrottles',
+      delivery.metricThrottles({ period, statistic: 'Sum' }),
+      'webhook delivery function throttles',
+    );
+    alarm(
+      'WebhookDeadLetters',
+      this.webhooks.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      }),
+      'Registry events whose webhook deliveries could not be recorded (EventBridge and Lambda retries exhausted)',
+    );
     alarm('Api5xxErrors', this.api.metricServerError({ period, statistic: 'Sum' }), 'API 5XX responses');
     alarm(
       'RelayDeadLetters',

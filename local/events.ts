@@ -7,6 +7,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventPublisher } from '../functions/adapters/eventbridge/publisher';
+import {
+  boundedForPublishing,
+  PUT_EVENTS_ENTRY_LIMIT,
+  putEventsEntry,
+  putEventsEntrySize,
+} from '../functions/domain/event-size';
 import { EVENT_SOURCE, type RegistryEvent } from '../functions/domain/events';
 import { type EventPattern, matchesPattern } from '../functions/wiring/event-rules';
 
@@ -23,6 +29,12 @@ export interface LocalRule {
   readonly name: string;
   readonly pattern: EventPattern;
   readonly target: (event: DeliveredEvent) => Promise<void> | void;
+  /**
+   * The event counts as published only once the target has handled it: a target that fails fails
+   * the publication, so the relay keeps the event and publishes it again (as EventBridge retries a
+   * failed Lambda target). Without it, targets run after publication and a failure is only logged.
+   */
+  readonly durable?: boolean;
 }
 
 const LOG_LIMIT = 10_000;
@@ -57,7 +69,17 @@ export class LocalEventBus implements EventPublisher {
   }
 
   async publish(events: readonly RegistryEvent[]): Promise<void> {
-    for (const e of events) {
+    // As EventBridge: an entry of 256 KB or more is refused (the publisher bounds each one first).
+    const bounded = events.map((e) => boundedForPublishing(e));
+    for (const e of bounded) {
+      const size = putEventsEntrySize(putEventsEntry(e));
+      if (size >= PUT_EVENTS_ENTRY_LIMIT) {
+        throw new Error(
+          `EventBridge refused an entry of ${size} bytes (the limit is ${PUT_EVENTS_ENTRY_LIMIT}); the batch will be retried.`,
+        );
+      }
+    }
+    for (const e of bounded) {
       const delivered: DeliveredEvent = {
         id: e.detail.event_id,
         source: EVENT_SOURCE,
@@ -65,19 +87,28 @@ export class LocalEventBus implements EventPublisher {
         time: new Date(e.detail.occurred_at).toISOString(),
         detail: e.detail,
       };
+      const matching = this.rules.filter((rule) =>
+        matchesPattern(
+          rule.pattern as Record<string, unknown>,
+          delivered as unknown as Record<string, unknown>,
+        ),
+      );
+      // Durable targets first: if one fails, the event is not published (nor logged) and the relay
+      // publishes it again.
+      for (const rule of matching.filter((r) => r.durable)) {
+        const run = Promise.resolve().then(() => rule.target(delivered));
+        this.inFlight.add(run);
+        try {
+          await run;
+        } finally {
+          this.inFlight.delete(run);
+        }
+      }
       this.log.push(delivered);
       if (this.log.length > LOG_LIMIT) this.log.shift();
       if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(delivered)}\n`);
       for (const listener of this.listeners) listener(delivered);
-      for (const rule of this.rules) {
-        if (
-          !matchesPattern(
-            rule.pattern as Record<string, unknown>,
-            delivered as unknown as Record<string, unknown>,
-          )
-        ) {
-          continue;
-        }
+      for (const rule of matching.filter((r) => !r.durable)) {
         // Targets run asynchronously, as EventBridge invokes them.
         const run: Promise<unknown> = Promise.resolve()
           .then(() => rule.target(delivered))

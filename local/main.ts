@@ -59,6 +59,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    const port = process.env.PORT ?? 5000;
+    console.error(
+      `Port ${port} on 127.0.0.1 is already in use (another npm start?). Stop what is using it, or pick another port: PORT=${Number(port) + 1} npm start`,
+    );
+    process.exit(1);
+  }
   console.error(err instanceof Error ? err.message : err);
   // A bad option is a usage error (2), anything else a failure to start (1).
   process.exit(err instanceof PolicyOptionError ? 2 : 1);

@@ -4,9 +4,11 @@
  * and the benchmarks.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { EventPublisher } from '../functions/adapters/eventbridge/publisher';
+import { type DeadLetter, deadLetterBody } from '../functions/adapters/sqs/dead-letter';
 import type { FunctionGroup } from '../functions/api/contract';
 import { type ApiHandler, buildApiHandler } from '../functions/handlers/api-factory';
 import { artifactService } from '../functions/handlers/artifact-runtime';
@@ -14,6 +16,7 @@ import { buildReconcileHandler } from '../functions/handlers/reconcile-factory';
 import { buildRelayHandler } from '../functions/handlers/relay-factory';
 import type { Environment, SdkCall, SdkCallObserver, SdkCapacityReport } from '../functions/handlers/runtime';
 import { buildVerifyHandler } from '../functions/handlers/verify-factory';
+import { buildWebhookDeliveryHandler } from '../functions/handlers/webhooks-factory';
 import { buildWorkflowHandler } from '../functions/handlers/workflow-factory';
 import type { ApprovalWorkflow, VerificationJob } from '../functions/use-cases/ports';
 import { RULES } from '../functions/wiring/event-rules';
@@ -29,10 +32,13 @@ import { LocalApprovalWorkflow } from './workflow';
 export const DEFAULT_TABLE_NAME = 'model-registry';
 
 /** The deployed functions, each with its own SDK clients as on Lambda. */
-export type LocalFunction = FunctionGroup | 'verify' | 'workflow' | 'reconcile' | 'relay';
+export type LocalFunction = FunctionGroup | 'verify' | 'workflow' | 'reconcile' | 'relay' | 'webhooks';
 
 /** How often the local reconciler runs (the deployed schedule runs every minute). */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 15_000;
+
+/** How often the local webhook retry pass runs (deployed: every minute). */
+export const DEFAULT_WEBHOOK_RETRY_INTERVAL_MS = 5_000;
 
 export interface LocalRegistryOptions {
   /** Port of the API on 127.0.0.1; 0 picks a free one. */
@@ -58,11 +64,20 @@ export interface LocalRegistryOptions {
   readonly observeConsumedCapacity?: (fn: LocalFunction, report: SdkCapacityReport) => void;
   /** How often the reconciler runs (0: only at start and on `reconcile()`). */
   readonly reconcileIntervalMs?: number;
+  /** How often the webhook retry pass runs (0: only at start and on `retryWebhooks()`). */
+  readonly webhookRetryIntervalMs?: number;
   /**
    * Tests only: wraps the approval workflow as the functions see it, to inject faults the local
    * engines cannot produce (a resume that fails, as when a task token timed out).
    */
   readonly wrapApprovalWorkflow?: (workflow: ApprovalWorkflow) => ApprovalWorkflow;
+  /**
+   * Tests only: wraps what the relay publishes to (the local bus), to inject the faults the local
+   * engines cannot produce (EventBridge refusing entries).
+   */
+  readonly wrapRelayPublisher?: (bus: EventPublisher) => EventPublisher;
+  /** The relay's tries per record before it dead-letters it (default 3, 250 ms apart, doubling). */
+  readonly relayRetry?: { readonly attempts: number; readonly backoffMs: number };
   /** Serve the web console built in this directory at `/` (local/console.ts). */
   readonly consoleDir?: string;
 }
@@ -82,8 +97,12 @@ export interface LocalRegistry {
    * recorded events, the rules they trigger, and workflow steps (up to waiting for a decision).
    */
   settled(): Promise<void>;
+  /** What the relay dead-lettered (deployed: the relay's SQS dead-letter queue), oldest first. */
+  relayDeadLetters(): readonly DeadLetter[];
   /** Runs the reconciler now (as its schedule does) and waits for it. */
   reconcile(): Promise<Record<string, unknown>>;
+  /** Runs the webhook retry pass now (as its schedule does) and waits for it. */
+  retryWebhooks(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +118,20 @@ function pageTokenSecret(dataDir: string | undefined): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * The key webhook secrets are sealed with (AES-256-GCM): kept in the data directory beside the
+ * page token secret, so secrets survive a restart; made for this process when nothing is kept.
+ */
+function webhookSecretKey(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'webhook-secret-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
 }
 
 /** Makes the AWS SDK in this process talk to the local engines with the local credentials. */
@@ -136,6 +169,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       ARTIFACT_BUCKET: LOCAL_BUCKET,
       S3_ENDPOINT: s3Endpoint,
       PAGE_TOKEN_SECRET: pageTokenSecret(persistent),
+      WEBHOOK_SECRET_KEY: webhookSecretKey(persistent),
+      // Local mode delivers to 127.0.0.1 and other private addresses (deployed: refused).
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
       ...options.env,
     };
     const observer = (fn: LocalFunction): SdkCallObserver | undefined => {
@@ -187,7 +223,39 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
           console.error('Starting an approval workflow failed (the reconciler retries):', err),
         ),
     });
-    const relay = buildRelayHandler(env, events);
+    // Webhooks: the delivery function behind the same rule as deployed (durable: the relay
+    // publishes an event only once its deliveries are recorded), and its retry pass on a timer.
+    const webhookHandler = buildWebhookDeliveryHandler(env, {
+      ...(observer('webhooks') ? { observe: observer('webhooks')! } : {}),
+    });
+    const webhookRuns = new Set<Promise<unknown>>();
+    const runWebhooks = (event: Record<string, unknown>) => {
+      const run = webhookHandler(event, lambdaContext('webhooks', { timeoutMs: 60_000 })).finally(() =>
+        webhookRuns.delete(run),
+      );
+      webhookRuns.add(run);
+      return run;
+    };
+    events.addRule({
+      name: 'deliver-webhooks',
+      pattern: RULES.deliverWebhooks,
+      durable: true,
+      target: async (e) => {
+        await runWebhooks(e as unknown as Record<string, unknown>);
+      },
+    });
+    // The relay's dead-letter queue: kept in memory and, with a data directory, in a JSON-lines file.
+    const deadLetters: DeadLetter[] = [];
+    const deadLetterFile = persistent ? join(persistent, 'relay-dead-letters.jsonl') : undefined;
+    const relay = buildRelayHandler(env, options.wrapRelayPublisher?.(events) ?? events, {
+      deadLetter: {
+        async send(letter) {
+          deadLetters.push(letter);
+          if (deadLetterFile) appendFileSync(deadLetterFile, `${deadLetterBody(letter)}\n`);
+        },
+      },
+      ...(options.relayRetry ?? {}),
+    });
     const outbox = options.outboxPaused
       ? undefined
       : await startLocalOutbox({
@@ -197,10 +265,12 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
           ...(persistent ? { checkpointFile: join(persistent, 'outbox-checkpoint.json') } : {}),
         });
     let timer: NodeJS.Timeout | undefined;
+    let webhookTimer: NodeJS.Timeout | undefined;
     stopBackground = async () => {
       if (timer) clearInterval(timer);
+      if (webhookTimer) clearInterval(webhookTimer);
       await outbox?.stop();
-      await Promise.allSettled([...reconcileRuns]);
+      await Promise.allSettled([...reconcileRuns, ...webhookRuns]);
       localWorkflow.stop();
     };
 
@@ -210,6 +280,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalWorkflow: () => workflow,
+        eventPublisher: () => events,
         artifacts: (services, queue) => artifactService(env, services, queue, fnObserver),
         ...(group === 'read'
           ? { openApiDocument: async () => (await import('../docs/openapi.json')).default }
@@ -235,6 +306,17 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       }, interval);
       timer.unref();
     }
+    // Deliveries due while the registry was stopped are attempted at start, then on a timer.
+    await runWebhooks(scheduled());
+    const webhookInterval = options.webhookRetryIntervalMs ?? DEFAULT_WEBHOOK_RETRY_INTERVAL_MS;
+    if (webhookInterval > 0) {
+      webhookTimer = setInterval(() => {
+        if (webhookRuns.size === 0) {
+          void runWebhooks(scheduled()).catch((err) => console.error('Local webhook retry pass:', err));
+        }
+      }, webhookInterval);
+      webhookTimer.unref();
+    }
     let ready = false;
     const server = createLocalFront({
       handlers,
@@ -257,13 +339,23 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     ready = true;
     const settled = async () => {
       for (let quiet = 0; quiet < 2; ) {
-        const busy = running.size > 0 || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle();
+        const busy =
+          running.size > 0 ||
+          reconcileRuns.size > 0 ||
+          webhookRuns.size > 0 ||
+          !events.idle() ||
+          !localWorkflow.idle();
         while (running.size) await Promise.allSettled([...running]);
-        await Promise.allSettled([...reconcileRuns]);
+        await Promise.allSettled([...reconcileRuns, ...webhookRuns]);
         await outbox?.drain();
         await new Promise((r) => setTimeout(r, 15));
         quiet =
-          busy || running.size > 0 || reconcileRuns.size > 0 || !events.idle() || !localWorkflow.idle()
+          busy ||
+          running.size > 0 ||
+          reconcileRuns.size > 0 ||
+          webhookRuns.size > 0 ||
+          !events.idle() ||
+          !localWorkflow.idle()
             ? 0
             : quiet + 1;
       }
@@ -277,7 +369,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
       ...(dynamo ? { dynamoPid: dynamo.pid } : {}),
       events,
       settled,
+      relayDeadLetters: () => [...deadLetters],
       reconcile: () => reconcile(scheduled()) as Promise<Record<string, unknown>>,
+      retryWebhooks: () => runWebhooks(scheduled()),
       async stop() {
         ready = false;
         server.closeAllConnections();

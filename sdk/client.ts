@@ -4,10 +4,10 @@
  * `uploadModel` and `downloadModel` (sdk/transfer.ts).
  */
 
-import { randomUUID } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { namePlacement } from '../functions/api/model-name-path';
 import { RETRYABLE_STATUSES, RegistryApiError, RegistryNetworkError } from './errors';
+import { downloadModel, env, uploadModel } from './platform';
 import {
   escapeUri,
   isLoopback,
@@ -16,7 +16,7 @@ import {
   queryString,
   RequestSigner,
 } from './signing';
-import { type DownloadModelOptions, downloadModel, type UploadModelOptions, uploadModel } from './transfer';
+import type { DownloadModelOptions, UploadModelOptions } from './transfer';
 import type {
   AliasOutcome,
   AuditLogPage,
@@ -24,6 +24,7 @@ import type {
   CreateModelVersionRequest,
   CreateModelVersionResponse,
   CreateRegisteredModelRequest,
+  CreateWebhookRequest,
   DownloadResponse,
   FinalizeModelVersionRequest,
   GetAuditLogParams,
@@ -35,6 +36,7 @@ import type {
   ListPolicyChangeRequestsParams,
   ListTransitionRequestsParams,
   ListTransitionsParams,
+  ListWebhooksParams,
   LocalEventsPage,
   ModelCard,
   ModelVersion,
@@ -44,6 +46,8 @@ import type {
   PolicyChangeRequestsPage,
   RegisteredModel,
   RegisteredModelsPage,
+  ReplayEventsPage,
+  ReplayEventsRequest,
   SearchModelVersionsParams,
   SearchRegisteredModelsParams,
   StageHistory,
@@ -52,8 +56,14 @@ import type {
   TransitionRequestsPage,
   TransitionStageRequest,
   TransitionsPage,
+  UpdateWebhookRequest,
   UploadUrlsResponse,
   VersionRef,
+  Webhook,
+  WebhookDeliveriesPage,
+  WebhookDelivery,
+  WebhooksPage,
+  WebhookTestResult,
 } from './types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -115,7 +125,19 @@ export const ROUTES = {
   breakGlassDeleteRegisteredModel: { method: 'DELETE', path: '/break-glass/models/{name}' },
   getAuditLog: { method: 'GET', path: '/models/{name}/audit' },
   getStageHistory: { method: 'GET', path: '/models/{name}/stage-history' },
+  replayEvents: { method: 'POST', path: '/events/replay' },
   searchModelVersions: { method: 'GET', path: '/versions' },
+  createWebhook: { method: 'POST', path: '/webhooks' },
+  listWebhooks: { method: 'GET', path: '/webhooks' },
+  getWebhook: { method: 'GET', path: '/webhooks/{webhook_id}' },
+  updateWebhook: { method: 'PATCH', path: '/webhooks/{webhook_id}' },
+  deleteWebhook: { method: 'DELETE', path: '/webhooks/{webhook_id}' },
+  testWebhook: { method: 'POST', path: '/webhooks/{webhook_id}/test' },
+  listWebhookDeliveries: { method: 'GET', path: '/webhooks/{webhook_id}/deliveries' },
+  redeliverWebhookDelivery: {
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver',
+  },
   getOpenApiDocument: { method: 'GET', path: '/openapi.json' },
 } as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
@@ -155,6 +177,11 @@ export interface RequestParts {
   readonly query?: QueryParams;
   readonly body?: unknown;
   readonly signal?: AbortSignal;
+  /**
+   * The Idempotency-Key of a mutating request (default: a new UUID per call, reused by its own
+   * retries, so a retry after a timeout gets the first attempt's result instead of running again).
+   */
+  readonly idempotencyKey?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -185,7 +212,7 @@ export class RegistryClient {
     if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:') {
       throw new Error(`The endpoint must be an http(s) URL: ${options.endpoint}`);
     }
-    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.region = options.region ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1';
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
     this.baseDelayMs = options.retryBaseDelayMs ?? 200;
     this.maxDelayMs = options.retryMaxDelayMs ?? 5_000;
@@ -238,6 +265,10 @@ export class RegistryClient {
     const body = parts.body === undefined ? undefined : JSON.stringify(parts.body);
     const baseHeaders: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) baseHeaders['content-type'] = 'application/json';
+    // One key for every attempt of this call: the registry answers a retry of a request that
+    // completed (though its answer was lost) with that answer.
+    if (route.method !== 'GET')
+      baseHeaders['idempotency-key'] = parts.idempotencyKey ?? globalThis.crypto.randomUUID();
 
     for (let attempt = 1; ; attempt++) {
       const headers = await this.signer.sign({
@@ -285,7 +316,10 @@ export class RegistryClient {
           );
         }
       }
-      if (RETRYABLE_STATUSES.has(status) && attempt < this.maxAttempts) {
+      // 409 IDEMPOTENCY_IN_PROGRESS: an earlier attempt of this call is still running; its result
+      // comes with a later retry.
+      const inProgress = status === 409 && text.includes('"IDEMPOTENCY_IN_PROGRESS"');
+      if ((RETRYABLE_STATUSES.has(status) || inProgress) && attempt < this.maxAttempts) {
         const retryAfter = Number(responseHeaders.get('retry-after'));
         const delay =
           Number.isFinite(retryAfter) && retryAfter > 0
@@ -388,7 +422,7 @@ export class RegistryClient {
   createModelVersion(name: string, request: CreateModelVersionRequest): Promise<CreateModelVersionResponse> {
     return this.request('createModelVersion', {
       params: { name },
-      body: { ...request, client_token: request.client_token ?? randomUUID() },
+      body: { ...request, client_token: request.client_token ?? globalThis.crypto.randomUUID() },
     });
   }
 
@@ -651,6 +685,26 @@ export class RegistryClient {
     return this.request('getAuditLog', { params: { name }, query: params });
   }
 
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Publishes again the events recorded in [from, to) (epoch ms), each with its original
+   * event_id; one page per call (pass `page_token` from the previous page).
+   */
+  replayEvents(request: ReplayEventsRequest): Promise<ReplayEventsPage> {
+    return this.request('replayEvents', { body: request });
+  }
+
+  /** Every page of a replay, in order, until the range is done. */
+  async *replayAllEvents(request: Omit<ReplayEventsRequest, 'page_token'>): AsyncGenerator<ReplayEventsPage> {
+    let token: string | undefined;
+    do {
+      const page = await this.replayEvents({ ...request, ...(token ? { page_token: token } : {}) });
+      yield page;
+      token = page.next_page_token;
+    } while (token);
+  }
+
   /** The versions that were in `stage` at `at` (epoch ms; default now). */
   getStageHistory(name: string, stage: string, at: number = Date.now()): Promise<StageHistory> {
     return this.request('getStageHistory', { params: { name }, query: { stage, at } });
@@ -690,6 +744,58 @@ export class RegistryClient {
   /** models:/name/3, models:/name/Production, models:/name@alias or models:/name/latest. */
   resolveModelUri(uri: string): Promise<DownloadResponse> {
     return this.request('resolveModelUri', { query: { uri } });
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  /** Creates a webhook (MLflow's events, e.g. `model_version.created`); every matching change is delivered, signed, with retries. */
+  async createWebhook(request: CreateWebhookRequest): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('createWebhook', { body: request });
+    return res.webhook;
+  }
+
+  listWebhooks(params: ListWebhooksParams = {}): Promise<WebhooksPage> {
+    return this.request('listWebhooks', { query: params });
+  }
+
+  async getWebhook(webhookId: string): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('getWebhook', { params: { webhook_id: webhookId } });
+    return res.webhook;
+  }
+
+  /** Changes the fields given (absent or empty ones stay). */
+  async updateWebhook(webhookId: string, request: UpdateWebhookRequest): Promise<Webhook> {
+    const res = await this.request<{ webhook: Webhook }>('updateWebhook', {
+      params: { webhook_id: webhookId },
+      body: request,
+    });
+    return res.webhook;
+  }
+
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.request('deleteWebhook', { params: { webhook_id: webhookId } });
+  }
+
+  /** Sends the example payload of `event` (default: the webhook's first) now, and reports the answer. */
+  async testWebhook(webhookId: string, event?: string): Promise<WebhookTestResult> {
+    const res = await this.request<{ result: WebhookTestResult }>('testWebhook', {
+      params: { webhook_id: webhookId },
+      body: event !== undefined ? { event } : {},
+    });
+    return res.result;
+  }
+
+  /** The webhook's delivery log, newest first. */
+  listWebhookDeliveries(webhookId: string, params: ListWebhooksParams = {}): Promise<WebhookDeliveriesPage> {
+    return this.request('listWebhookDeliveries', { params: { webhook_id: webhookId }, query: params });
+  }
+
+  /** Sends a FAILED or DEAD delivery again now (same delivery id and body). */
+  async redeliverWebhookDelivery(webhookId: string, deliveryId: string): Promise<WebhookDelivery> {
+    const res = await this.request<{ delivery: WebhookDelivery }>('redeliverWebhookDelivery', {
+      params: { webhook_id: webhookId, delivery_id: deliveryId },
+    });
+    return res.delivery;
   }
 
   getOpenApiDocument(): Promise<Record<string, unknown>> {

@@ -2,7 +2,7 @@
  * TypeScript SDK of the Serverless Model Registry.
  *
  * ```ts
- * import { RegistryClient } from './sdk';
+ * import { RegistryClient } from '@serverless-model-registry/sdk';
  * const client = new RegistryClient({ endpoint: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod' });
  * const version = await client.uploadModel('churn', './model', { metrics: { auc: 0.91 } });
  * await client.downloadModel('models:/churn@champion', './out');
@@ -17,12 +17,7 @@ export {
   RegistryNetworkError,
   TransferError,
 } from './errors';
+export { defaultStateDir } from './platform';
 export { escapeUri, isLoopback } from './signing';
-export {
-  type DownloadModelOptions,
-  defaultStateDir,
-  type ProgressEvent,
-  type TransferEvent,
-  type UploadModelOptions,
-} from './transfer';
+export type { DownloadModelOptions, ProgressEvent, TransferEvent, UploadModelOptions } from './transfer';
 export type * from './types';

@@ -4,12 +4,10 @@
  * escaped), from the same key/value pairs that are signed, so the two cannot disagree.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { ProfileNotFoundError } from './errors';
-import { profileExists, sharedConfigPaths } from './profiles';
+import { defaultCredentials, env } from './platform';
 
 export type QueryValue = string | number | boolean | undefined | null | readonly (string | number)[];
 export type QueryParams = Record<string, QueryValue>;
@@ -109,19 +107,8 @@ export class RequestSigner {
   }
 
   private async createSigner(): Promise<SignatureV4 | undefined> {
-    const profile = this.options.credentials
-      ? undefined
-      : this.options.profile || process.env.AWS_PROFILE || undefined;
-    if (profile && !(await profileExists(profile))) {
-      const { configFile, credentialsFile } = sharedConfigPaths();
-      throw new ProfileNotFoundError(profile, configFile, credentialsFile);
-    }
-    const provider =
-      this.options.credentials ??
-      fromNodeProviderChain({
-        ...(profile ? { profile } : {}),
-        ...(this.loopback ? { timeout: 300, maxRetries: 0 } : {}),
-      });
+    const profile = this.options.credentials ? undefined : this.options.profile || env('AWS_PROFILE');
+    const provider = this.options.credentials ?? (await defaultCredentials(profile, this.loopback));
     try {
       await provider();
     } catch (err) {

@@ -23,6 +23,10 @@ export type TransitionRequest = z.infer<typeof s.transitionRequestSchema>;
 export type TransitionRequestStatus = TransitionRequest['status'];
 export type GovernancePolicy = z.infer<typeof s.policySchema>;
 export type AuditEntry = z.infer<typeof s.auditEntrySchema>;
+/** A webhook (MLflow's webhooks; its secret is never returned, `has_secret` says whether it has one). */
+export type Webhook = z.infer<typeof s.webhookSchema>;
+/** One delivery of an event to a webhook, as its delivery log shows it. */
+export type WebhookDelivery = z.infer<typeof s.deliverySchema>;
 /** A version's model card (functions/domain/model-card.ts): every section optional. */
 export type ModelCard = z.infer<typeof s.modelCardResponse>['model_card'];
 export type ModelCardSection = keyof ModelCard;
@@ -36,6 +40,8 @@ export type UpdateModelVersionRequest = z.input<typeof s.updateVersionBody>;
 export type TransitionStageRequest = z.input<typeof s.transitionBody>;
 export type GetUploadUrlsRequest = z.input<typeof s.uploadUrlsBody>;
 export type FinalizeModelVersionRequest = z.input<typeof s.finalizeBody>;
+export type CreateWebhookRequest = z.input<typeof s.createWebhookBody>;
+export type UpdateWebhookRequest = z.input<typeof s.updateWebhookBody>;
 
 /** Query strings carry numbers as text; the SDK takes numbers. */
 type Paged<Q> = Omit<Q, 'max_results'> & { max_results?: number };
@@ -58,6 +64,7 @@ export type GetAuditLogParams = Omit<Paged<z.input<typeof s.auditQuery>>, 'versi
 export type GovernancePolicyOverride = Partial<GovernancePolicy>;
 export type ListOpenTransitionRequestsParams = Paged<z.input<typeof s.inboxQuery>>;
 export type ListPolicyChangeRequestsParams = Paged<z.input<typeof s.policyRequestsQuery>>;
+export type ListWebhooksParams = Paged<z.input<typeof s.webhooksQuery>>;
 export type BreakGlassTransitionRequest = z.input<typeof s.breakGlassStageBody>;
 
 // ------------------------------------------------------------------ responses
@@ -79,7 +86,13 @@ export type PolicyChangeOutcome = z.infer<typeof s.policyChangeOutcomeResponse>;
 export type PolicyChangeRequest = z.infer<typeof s.policyChangeRequestSchema>;
 export type PolicyChangeRequestsPage = z.infer<typeof s.policyRequestsPage>;
 export type AuditLogPage = z.infer<typeof s.auditPage>;
+export type ReplayEventsRequest = z.input<typeof s.replayEventsBody>;
+export type ReplayEventsPage = z.infer<typeof s.replayEventsResponse>;
 export type StageHistory = z.infer<typeof s.stageHistoryResponse>;
+export type WebhooksPage = z.infer<typeof s.webhooksPage>;
+export type WebhookDeliveriesPage = z.infer<typeof s.deliveriesPage>;
+/** MLflow's WebhookTestResult: whether the receiver answered below 400, and what it answered. */
+export type WebhookTestResult = z.infer<typeof s.webhookTestResponse>['result'];
 
 /**
  * An event of a local registry's event log, shaped as EventBridge delivers it (`detail` as in

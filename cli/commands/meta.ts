@@ -1,9 +1,9 @@
 /** `openapi` (the API's own description) and `events` (a local registry's event log). */
 import type { Command } from 'commander';
-import { type LocalEvent, RegistryApiError, type RegistryClient } from '../../sdk';
+import { type LocalEvent, RegistryApiError, type RegistryClient, type ReplayEventsPage } from '../../sdk';
 import { client, emit, outputSettings, render, write } from '../context';
-import { EVENT_HEADERS, eventRow, eventsTable, streamedRow } from '../format';
-import { UsageError } from '../options';
+import { EVENT_HEADERS, eventRow, eventsTable, replayTable, streamedRow } from '../format';
+import { instant, UsageError } from '../options';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -39,9 +39,9 @@ export function registerMetaCommands(program: Command): void {
       emit(cmd, doc, () => JSON.stringify(doc, null, 2));
     });
 
-  program
+  const events = program
     .command('events')
-    .description("a local registry's event log (npm start), oldest first")
+    .description("a local registry's event log (npm start), oldest first; `events replay` republishes events")
     .option('--type <detail-type>', 'only events of this type, e.g. ModelVersionStageChanged')
     .option('--follow', 'keep polling and print new events as they come, until Ctrl-C')
     .option('--interval <seconds>', 'seconds between polls with --follow (default 2)', seconds)
@@ -77,4 +77,45 @@ export function registerMetaCommands(program: Command): void {
         await sleep((o.interval ?? 2) * 1000);
       }
     });
+
+  events
+    .command('replay')
+    .description(
+      'publish again the events recorded in a time range (from the audit log), each with its original event id, to close a gap in what reached the bus (operators)',
+    )
+    .requiredOption('--from <time>', 'start of the range, inclusive (ISO 8601 or epoch ms)', instant)
+    .requiredOption('--to <time>', 'end of the range, exclusive (ISO 8601 or epoch ms)', instant)
+    .option('--model <name>', "only this model's events")
+    .option('--model-id <id>', "only this model id's events (a deleted or renamed model's too)")
+    .option('--dry-run', 'list the events that would be published; publish nothing')
+    .action(
+      async (
+        o: { from: number; to: number; model?: string; modelId?: string; dryRun?: boolean },
+        cmd: Command,
+      ) => {
+        if (o.to <= o.from) throw new UsageError('--to must be after --from.');
+        if (o.model && o.modelId) throw new UsageError('Give --model or --model-id, not both.');
+        const c = client(cmd);
+        const all: ReplayEventsPage['events'] = [];
+        let published = 0;
+        // One idempotency key per page: a retried page publishes nothing twice.
+        for await (const page of c.replayAllEvents({
+          from: o.from,
+          to: o.to,
+          ...(o.model ? { model_name: o.model } : {}),
+          ...(o.modelId ? { model_id: o.modelId } : {}),
+          dry_run: Boolean(o.dryRun),
+        })) {
+          all.push(...page.events);
+          published += page.published;
+        }
+        const result = { events: all, published, dry_run: Boolean(o.dryRun) };
+        emit(cmd, result, () => {
+          const summary = o.dryRun
+            ? `Dry run: ${all.length} event${all.length === 1 ? '' : 's'} would be published; nothing was.`
+            : `Published ${published} event${published === 1 ? '' : 's'} again, with their original event ids.`;
+          return all.length ? `${replayTable(all)}\n${summary}` : summary;
+        });
+      },
+    );
 }

@@ -45,6 +45,7 @@ export interface OperationSpec {
     | 'Search'
     | 'Governance'
     | 'Meta'
+    | 'Webhooks'
     | 'MLflow';
   readonly pathParams?: z.ZodType;
   readonly query?: z.ZodType;
@@ -670,6 +671,19 @@ export const OPERATIONS = [
     successStatus: 200,
   }),
   op({
+    operationId: 'replayEvents',
+    method: 'POST',
+    path: '/events/replay',
+    group: 'write',
+    tag: 'Governance',
+    summary:
+      'Publish again the events recorded (the audit log) in a time range, of one model or all, each with its original event_id, to close a gap in what reached the bus; `dry_run` lists them without publishing. Paged: call again with `next_page_token` until there is none. For operators.',
+    body: s.replayEventsBody,
+    response: s.replayEventsResponse,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
     operationId: 'getStageHistory',
     method: 'GET',
     path: '/models/{name}/stage-history',
@@ -692,6 +706,110 @@ export const OPERATIONS = [
     queryLists: ['order_by'],
     response: s.versionsPage,
     successStatus: 200,
+  }),
+  op({
+    operationId: 'createWebhook',
+    method: 'POST',
+    path: '/webhooks',
+    group: 'write',
+    tag: 'Webhooks',
+    summary:
+      "Create a webhook (MLflow's webhooks: registry-wide, MLflow event names). Every matching change is delivered to its URL, signed with its secret, retried with backoff and logged.",
+    body: s.createWebhookBody,
+    response: s.webhookResponse,
+    successStatus: 201,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'listWebhooks',
+    method: 'GET',
+    path: '/webhooks',
+    group: 'read',
+    tag: 'Webhooks',
+    summary: 'List the webhooks, oldest first (their secrets are never returned).',
+    query: s.webhooksQuery,
+    response: s.webhooksPage,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'getWebhook',
+    method: 'GET',
+    path: '/webhooks/{webhook_id}',
+    group: 'read',
+    tag: 'Webhooks',
+    summary: 'Get a webhook.',
+    pathParams: s.webhookParams,
+    response: s.webhookResponse,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'updateWebhook',
+    method: 'PATCH',
+    path: '/webhooks/{webhook_id}',
+    group: 'write',
+    tag: 'Webhooks',
+    summary:
+      "Change a webhook's name, URL, events, description, secret or status (ACTIVE, DISABLED); absent fields stay.",
+    pathParams: s.webhookParams,
+    body: s.updateWebhookBody,
+    response: s.webhookResponse,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'deleteWebhook',
+    method: 'DELETE',
+    path: '/webhooks/{webhook_id}',
+    group: 'write',
+    tag: 'Webhooks',
+    summary: 'Delete a webhook (its delivery log stays until it expires).',
+    pathParams: s.webhookParams,
+    response: s.emptyResponse,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'testWebhook',
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/test',
+    group: 'write',
+    tag: 'Webhooks',
+    summary:
+      "Send an event's example payload to the webhook now (signed like a delivery) and report the answer; nothing is recorded.",
+    pathParams: s.webhookParams,
+    body: s.testWebhookBody,
+    response: s.webhookTestResponse,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'listWebhookDeliveries',
+    method: 'GET',
+    path: '/webhooks/{webhook_id}/deliveries',
+    group: 'read',
+    tag: 'Webhooks',
+    summary:
+      "The webhook's delivery log, newest first: each delivery's status (PENDING, SUCCEEDED, FAILED, DEAD), attempts, last answer and next attempt.",
+    pathParams: s.webhookParams,
+    query: s.webhooksQuery,
+    response: s.deliveriesPage,
+    successStatus: 200,
+    audience: 'operator',
+  }),
+  op({
+    operationId: 'redeliverWebhookDelivery',
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver',
+    group: 'write',
+    tag: 'Webhooks',
+    summary:
+      'Send a FAILED or DEAD delivery again now, with the same delivery id and body; its attempts are counted afresh (retried with backoff if it fails).',
+    pathParams: s.deliveryParams,
+    response: s.deliveryResponse,
+    successStatus: 200,
+    audience: 'operator',
   }),
   op({
     operationId: 'getOpenApiDocument',

@@ -7,15 +7,19 @@ import type { TransitionRequest } from '../domain/governance';
 import type { Principal } from '../domain/identity';
 import { parseStage, type RegisteredModel } from '../domain/model';
 import { parseVersionNumber } from '../domain/rules';
+import { parseWebhookEventName, parseWebhookStatus } from '../domain/webhooks';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { BreakGlassService } from '../use-cases/break-glass';
 import type { GovernanceService } from '../use-cases/governance';
 import type { ModelCardService } from '../use-cases/model-cards';
 import type { PolicyChangeOutcome, PolicyService } from '../use-cases/policy';
 import type { CreateVersionInput, RegistryService } from '../use-cases/registry';
+import type { EventReplay } from '../use-cases/replay';
+import type { WebhookService } from '../use-cases/webhooks';
 import type { OperationId } from './contract';
 import {
   auditJson,
+  deliveryJson,
   downloadJson,
   modelJson,
   policyRequestJson,
@@ -24,6 +28,8 @@ import {
   transitionJson,
   uploadJson,
   versionJson,
+  webhookJson,
+  webhookTestJson,
 } from './presenters';
 import type * as s from './schemas';
 
@@ -48,8 +54,12 @@ export interface OperationContext {
   readonly cards: ModelCardService;
   /** Present in the functions that handle registry-managed artifacts. */
   readonly artifacts?: ArtifactService;
+  /** Replays recorded events to the bus (the write function). */
+  readonly replay?: EventReplay;
   /** The OpenAPI document, loaded lazily by the one route that serves it. */
   readonly openApiDocument: () => Promise<unknown>;
+  /** Webhooks (MLflow's webhooks API and the registry's own routes). */
+  readonly webhooks: WebhookService;
 }
 
 type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
@@ -440,7 +450,100 @@ export const IMPLEMENTATIONS: Record<OperationId, Impl> = {
     const stage = parseStage(q.stage);
     return { stage, at: q.at, versions: await governance.versionsInStageAt(path.name!, stage, q.at) };
   },
+  async replayEvents({ replay }, { body }) {
+    const b = body as z.infer<typeof s.replayEventsBody>;
+    if (!replay) throw new Error('This function does not replay events.');
+    const page = await replay.replay({
+      from: b.from,
+      to: b.to,
+      modelName: b.model_name,
+      modelId: b.model_id,
+      dryRun: b.dry_run,
+      pageToken: b.page_token,
+    });
+    return {
+      events: page.events.map((e) => ({
+        event_id: e.detail.event_id,
+        event_type: e.type,
+        occurred_at: e.detail.occurred_at,
+        model: e.detail.model,
+        ...(e.detail.version !== undefined ? { version: e.detail.version } : {}),
+      })),
+      published: page.published,
+      dry_run: page.dryRun,
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
   async getOpenApiDocument({ openApiDocument }) {
     return openApiDocument();
+  },
+
+  // ---------------------------------------------------------------- webhooks
+
+  async createWebhook({ webhooks }, { body, caller }) {
+    const b = body as z.infer<typeof s.createWebhookBody>;
+    const webhook = await webhooks.create(
+      {
+        name: b.name,
+        url: b.url,
+        events: b.events.map(parseWebhookEventName),
+        description: b.description,
+        secret: b.secret,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: webhookJson(webhook) };
+  },
+  async listWebhooks({ webhooks }, { query }) {
+    const q = query as z.infer<typeof s.webhooksQuery>;
+    const page = await webhooks.list({ maxResults: q.max_results, pageToken: q.page_token });
+    return {
+      webhooks: page.items.map(webhookJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async getWebhook({ webhooks }, { path }) {
+    return { webhook: webhookJson(await webhooks.get(path.webhook_id!)) };
+  },
+  async updateWebhook({ webhooks }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.updateWebhookBody>;
+    const webhook = await webhooks.update(
+      path.webhook_id!,
+      {
+        name: b.name,
+        url: b.url,
+        events: b.events?.map(parseWebhookEventName),
+        description: b.description,
+        secret: b.secret,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: webhookJson(webhook) };
+  },
+  async deleteWebhook({ webhooks }, { path, caller }) {
+    await webhooks.delete(path.webhook_id!, caller);
+    return {};
+  },
+  async testWebhook({ webhooks }, { path, body }) {
+    const b = body as z.infer<typeof s.testWebhookBody>;
+    return webhookTestJson(
+      await webhooks.test(path.webhook_id!, b.event ? parseWebhookEventName(b.event) : undefined),
+    );
+  },
+  async listWebhookDeliveries({ webhooks }, { path, query }) {
+    const q = query as z.infer<typeof s.webhooksQuery>;
+    const page = await webhooks.deliveries(path.webhook_id!, {
+      maxResults: q.max_results,
+      pageToken: q.page_token,
+    });
+    return {
+      deliveries: page.items.map(deliveryJson),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  },
+  async redeliverWebhookDelivery({ webhooks }, { path }) {
+    return { delivery: deliveryJson(await webhooks.redeliver(path.webhook_id!, path.delivery_id!)) };
   },
 };

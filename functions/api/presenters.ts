@@ -7,10 +7,12 @@ import {
   policyToWire,
 } from '../domain/governance';
 import { aliasesOf, type RegisteredModel, type StageTransition, type VersionSummary } from '../domain/model';
+import type { Webhook, WebhookDelivery } from '../domain/webhooks';
 import type { Download, UploadInstructions } from '../use-cases/artifacts';
 import type { RequestView } from '../use-cases/governance';
 import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
+import type { WebhookTestResult } from '../use-cases/webhooks';
 
 export function versionJson({ version: v, aliases, card }: VersionView) {
   return {
@@ -184,5 +186,58 @@ export function auditJson(e: { type: string; detail: RegistryEventDetail }) {
     model: e.detail.model,
     ...(e.detail.version !== undefined ? { version: e.detail.version } : {}),
     data: e.detail.data,
+  };
+}
+
+export function webhookJson(w: Webhook) {
+  return {
+    webhook_id: w.id,
+    name: w.name,
+    description: w.description,
+    url: w.url,
+    events: [...w.events],
+    status: w.status,
+    has_secret: w.sealedSecret !== undefined,
+    creation_timestamp: w.creationTimestamp,
+    last_updated_timestamp: w.lastUpdatedTimestamp,
+    created_by: w.createdBy,
+  };
+}
+
+export function deliveryJson(d: WebhookDelivery) {
+  let payload: Record<string, unknown> = {};
+  try {
+    payload = JSON.parse(d.body) as Record<string, unknown>;
+  } catch {
+    // a body is always JSON; keep the log readable if not
+  }
+  return {
+    delivery_id: d.deliveryId,
+    webhook_id: d.webhookId,
+    event: d.event,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    ...(d.nextAttemptAt !== undefined && (d.status === 'PENDING' || d.status === 'FAILED')
+      ? { next_attempt_timestamp: d.nextAttemptAt }
+      : {}),
+    ...(d.lastAttemptAt !== undefined ? { last_attempt_timestamp: d.lastAttemptAt } : {}),
+    ...(d.lastResponseStatus !== undefined ? { last_response_status: d.lastResponseStatus } : {}),
+    ...(d.lastError !== undefined ? { last_error: d.lastError } : {}),
+    creation_timestamp: d.createdAt,
+    last_updated_timestamp: d.updatedAt,
+    payload,
+  };
+}
+
+export function webhookTestJson(r: WebhookTestResult) {
+  return {
+    result: {
+      success: r.success,
+      ...(r.responseStatus !== undefined ? { response_status: r.responseStatus } : {}),
+      ...(r.responseBody !== undefined ? { response_body: r.responseBody } : {}),
+      ...(r.errorMessage !== undefined ? { error_message: r.errorMessage } : {}),
+    },
   };
 }

@@ -502,6 +502,38 @@ export const auditPage = z.object({
   entries: z.array(auditEntrySchema),
   next_page_token: z.string().optional(),
 });
+const epochMs = z.number().int().nonnegative().max(8_640_000_000_000_000);
+export const replayEventsBody = z
+  .object({
+    from: epochMs.describe('Start of the range (epoch ms, inclusive).'),
+    to: epochMs.describe('End of the range (epoch ms, exclusive).'),
+    model_name: z.string().min(1).max(1000).optional().describe("Only this model's events."),
+    model_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Only this model id's events (a deleted or renamed model's too)."),
+    dry_run: z.boolean().default(false).describe('List what would be published; publish nothing.'),
+    page_token: z.string().optional().describe('The next_page_token of the previous call.'),
+  })
+  .strict();
+export const replayEventsResponse = z.object({
+  events: z
+    .array(
+      z.object({
+        event_id: z.string(),
+        event_type: z.string(),
+        occurred_at: z.number().int(),
+        model: z.object({ id: z.string(), name: z.string() }),
+        version: z.number().int().optional(),
+      }),
+    )
+    .describe('The events of this page, oldest first, each with its original event_id.'),
+  published: z.number().int().describe('How many were published (0 for a dry run).'),
+  dry_run: z.boolean(),
+  next_page_token: z.string().optional().describe('More of the range is left: call again with this token.'),
+});
 export const stageHistoryQuery = z
   .object({
     stage: stageSchema,
@@ -513,3 +545,102 @@ export const stageHistoryResponse = z.object({
   at: z.number().int(),
   versions: z.array(z.number().int()).describe('The versions that were in the stage at that moment.'),
 });
+
+// ------------------------------------------------------------------ webhooks
+
+const webhookEventName = z
+  .string()
+  .describe(
+    'An MLflow webhook event, `entity.action`: `model_version.created`, `model_version_alias.created`, …',
+  );
+const webhookStatus = z.string().describe('ACTIVE or DISABLED (case-insensitive).');
+
+export const webhookParams = z.object({ webhook_id: z.string() }).strict();
+export const deliveryParams = z.object({ webhook_id: z.string(), delivery_id: z.string() }).strict();
+
+export const createWebhookBody = z
+  .object({
+    name: z
+      .string()
+      .describe('1-63 letters, digits, `.`, `_`, `-`, starting and ending with a letter or digit.'),
+    url: z.string().describe('http(s) URL the deliveries are POSTed to (a public address, deployed).'),
+    events: z.array(webhookEventName),
+    description: z.string().optional(),
+    secret: z
+      .string()
+      .optional()
+      .describe('Signs every delivery (X-MLflow-Signature); stored encrypted and never returned.'),
+    status: webhookStatus.optional(),
+  })
+  .strict();
+export const updateWebhookBody = z
+  .object({
+    name: z.string().optional(),
+    url: z.string().optional(),
+    events: z.array(webhookEventName).optional(),
+    description: z.string().optional(),
+    secret: z.string().optional().describe('A new secret (absent or empty: unchanged).'),
+    status: webhookStatus.optional(),
+  })
+  .strict()
+  .describe("MLflow's update: an absent or empty field stays as it is.");
+export const testWebhookBody = z
+  .object({
+    event: webhookEventName
+      .optional()
+      .describe("The event whose example payload is sent (default: the webhook's first)."),
+  })
+  .strict();
+export const webhooksQuery = z
+  .object({ max_results: maxResults(1000, 100), page_token: z.string().optional() })
+  .strict();
+
+export const webhookSchema = z.object({
+  webhook_id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  url: z.string(),
+  events: z.array(webhookEventName),
+  status: z.enum(['ACTIVE', 'DISABLED']),
+  has_secret: z.boolean().describe('Deliveries are signed (the secret itself is never returned).'),
+  creation_timestamp: z.number().int(),
+  last_updated_timestamp: z.number().int(),
+  created_by: z.string(),
+});
+export const webhookResponse = z.object({ webhook: webhookSchema });
+export const webhooksPage = z.object({
+  webhooks: z.array(webhookSchema),
+  next_page_token: z.string().optional(),
+});
+export const webhookTestResponse = z.object({
+  result: z.object({
+    success: z.boolean(),
+    response_status: z.number().int().optional(),
+    response_body: z.string().optional(),
+    error_message: z.string().optional(),
+  }),
+});
+
+export const deliverySchema = z.object({
+  delivery_id: z.string().describe('The X-MLflow-Delivery-Id every attempt of this delivery sends.'),
+  webhook_id: z.string(),
+  event: webhookEventName,
+  event_id: z.string().describe('The registry event delivered (`detail.event_id`, docs/events.md).'),
+  event_type: z.string(),
+  status: z
+    .enum(['PENDING', 'SUCCEEDED', 'FAILED', 'DEAD'])
+    .describe('FAILED: another attempt is scheduled; DEAD: no more automatic attempts (redeliver it).'),
+  attempts: z.number().int(),
+  next_attempt_timestamp: z.number().int().optional(),
+  last_attempt_timestamp: z.number().int().optional(),
+  last_response_status: z.number().int().optional(),
+  last_error: z.string().optional(),
+  creation_timestamp: z.number().int(),
+  last_updated_timestamp: z.number().int(),
+  payload: z.record(z.string(), z.unknown()).describe('The body every attempt POSTs, parsed.'),
+});
+export const deliveriesPage = z.object({
+  deliveries: z.array(deliverySchema),
+  next_page_token: z.string().optional(),
+});
+export const deliveryResponse = z.object({ delivery: deliverySchema });

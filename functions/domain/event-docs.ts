@@ -3,7 +3,9 @@
  * documentation cannot drift from what the publisher sends (`npm run docs:events`; a test checks
  * the committed file is fresh).
  */
+
 import { z } from 'zod';
+import { EVENT_ENTRY_BUDGET, PUT_EVENTS_ENTRY_LIMIT } from './event-size';
 import { EVENT_DATA, EVENT_SCHEMA_VERSION, EVENT_SOURCE, EVENT_TYPES, eventDetailSchema } from './events';
 
 const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
@@ -50,6 +52,11 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
   TransitionExpired: 'Nobody decided before the request expired.',
   TransitionFailed:
     'An approved request could not be applied (checked again just before: its version changed, the gates or the approvals no longer satisfy the policy, the workflow failed); the reason says why. Request it again.',
+  WebhookCreated:
+    'A webhook was created (`detail.webhook` names it; webhooks are registry-wide, so the event has no `model`). Its secret is never recorded, and of its URL only the origin.',
+  WebhookUpdated:
+    'A webhook was changed (name, URL, events, status, description or secret); `before` and `after` show it, `secret_changed` tells a new secret was set.',
+  WebhookDeleted: 'A webhook was deleted (its delivery log and audit log stay until they expire).',
 };
 
 const json = (schema: z.ZodType) => JSON.stringify(z.toJSONSchema(schema, { io: 'input' }), null, 2);
@@ -64,7 +71,30 @@ export function eventDocs(): string {
     '`detail-type` = the event type below, and a `detail` of the shape below. The event is written to the',
     'audit log in the same DynamoDB transaction as the change (the transactional outbox); a relay reads',
     "the table's stream and publishes it, so a committed change is never without its event. Delivery is",
-    'at least once: dedupe on `detail.event_id`, which stays the same across redeliveries.',
+    'at least once: dedupe on `detail.event_id`, which stays the same across redeliveries and replays.',
+    '',
+    '## Delivery: at least once, replayable',
+    '',
+    "- **Order.** The relay publishes a model's events in the order they were recorded. A record it",
+    '  cannot publish after 3 tries (a few seconds apart) is sent whole (the event and its table key',
+    "  `pk`/`sk`) to the relay's dead-letter queue and the relay moves on, so one bad record never",
+    '  holds the stream until its 24-hour retention ends. If the dead-letter queue cannot take it either,',
+    '  the batch is retried from that record by the event source mapping (whose own on-failure message',
+    '  names only the stream batch).',
+    '- **Replay.** `POST /events/replay` (`mreg events replay --from <time> --to <time> [--model <name>]',
+    '  [--dry-run]`, for the operator role) publishes again every event recorded in a time range, of',
+    '  one model or of all (deleted models too), from the audit log: the outbox is kept forever, so a',
+    "  dead-lettered record, or records lost while the relay was down for longer than the stream's",
+    '  24 hours, are never a permanent gap. A replayed event has its original `event_id` and',
+    '  `occurred_at`; a consumer that dedupes on `event_id` sees the events it already had as',
+    '  duplicates. `--dry-run` lists the events and publishes nothing.',
+    `- **Size.** EventBridge refuses an entry of ${PUT_EVENTS_ENTRY_LIMIT.toLocaleString('en-US')} bytes or more, counted as the UTF-8 bytes`,
+    '  of `Detail`, `DetailType`, `Source` and each of `Resources`, plus 14 for `Time`. The registry',
+    `  bounds every entry to ${EVENT_ENTRY_BUDGET.toLocaleString('en-US')} bytes: an event that would be larger (a model created with`,
+    '  the largest tags and description a 256 KiB body holds) is published with its largest fields',
+    '  emptied (an empty value of the same type), `detail.truncated` = `true` and',
+    '  `detail.truncated_fields` naming them (e.g. `["data.tags"]`). The full event is in the audit log',
+    '  (`GET /models/{name}/audit`, `mreg audit`), and the model or version itself in the API.',
     '',
     `## Envelope (\`detail\`, schema version ${EVENT_SCHEMA_VERSION})`,
     '',
@@ -73,7 +103,9 @@ export function eventDocs(): string {
     '```',
     '',
     '`detail.schema_version` changes only for incompatible changes; new optional fields may appear in any',
-    'version. `detail.data` holds the type-specific fields below.',
+    'version. `detail.data` holds the type-specific fields below. Every event is about a model',
+    '(`detail.model`), except the webhook events, which are about a webhook (`detail.webhook`): webhooks',
+    "are registry-wide, and their audit entries are kept in the webhook's own partition.",
     '',
     '## Subscribing a deployment to promotions',
     '',

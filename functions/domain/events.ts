@@ -24,6 +24,18 @@ const breakGlass = {
 };
 const policyJson = z.record(z.string(), z.unknown());
 const versionRef = z.object({ version: z.number().int(), stage, status: z.string() });
+/**
+ * A webhook as its events record it: never the secret, and of the URL only its origin (a target
+ * URL often carries a token in its path or query).
+ */
+const webhookState = z.object({
+  name: z.string(),
+  url_origin: z.string().describe('Scheme, host and port of the target URL.'),
+  events: z.array(z.string()).describe('MLflow event names, e.g. `model_version.created`.'),
+  status: z.enum(['ACTIVE', 'DISABLED']),
+  description: z.string(),
+  has_secret: z.boolean(),
+});
 const cardSection = z.enum(CARD_SECTIONS);
 const cardSectionChange = z.discriminatedUnion('recorded', [
   z.object({
@@ -89,6 +101,8 @@ export const EVENT_DATA = {
     run_id: z.string().optional(),
     metrics: z.record(z.string(), z.number()),
     managed_files: z.number().int(),
+    tags: z.record(z.string(), z.string()).optional().describe("The version's tags."),
+    description: z.string().optional(),
   }),
   ModelVersionNumberSkipped: z.object({
     latest_in_none: z
@@ -104,6 +118,10 @@ export const EVENT_DATA = {
   ModelVersionRegistrationSettled: z.object({
     status: z.enum(['READY', 'FAILED_REGISTRATION']),
     message: z.string(),
+    source: z.string().optional().describe("The version's source (its verified files)."),
+    run_id: z.string().optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    description: z.string().optional(),
   }),
   ModelVersionTagSet: z.object({ key: z.string(), before: z.string().nullable(), after: z.string() }),
   ModelVersionTagDeleted: z.object({ key: z.string(), before: z.string().nullable() }),
@@ -188,6 +206,15 @@ export const EVENT_DATA = {
     alias: z.string().optional(),
     reason: z.string(),
   }),
+  WebhookCreated: webhookState,
+  WebhookUpdated: z.object({
+    before: webhookState,
+    after: webhookState,
+    secret_changed: z
+      .boolean()
+      .describe('A new signing secret was set (the secret itself is never recorded).'),
+  }),
+  WebhookDeleted: webhookState,
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA;
@@ -205,9 +232,35 @@ export const eventDetailSchema = z.object({
     .string()
     .describe('The person behind `actor` (docs/identity.md): what separation of duties compares.'),
   reason: z.string().optional(),
-  model: z.object({ id: z.string(), name: z.string() }),
+  model: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      prompt: z
+        .literal(true)
+        .optional()
+        .describe('Set when the model is an MLflow prompt (tagged `mlflow.prompt.is_prompt` = `true`).'),
+    })
+    .optional()
+    .describe('The model the event is about (every event but the webhook events).'),
+  webhook: z
+    .object({ id: z.string(), name: z.string() })
+    .optional()
+    .describe('The webhook the event is about (the webhook events, which concern no model).'),
   version: z.number().int().optional(),
   data: z.record(z.string(), z.unknown()),
+  truncated: z
+    .boolean()
+    .optional()
+    .describe(
+      "Present (true) when parts of the event were left out to keep it under EventBridge's 256 KB entry limit; the full event is in the audit log (GET /models/{name}/audit).",
+    ),
+  truncated_fields: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The fields emptied to fit (e.g. `data.tags`, `data.description`), each replaced by an empty value of its type.',
+    ),
 });
 
 export type RegistryEventDetail = z.infer<typeof eventDetailSchema>;
@@ -228,12 +281,24 @@ export function newEventId(now: number): string {
   return `${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${random}`;
 }
 
+/** The tag MLflow's prompt registry marks a prompt with (a registered model tagged so). */
+export const PROMPT_TAG = 'mlflow.prompt.is_prompt';
+
+/** Whether a model's tags make it an MLflow prompt. */
+export const isPromptModel = (tags: Readonly<Record<string, string>> | undefined) =>
+  tags?.[PROMPT_TAG]?.toLowerCase() === 'true';
+
 export function registryEvent<T extends EventType>(
   type: T,
   fields: {
     readonly now: number;
     readonly actor: Actor;
-    readonly model: { readonly id: string; readonly name: string };
+    /** The model (its tags, when given, tell whether it is an MLflow prompt). */
+    readonly model: {
+      readonly id: string;
+      readonly name: string;
+      readonly tags?: Readonly<Record<string, string>>;
+    };
     readonly version?: number | undefined;
     readonly reason?: string | undefined;
     readonly data: z.input<(typeof EVENT_DATA)[T]>;
@@ -249,8 +314,39 @@ export function registryEvent<T extends EventType>(
       actor: fields.actor.arn,
       person: fields.actor.person,
       ...(fields.reason ? { reason: fields.reason } : {}),
-      model: { id: fields.model.id, name: fields.model.name },
+      model: {
+        id: fields.model.id,
+        name: fields.model.name,
+        ...(isPromptModel(fields.model.tags) ? { prompt: true as const } : {}),
+      },
       ...(fields.version !== undefined ? { version: fields.version } : {}),
+      data,
+    },
+  };
+}
+
+/** The webhook event types: changes of a webhook (registry-wide, so about no model). */
+export type WebhookEventType = Extract<EventType, 'WebhookCreated' | 'WebhookUpdated' | 'WebhookDeleted'>;
+
+export function webhookChangeEvent<T extends WebhookEventType>(
+  type: T,
+  fields: {
+    readonly now: number;
+    readonly actor: Actor;
+    readonly webhook: { readonly id: string; readonly name: string };
+    readonly data: z.input<(typeof EVENT_DATA)[T]>;
+  },
+): RegistryEvent {
+  const data = EVENT_DATA[type].parse(fields.data) as Record<string, unknown>;
+  return {
+    type,
+    detail: {
+      schema_version: EVENT_SCHEMA_VERSION,
+      event_id: newEventId(fields.now),
+      occurred_at: fields.now,
+      actor: fields.actor.arn,
+      person: fields.actor.person,
+      webhook: { id: fields.webhook.id, name: fields.webhook.name },
       data,
     },
   };

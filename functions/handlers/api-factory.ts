@@ -7,11 +7,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { IdempotencyStore } from '../adapters/dynamodb/idempotency';
 import type { FunctionGroup } from '../api/contract';
 import type { OperationContext } from '../api/operations';
 import { routesOf } from '../api/routes';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
+import { EventReplay, type EventSink } from '../use-cases/replay';
 import { createApiHandler } from './http/api-handler';
 import { cors, parseOrigins } from './http/cors';
 import {
@@ -23,6 +25,7 @@ import {
   registryServices,
   type SdkCallObserver,
 } from './runtime';
+import { webhookService } from './webhook-runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -37,6 +40,8 @@ export interface BuildOptions {
   readonly openApiDocument?: () => Promise<unknown>;
   /** How decisions resume the approval workflow (the approve function needs it). */
   readonly approvalWorkflow?: () => ApprovalWorkflow;
+  /** Where replayed events are published (the write function serves the replay route). */
+  readonly eventPublisher?: () => EventSink;
 }
 
 /** The groups whose operations handle registry-managed files. */
@@ -62,6 +67,7 @@ export function buildApiHandler(
     policies: services.policies,
     breakGlass: services.breakGlass,
     cards: services.cards,
+    ...(group === 'write' ? { replay: new EventReplay(services.core, options.eventPublisher?.()) } : {}),
     ...(ARTIFACT_GROUPS.has(group) && options.artifacts
       ? {
           artifacts: options.artifacts(
@@ -73,9 +79,18 @@ export function buildApiHandler(
     openApiDocument:
       options.openApiDocument ??
       (() => Promise.reject(new Error('The OpenAPI document is served by the read function.'))),
+    webhooks: webhookService(env, db, options.observe ? { observe: options.observe } : {}),
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
     .use(cors(parseOrigins(env.CORS_ALLOWED_ORIGINS)))
-    .handler(createApiHandler(routesOf(group), () => context, logger, identityTrust(env)));
+    .handler(
+      createApiHandler(
+        routesOf(group),
+        () => context,
+        logger,
+        identityTrust(env),
+        new IdempotencyStore(db, services.repo.tableName),
+      ),
+    );
 }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DynamoDbRegistryRepository } from '../adapters/dynamodb/repository';
 import { type GovernancePolicy, parseDeploymentPolicy } from '../domain/governance';
 import { type IdentityTrust, parseIdentityTrust } from '../domain/identity';
+import { DEFAULT_DELIVERY_SETTINGS } from '../domain/webhooks';
 import { DEFAULT_ARTIFACT_SETTINGS } from '../use-cases/artifacts';
 import { BreakGlassService } from '../use-cases/break-glass';
 import { RegistryCore } from '../use-cases/core';
@@ -75,6 +76,41 @@ const envSchema = z.object({
   CORS_ALLOWED_ORIGINS: z.string().optional(),
   /** A request left approved (or without a running workflow) this long is reconciled. */
   RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
+  /** Deployed: the KMS key webhook secrets are sealed with (functions that seal or open them). */
+  WEBHOOK_KMS_KEY_ID: z.string().min(1).optional(),
+  /** Local mode: the AES-256 key (32 bytes, base64url) webhook secrets are sealed with. */
+  WEBHOOK_SECRET_KEY: z.string().min(43).optional(),
+  /** Local mode only: deliver to private and loopback addresses. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false']).default('false'),
+  /** Attempts of a delivery in all; after the last failed one it is DEAD. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(DEFAULT_DELIVERY_SETTINGS.maxAttempts),
+  /** The wait after the first failed attempt (it doubles after each, up to WEBHOOK_RETRY_MAX_MS). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(3_600_000)
+    .default(DEFAULT_DELIVERY_SETTINGS.baseDelayMs),
+  WEBHOOK_RETRY_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(24 * 3_600_000)
+    .default(DEFAULT_DELIVERY_SETTINGS.maxDelayMs),
+  /** How long one delivery attempt may take (below the API's 29 s: test_webhook waits for it). */
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(25_000)
+    .default(DEFAULT_DELIVERY_SETTINGS.timeoutMs),
+  /** How long delivery records are kept. */
+  WEBHOOK_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365)
+    .default(DEFAULT_DELIVERY_SETTINGS.retentionDays),
 });
 
 export type Environment = z.input<typeof envSchema>;
@@ -202,7 +238,7 @@ export function deploymentPolicy(env: Environment): GovernancePolicy {
  * this process, so a token is refused by another process rather than forged.
  */
 let processSecret: string | undefined;
-function pageTokenSecret(settings: { PAGE_TOKEN_SECRET?: string | undefined }): string {
+export function pageTokenSecret(settings: { PAGE_TOKEN_SECRET?: string | undefined }): string {
   if (settings.PAGE_TOKEN_SECRET) return settings.PAGE_TOKEN_SECRET;
   processSecret ??= randomBytes(32).toString('base64url');
   return processSecret;

@@ -255,7 +255,14 @@ export class ArtifactService {
       actor: REGISTRY_ACTOR,
       model,
       version: job.version,
-      data: { status, message: problem ?? '' },
+      data: {
+        status,
+        message: problem ?? '',
+        source: current.source,
+        ...(current.runId ? { run_id: current.runId } : {}),
+        tags: current.tags,
+        description: current.description,
+      },
     });
     await this.repo
       .recording(event)

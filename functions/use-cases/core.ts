@@ -145,7 +145,7 @@ export class RegistryCore {
   /** The event of a change made by `actor`, recorded with the write (audit log and outbox). */
   event<T extends EventType>(
     type: T,
-    model: { readonly id: string; readonly name: string },
+    model: { readonly id: string; readonly name: string; readonly tags?: Readonly<Record<string, string>> },
     actor: Actor,
     data: Parameters<typeof registryEvent<T>>[1]['data'],
     version?: number,

@@ -71,11 +71,17 @@ export interface GovernanceSettings {
   readonly reconcileAfterMs: number;
   /** Attempts to resume the workflow after an approval before the reconciler takes over. */
   readonly resumeAttempts: number;
+  /**
+   * How long an approval of a request whose quality gates are still being checked waits for them
+   * (they take moments) before it is refused as too early. Well inside API Gateway's 29 s.
+   */
+  readonly gateWaitMs?: number;
 }
 
 export const DEFAULT_GOVERNANCE_SETTINGS: GovernanceSettings = {
   reconcileAfterMs: 60_000,
   resumeAttempts: 3,
+  gateWaitMs: 5_000,
 };
 
 export interface ReconcileReport {
@@ -326,13 +332,31 @@ export class GovernanceService {
   // ---------------------------------------------------------------- decisions
 
   /**
+   * A request just filed is checked against the quality gates before it waits for approval: an
+   * approver who is quicker than the check waits for it (briefly) rather than being refused.
+   */
+  private async gatesChecked(model: RegisteredModel, request: TransitionRequest): Promise<TransitionRequest> {
+    const deadline = Date.now() + (this.settings.gateWaitMs ?? 0);
+    let current = request;
+    for (
+      let pause = 50;
+      current.status === 'PENDING' && !current.awaitingApproval && Date.now() < deadline;
+    ) {
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(500, pause * 2);
+      current = await this.requireRequest(model, request.id);
+    }
+    return current;
+  }
+
+  /**
    * Records an approval. Once the request has the approvals it needs it is APPROVED and the
    * workflow is resumed (retried; if it still fails, the reconciler applies the request).
    */
   async approve(name: string, id: string, caller: Principal, comment?: string): Promise<RequestView> {
     if (comment !== undefined) assertDescription(comment);
     const model = await this.core.requireModel(name);
-    const request = await this.requireRequest(model, id);
+    const request = await this.gatesChecked(model, await this.requireRequest(model, id));
     this.assertPending(request, 'approved');
     const rules = this.judged(request, model);
     const refusal = approvalRefusal(request, rules, caller);

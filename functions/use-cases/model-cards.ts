@@ -79,10 +79,8 @@ export class ModelCardService {
   /** A version as `GET /models/{name}/versions/{version}` shows it: with its card, if it has one. */
   async versionWithCard(name: string, version: number): Promise<VersionView> {
     const model = await this.core.requireModel(name);
-    const [found, stored] = await Promise.all([
-      this.core.requireVersion(model, version),
-      this.repo.getModelCard(model, version),
-    ]);
+    const { version: found, card: stored } = await this.repo.getVersionWithCard(model, version);
+    if (!found) throw new ResourceNotFoundError(`Model Version (name=${name}, version=${version}) not found`);
     const view = this.core.view(model, found);
     return stored ? { ...view, card: stored.card } : view;
   }

@@ -27,6 +27,7 @@ import type {
 import type { ModelCard, StoredModelCard } from '../domain/model-card';
 import type { FilterClause, OrderTerm } from '../domain/search-filter';
 import type { StageMove } from '../domain/stage-change';
+import type { Webhook, WebhookDelivery } from '../domain/webhooks';
 
 export interface NewModelVersion {
   /** A location, or (registry-managed files) a function of the number the repository assigns. */
@@ -226,6 +227,11 @@ export interface VersionsPort {
 /** Model cards, one per version. */
 export interface CardsPort {
   getModelCard(model: ModelRef, version: number): Promise<StoredModelCard | undefined>;
+  /** A version and its card, in one read. */
+  getVersionWithCard(
+    model: ModelRef & { readonly name: string },
+    version: number,
+  ): Promise<{ version?: ModelVersion; card?: StoredModelCard }>;
   /**
    * Stores a version's card with the write's events if the version exists (else
    * ResourceNotFoundError) and its stored card is still at `expectedRevision` (null: none), else
@@ -305,6 +311,18 @@ export interface AuditPort {
     modelId: string,
     options: { version?: number; maxResults: number; pageToken?: string },
   ): Promise<Page<{ type: string; detail: RegistryEventDetail }>>;
+  /**
+   * The recorded events (outbox records) that occurred in [from, to), of one model or of every
+   * model (deleted ones too), for replay: oldest first within a model; every model's are read by a
+   * scan of the table, in pages that stop after `maxItems` items were examined.
+   */
+  auditRange(options: {
+    from: number;
+    to: number;
+    modelId?: string;
+    maxItems: number;
+    pageToken?: string;
+  }): Promise<Page<RegistryEvent>>;
 }
 
 /** Search with MLflow's filter grammar, planned onto the indexes. */
@@ -404,4 +422,79 @@ export interface WorkflowExecution {
   readonly name: string;
   /** How long the approval task waits (the request's remaining time to live). */
   readonly approvalTimeoutSeconds: number;
+}
+
+// ---------------------------------------------------------------- webhooks
+
+/** How a failed or successful attempt of a delivery ended. */
+export type AttemptOutcome =
+  | { readonly kind: 'succeeded'; readonly responseStatus: number }
+  | {
+      readonly kind: 'failed';
+      readonly responseStatus?: number;
+      readonly error: string;
+      /** Another attempt then (FAILED), or none (DEAD). */
+      readonly nextAttemptAt?: number;
+    };
+
+/**
+ * Webhooks and their delivery logs (registry-wide). Changes of a webhook are written with their
+ * event (the audit entry, published by the outbox relay) in one transaction.
+ */
+export interface WebhooksPort {
+  createWebhook(webhook: Webhook, event: RegistryEvent): Promise<void>;
+  getWebhook(id: string): Promise<Webhook | undefined>;
+  /** Webhooks, oldest first. */
+  listWebhooks(options: { maxResults: number; pageToken?: string }): Promise<Page<Webhook>>;
+  /** Every webhook (they are few: MAX_WEBHOOKS). */
+  allWebhooks(): Promise<Webhook[]>;
+  /** Replaces a webhook if it is still as `current` (else ConcurrentModificationError). */
+  updateWebhook(current: Webhook, next: Webhook, event: RegistryEvent): Promise<void>;
+  /** Deletes a webhook (its delivery log and audit entries stay until they expire). */
+  deleteWebhook(webhook: Webhook, event: RegistryEvent): Promise<void>;
+  /** Records a delivery unless one with its id exists (false then: nothing was written). */
+  recordDelivery(delivery: WebhookDelivery): Promise<boolean>;
+  getDelivery(webhookId: string, deliveryId: string): Promise<WebhookDelivery | undefined>;
+  /** A webhook's delivery log, newest first. */
+  listDeliveries(
+    webhookId: string,
+    options: { maxResults: number; pageToken?: string },
+  ): Promise<Page<WebhookDelivery>>;
+  /**
+   * Takes a PENDING or FAILED delivery whose time has come for one attempt: counts the attempt and
+   * holds the delivery until `leaseUntil` (so no one else attempts it meanwhile). Undefined when
+   * it changed since it was read (another attempt took it, or it was settled).
+   */
+  claimDelivery(
+    delivery: WebhookDelivery,
+    now: number,
+    leaseUntil: number,
+  ): Promise<WebhookDelivery | undefined>;
+  /** Records how the claimed attempt ended (ignored if the delivery was claimed again since). */
+  settleDelivery(claimed: WebhookDelivery, outcome: AttemptOutcome, now: number): Promise<WebhookDelivery>;
+  /** Deliveries waiting for an attempt whose time has come, oldest first. */
+  dueDeliveries(now: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Puts a FAILED or DEAD delivery back to PENDING, due now, with its attempts counted afresh. */
+  resetDelivery(delivery: WebhookDelivery, now: number): Promise<WebhookDelivery>;
+}
+
+/**
+ * Seals secrets at rest: KMS deployed (with an encryption context), AES-256-GCM with a key in the
+ * data directory locally. The context binds a sealed secret to its webhook: it opens only with it.
+ */
+export interface SecretSealer {
+  seal(plaintext: string, context: Readonly<Record<string, string>>): Promise<string>;
+  open(sealed: string, context: Readonly<Record<string, string>>): Promise<string>;
+}
+
+/** What a target answered (or why it could not be reached). */
+export type TransportResult =
+  | { readonly kind: 'response'; readonly status: number; readonly body: string }
+  | { readonly kind: 'error'; readonly error: string };
+
+/** POSTs a delivery to a webhook's URL (never following redirects, within a timeout). */
+export interface WebhookTransport {
+  /** Why the URL's target is refused (a non-public address, deployed), or undefined. */
+  check(url: string): Promise<string | undefined>;
+  post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<TransportResult>;
 }

@@ -339,6 +339,8 @@ export class RegistryService {
             ...(v.runId ? { run_id: v.runId } : {}),
             metrics: v.metrics,
             managed_files: v.files?.length ?? 0,
+            tags: v.tags,
+            description: v.description,
           },
           v.version,
         ),

@@ -5,9 +5,12 @@
  */
 import { EVENT_SOURCE, type EventType } from '../domain/events';
 import type { Stage } from '../domain/model';
+import { WEBHOOK_SOURCE_EVENTS } from '../domain/webhooks';
 
 export const EVENT_BUS_NAME_ENV = 'EVENT_BUS_NAME';
 export const DEFAULT_EVENT_BUS_NAME = 'model-registry';
+/** The relay's dead-letter queue, where it sends a record it could not publish, whole. */
+export const RELAY_DEAD_LETTER_QUEUE_URL_ENV = 'RELAY_DEAD_LETTER_QUEUE_URL';
 
 /** Audit entries are the outbox: the relay publishes every inserted item whose sort key starts so. */
 export const OUTBOX_SORT_KEY_PREFIX = 'A#';
@@ -30,6 +33,11 @@ export const RULES = {
   startApproval: {
     source: [EVENT_SOURCE],
     'detail-type': ['TransitionRequested' satisfies EventType],
+  },
+  /** Delivers webhooks (the webhook delivery function) for the events MLflow has webhook events for. */
+  deliverWebhooks: {
+    source: [EVENT_SOURCE],
+    'detail-type': [...WEBHOOK_SOURCE_EVENTS],
   },
 } as const satisfies Record<string, EventPattern>;
 

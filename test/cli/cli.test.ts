@@ -453,6 +453,27 @@ describe('mreg output, paging, governance and events against a local registry', 
     expect(json(await mreg(['versions', 'get', gov, '1'])).model_version.current_stage).toBe('Staging');
   });
 
+  it('reports awaiting_approval only on pending requests, and opens no request for a version already in the stage', async () => {
+    // The request approved above is APPLIED: nobody needs to act on it any more.
+    const applied = json(await mreg(['requests', 'get', gov, requestId])).transition_request;
+    expect([applied.status, applied.awaiting_approval]).toEqual(['APPLIED', false]);
+    const opened = json(await mreg(['promote', gov, '2', '--stage', 'Production'])).transition_request;
+    await registry.settled();
+    expect(json(await mreg(['requests', 'get', gov, opened.id])).transition_request.awaiting_approval).toBe(
+      true,
+    );
+    ok(await mreg(['requests', 'cancel', gov, opened.id, '--reason', 'not yet']));
+    const cancelled = json(await mreg(['requests', 'get', gov, opened.id])).transition_request;
+    expect([cancelled.status, cancelled.awaiting_approval]).toEqual(['CANCELLED', false]);
+    // Version 1 is in Staging (a guarded stage): promoting it there again changes nothing, asks nobody.
+    const before = json(await mreg(['requests', 'list', gov, '--all'])).transition_requests.length;
+    const again = json(await mreg(['promote', gov, '1', '--stage', 'Staging']));
+    expect(again.transition_request).toBeUndefined();
+    expect(again.model_version.current_stage).toBe('Staging');
+    expect(json(await mreg(['requests', 'list', gov, '--all'])).transition_requests).toHaveLength(before);
+    expect(ok(await human(['promote', gov, '1', '--stage', 'Staging']))).not.toMatch(/request/i);
+  });
+
   it('shows people rather than ARNs, in tables that fit the terminal, at local times with their offset', async () => {
     const env = { COLUMNS: '200', TZ: 'Asia/Kolkata' };
     const localTime = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30/;

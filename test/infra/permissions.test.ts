@@ -10,6 +10,8 @@
  * publishes to the local bus (no PutEvents call).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +29,16 @@ const stack = new ModelRegistryStack(app, 'Permissions', {
 const registryConstruct = stack.registry;
 const resources = Template.fromStack(stack).toJSON().Resources as Record<string, any>;
 
+/** The role of a function, as the local registry names its functions (`webhooks`: the delivery function). */
+function roleOf(fn: LocalFunction) {
+  return fn === 'webhooks'
+    ? registryConstruct.webhooks.deliveryFunction.role
+    : registryConstruct.functions[fn as FunctionName]?.role;
+}
+
 /** action → resource patterns (rendered) the role allows. Only plain Allow statements are expected. */
-function roleGrants(fn: FunctionName): Map<string, string[]> {
-  const roleId = logicalId(registryConstruct.functions[fn].role!);
+function roleGrants(fn: LocalFunction): Map<string, string[]> {
+  const roleId = logicalId(roleOf(fn)!);
   const out = new Map<string, string[]>();
   for (const r of Object.values(resources)) {
     if (r.Type !== 'AWS::IAM::Policy' || !list(r.Properties.Roles).some((x: any) => x.Ref === roleId))
@@ -53,7 +62,7 @@ const globMatches = (pattern: string, value: string) =>
       .join('.*')}$`,
   ).test(value);
 
-function allows(fn: FunctionName, action: string, resource: string): boolean {
+function allows(fn: LocalFunction, action: string, resource: string): boolean {
   return (roleGrants(fn).get(action) ?? []).some((pattern) => globMatches(pattern, resource));
 }
 
@@ -264,12 +273,50 @@ async function workload() {
   await ok(alice('DELETE', `/models/${expiring}`));
   await ok(alice('GET', '/openapi.json'));
   await registry.settled();
+
+  // Webhooks: a receiver that always fails, so deliveries are retried, redelivered and tested.
+  const receiver = createServer((_req, res) => {
+    res.writeHead(500);
+    res.end('down');
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  try {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const { webhook } = await ok(
+      alice('POST', `${mlflow}/webhooks`, {
+        name: 'perm-hook',
+        url,
+        events: [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }],
+        secret: 'shh',
+      }),
+    );
+    await ok(alice('POST', '/models', { name: 'perm-hooked' }), 201);
+    await registry.settled();
+    await new Promise((r) => setTimeout(r, 50));
+    await registry.retryWebhooks();
+    const { deliveries } = await ok(alice('GET', `/webhooks/${webhook.webhook_id}/deliveries`));
+    await ok(
+      alice('POST', `/webhooks/${webhook.webhook_id}/deliveries/${deliveries[0].delivery_id}/redeliver`),
+    );
+    await ok(alice('POST', `${mlflow}/webhooks/${webhook.webhook_id}/test`, {}));
+    await ok(alice('PATCH', `${mlflow}/webhooks/${webhook.webhook_id}`, { secret: 'new' }));
+    await ok(alice('GET', `${mlflow}/webhooks`));
+    await ok(alice('GET', `${mlflow}/webhooks/${webhook.webhook_id}`));
+    await ok(alice('DELETE', `${mlflow}/webhooks/${webhook.webhook_id}`));
+    await registry.settled();
+  } finally {
+    receiver.close();
+  }
 }
 
 beforeAll(async () => {
   registry = await localRegistry({
     // Small multipart thresholds: a 6 MiB file goes up in two parts.
-    env: { MULTIPART_THRESHOLD_BYTES: String(5 * MiB), MULTIPART_PART_SIZE_BYTES: String(5 * MiB) },
+    env: {
+      MULTIPART_THRESHOLD_BYTES: String(5 * MiB),
+      MULTIPART_PART_SIZE_BYTES: String(5 * MiB),
+      WEBHOOK_RETRY_BASE_MS: '10',
+    },
     observeSdkCalls: (fn, call) => calls.push({ fn, command: call.command, input: call.input }),
   });
   alice = apiClient(registry.url, 'AKIAALICE');
@@ -284,7 +331,16 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
   it('recorded the calls of every function the workload exercises', () => {
     const fns = new Set(calls.map((c) => c.fn));
     // relay: publishes to the local bus without an SDK call (checked on the template below).
-    for (const fn of ['read', 'write', 'upload', 'download', 'approve', 'verify', 'workflow'] as const) {
+    for (const fn of [
+      'read',
+      'write',
+      'upload',
+      'download',
+      'approve',
+      'verify',
+      'workflow',
+      'webhooks',
+    ] as const) {
       expect(fns.has(fn), `no SDK call recorded for ${fn}`).toBe(true);
     }
     const commands = new Set(calls.map((c) => `${c.fn} ${c.command}`));
@@ -304,8 +360,8 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
 
   it('every function that made a call has its own role in the template', () => {
     for (const fn of new Set(calls.map((c) => c.fn))) {
-      expect(FUNCTION_NAMES as readonly string[], fn).toContain(fn);
-      const role = registryConstruct.functions[fn as FunctionName].role;
+      expect([...FUNCTION_NAMES, 'webhooks'] as readonly string[], fn).toContain(fn);
+      const role = roleOf(fn);
       expect(role, fn).toBeDefined();
       expect(resources[logicalId(role!)]?.Type, fn).toBe('AWS::IAM::Role');
     }
@@ -321,7 +377,7 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
           const key = `${call.fn} ${action} ${resource}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          if (!allows(call.fn as FunctionName, action, resource)) denied.push(key);
+          if (!allows(call.fn, action, resource)) denied.push(key);
         }
       }
     }
@@ -334,9 +390,7 @@ describe('the synthesized roles allow every AWS SDK call the functions make', ()
     expect(indexed.length).toBeGreaterThan(0);
     for (const call of indexed) {
       expect(iamActionsFor(call.command, call.input)).toEqual(['dynamodb:Query']);
-      expect(
-        allows(call.fn as FunctionName, 'dynamodb:Query', `${TABLE}/index/${call.input.IndexName}`),
-      ).toBe(true);
+      expect(allows(call.fn, 'dynamodb:Query', `${TABLE}/index/${call.input.IndexName}`)).toBe(true);
       // The table grant alone would not cover an index.
       expect(globMatches(TABLE, `${TABLE}/index/${call.input.IndexName}`)).toBe(false);
     }

@@ -17,6 +17,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from '../../functions/api/contract';
 import { ALL_OPERATIONS } from '../../functions/api/routes';
@@ -165,7 +166,12 @@ function expectedGrants(
   };
   const perFunction: Record<FunctionName, Record<string, string[]>> = {
     read,
-    write,
+    // The write function also replays recorded events: it scans the table and publishes.
+    write: {
+      ...write,
+      'dynamodb:Scan': [T],
+      'events:PutEvents': [`<${logicalId(registry.eventBus)}.Arn>`],
+    },
     upload: {
       ...write,
       's3:AbortMultipartUpload': [objects],
@@ -209,6 +215,12 @@ function expectedGrants(
       ? { 'kms:Decrypt': [withKey] }
       : { 'kms:Decrypt': [withKey], 'kms:GenerateDataKey': [withKey] }
     : {};
+  // The write function seals and opens webhook secrets with the webhook key (lib/webhooks.ts).
+  const webhookKey = `<${logicalId(registry.webhooks.key)}.Arn>`;
+  if (name === 'write') {
+    kmsGrants['kms:Encrypt'] = [webhookKey];
+    kmsGrants['kms:Decrypt'] = [...(kmsGrants['kms:Decrypt'] ?? []), webhookKey];
+  }
   const all: Record<string, string[]> = {
     ...perFunction[name],
     ...kmsGrants,
@@ -474,8 +486,11 @@ describe('function roles', () => {
 
   it('the stack has no roles but the function roles, the state machine role and the API Gateway logging role', () => {
     const roles = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
-    const functionRoles = FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n].role!));
-    expect(new Set(functionRoles).size).toBe(FUNCTION_NAMES.length);
+    const functionRoles = [
+      ...FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n].role!)),
+      logicalId(defaults.webhooks.deliveryFunction.role!),
+    ];
+    expect(new Set(functionRoles).size).toBe(FUNCTION_NAMES.length + 1);
     expect(roles.map(([id]) => id).sort()).toEqual(
       [...functionRoles, workflowRoleId, logicalId(defaults.api.node.findChild('CloudWatchRole'))].sort(),
     );
@@ -532,10 +547,12 @@ describe('function roles', () => {
     );
   });
 
-  it('the relay publishes to the registry bus only, and the workflow function has no Step Functions access', () => {
+  it('the relay (and the write function, replaying recorded events) publish to the registry bus only, and the workflow function has no Step Functions access', () => {
     const relay = grants(roleStatements(resources, logicalId(defaults.functions.relay.role!)));
     expect(relay['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
-    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay')) {
+    const write = grants(roleStatements(resources, logicalId(defaults.functions.write.role!)));
+    expect(write['events:PutEvents']).toEqual([`<${logicalId(defaults.eventBus)}.Arn>`]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'relay' && n !== 'write')) {
       const g = grants(roleStatements(resources, logicalId(defaults.functions[name].role!)));
       expect(
         Object.keys(g).filter((a) => a.startsWith('events:')),
@@ -610,9 +627,12 @@ describe('function roles', () => {
 describe('functions', () => {
   const fns = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
 
-  it('are the eight registry functions, arm64 on nodejs22.x with active tracing and their own log group', () => {
+  it('are the registry functions and the webhook delivery function, arm64 on nodejs22.x with active tracing and their own log group', () => {
     expect(fns.map(([id]) => id).sort()).toEqual(
-      FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n])).sort(),
+      [
+        ...FUNCTION_NAMES.map((n) => logicalId(defaults.functions[n])),
+        logicalId(defaults.webhooks.deliveryFunction),
+      ].sort(),
     );
     for (const [, fn] of fns) {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -645,10 +665,16 @@ describe('functions', () => {
       UPLOAD_URL_TTL_SECONDS: '1800',
       PENDING_VERSION_TTL_HOURS: '48',
     });
-    // Only the relay learns the bus; without a governancePolicy prop the functions use the default.
+    // Only the relay and the write function (event replay) learn the bus, and only the relay its
+    // dead-letter queue; without a governancePolicy prop the functions use the default.
     expect(vars('relay').EVENT_BUS_NAME).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(vars('write').EVENT_BUS_NAME).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(vars('relay').RELAY_DEAD_LETTER_QUEUE_URL).toEqual({
+      Ref: logicalId(defaults.relayDeadLetterQueue),
+    });
     for (const name of FUNCTION_NAMES) {
-      if (name !== 'relay') expect(vars(name).EVENT_BUS_NAME, name).toBeUndefined();
+      if (name !== 'relay' && name !== 'write') expect(vars(name).EVENT_BUS_NAME, name).toBeUndefined();
+      if (name !== 'relay') expect(vars(name).RELAY_DEAD_LETTER_QUEUE_URL, name).toBeUndefined();
       expect(vars(name).GOVERNANCE_POLICY, name).toBeUndefined();
     }
   });
@@ -850,7 +876,8 @@ describe('governance', () => {
 
   it("starts it through the reconcile function, from a rule whose pattern is the wiring's RULES.startApproval", () => {
     const rules = one('AWS::Events::Rule');
-    expect(rules).toHaveLength(2);
+    // The start-approval rule, the reconcile schedule, and the webhook delivery rule and schedule.
+    expect(rules).toHaveLength(4);
     const rule = resources[logicalId(defaults.startApprovalRule)];
     // The local runtime routes with RULES.startApproval: the deployed rule matches exactly the same events.
     expect(rule.Properties.EventPattern).toEqual(RULES.startApproval);
@@ -957,15 +984,117 @@ describe('governance', () => {
   });
 });
 
+describe('webhooks', () => {
+  const hooks = () => defaults.webhooks;
+
+  it("delivers through its own function, from a rule whose pattern is the wiring's RULES.deliverWebhooks", () => {
+    const rule = resources[logicalId(hooks().deliveryRule)];
+    // The local event router matches with the same pattern.
+    expect(rule.Properties.EventPattern).toEqual(RULES.deliverWebhooks);
+    expect(rule.Properties.EventBusName).toEqual({ Ref: logicalId(defaults.eventBus) });
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: { 'Fn::GetAtt': [logicalId(hooks().deliveryFunction), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(hooks().deadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      },
+    ]);
+    const schedule = resources[logicalId(hooks().retrySchedule)];
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(schedule.Properties.Targets[0].Arn).toEqual({
+      'Fn::GetAtt': [logicalId(hooks().deliveryFunction), 'Arn'],
+    });
+  });
+
+  it('parks events the function failed on in its encrypted, TLS-only dead-letter queue', () => {
+    const id = logicalId(hooks().deadLetterQueue);
+    expect(resources[id].Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    const config = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        r.Properties.FunctionName.Ref === logicalId(hooks().deliveryFunction),
+    );
+    expect(config.Properties).toMatchObject({
+      FunctionName: { Ref: logicalId(hooks().deliveryFunction) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id, 'Arn'] } } },
+    });
+  });
+
+  it('seals secrets with a rotating KMS key that only the write and delivery functions may use', () => {
+    const key = resources[logicalId(hooks().key)];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const keyArn = `<${logicalId(hooks().key)}.Arn>`;
+    const users: Record<string, string[]> = {};
+    for (const r of Object.values(resources)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      for (const st of r.Properties.PolicyDocument.Statement as Statement[]) {
+        if (!list(st.Resource).map(render).includes(keyArn)) continue;
+        for (const role of list(r.Properties.Roles).map((x: any) => x.Ref)) {
+          users[role] = [...(users[role] ?? []), ...list(st.Action)].sort();
+        }
+      }
+    }
+    expect(users).toEqual({
+      [logicalId(defaults.functions.write.role!)]: ['kms:Decrypt', 'kms:Encrypt'],
+      [logicalId(hooks().deliveryFunction.role!)]: ['kms:Decrypt'],
+    });
+    const env = (fn: Construct) => resources[logicalId(fn)].Properties.Environment.Variables;
+    expect(env(hooks().deliveryFunction).WEBHOOK_KMS_KEY_ID).toEqual({
+      'Fn::GetAtt': [logicalId(hooks().key), 'Arn'],
+    });
+    expect(env(defaults.functions.write).WEBHOOK_KMS_KEY_ID).toEqual({
+      'Fn::GetAtt': [logicalId(hooks().key), 'Arn'],
+    });
+    expect(env(defaults.functions.read).WEBHOOK_KMS_KEY_ID).toBeUndefined();
+  });
+
+  it('gives the delivery function exactly its actions, each on exactly its resources', () => {
+    const T = `<${logicalId(defaults.table)}.Arn>`;
+    const fn = resources[logicalId(hooks().deliveryFunction)];
+    const logs = `<${fn.Properties.LoggingConfig.LogGroup.Ref}.Arn>`;
+    expect(grants(roleStatements(resources, logicalId(hooks().deliveryFunction.role!)))).toEqual({
+      'dynamodb:GetItem': [T],
+      'dynamodb:PutItem': [T],
+      'dynamodb:Query': [`${T}/index/${INDEXES.byOpenRequest.indexName}`],
+      'dynamodb:UpdateItem': [T],
+      'kms:Decrypt': [`<${logicalId(hooks().key)}.Arn>`],
+      'logs:CreateLogStream': [logs],
+      'logs:PutLogEvents': [logs],
+      'sqs:SendMessage': [`<${logicalId(hooks().deadLetterQueue)}.Arn>`],
+      'xray:PutTelemetryRecords': ['*'],
+      'xray:PutTraceSegments': ['*'],
+    });
+    // With a customer managed key, the table's items are decrypted (and written) with it too.
+    const customGrants = grants(
+      roleStatements(customResources, logicalId(custom.webhooks.deliveryFunction.role!)),
+    );
+    expect(customGrants['kms:GenerateDataKey']).toEqual([`<${logicalId(key)}.Arn>`]);
+    expect(customGrants['kms:Decrypt']!.sort()).toEqual(
+      [`<${logicalId(key)}.Arn>`, `<${logicalId(custom.webhooks.key)}.Arn>`].sort(),
+    );
+  });
+});
+
 describe('alarms and outputs', () => {
-  it('alarms on every function, the API, both dead-letter queues, failed workflows and a lagging relay', () => {
+  it('alarms on every function, the API, every dead-letter queue, failed workflows and a lagging relay', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(FUNCTION_NAMES.length * 2 + 5);
+    // The registry's functions and the webhook delivery function: errors and throttles each.
+    const functionCount = FUNCTION_NAMES.length + 1;
+    expect(alarms).toHaveLength(functionCount * 2 + 6);
     const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(FUNCTION_NAMES.length);
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(FUNCTION_NAMES.length);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(functionCount);
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Throttles')).toHaveLength(functionCount);
     expect(metrics).toContain('AWS/ApiGateway/5XXError');
-    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    expect(metrics.filter((m) => m === 'AWS/SQS/ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    const alarmed = (metric: string) =>
+      alarms.filter((a) => a.Properties.MetricName === metric).map((a) => a.Properties.Dimensions[0].Value);
+    expect(alarmed('Errors')).toContainEqual({ Ref: logicalId(defaults.webhooks.deliveryFunction) });
+    expect(alarmed('Throttles')).toContainEqual({ Ref: logicalId(defaults.webhooks.deliveryFunction) });
+    expect(alarmed('ApproximateNumberOfMessagesVisible')).toContainEqual({
+      'Fn::GetAtt': [logicalId(defaults.webhooks.deadLetterQueue), 'QueueName'],
+    });
     const failed = alarms.find((a) => a.Properties.MetricName === 'ExecutionsFailed');
     expect(failed.Properties).toMatchObject({
       Namespace: 'AWS/States',

@@ -125,7 +125,7 @@ describe('writes that race', () => {
     await registry.settled();
     const events = registry.events
       .events()
-      .filter((e) => e['detail-type'] === 'AliasChanged' && e.detail.model.name === name)
+      .filter((e) => e['detail-type'] === 'AliasChanged' && e.detail.model?.name === name)
       .sort((a, b) => a.detail.event_id.localeCompare(b.detail.event_id));
     // Replaying the events gives the alias as it is: nothing changed without its event.
     let replayed: number | null = null;
@@ -212,7 +212,7 @@ describe('archive-existing at any size', () => {
       .events()
       .filter(
         (e) =>
-          e.detail.model.name === name &&
+          e.detail.model?.name === name &&
           e['detail-type'] === 'ModelVersionStageChanged' &&
           e.detail.data.to_stage === 'Archived',
       );

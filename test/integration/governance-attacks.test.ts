@@ -180,7 +180,7 @@ async function modelIdOf(name: string): Promise<string> {
 function busEvents(modelId: string, type?: string) {
   return registry.events
     .events()
-    .filter((e) => e.detail.model.id === modelId && (!type || e['detail-type'] === type));
+    .filter((e) => e.detail.model?.id === modelId && (!type || e['detail-type'] === type));
 }
 
 /** Every audit entry of a model, oldest first. */
@@ -679,7 +679,7 @@ describe('4. An approved request is always applied or visibly failed', () => {
     expect(await stageOf(renamed, 1)).toBe('Production');
     expect((await requestOf(renamed, pending.id)).status).toBe('APPLIED');
     const [change] = busEvents(id, 'ModelVersionStageChanged');
-    expect(change!.detail.model.name).toBe(renamed);
+    expect(change!.detail.model?.name).toBe(renamed);
     expect(change!.detail.data.request_id).toBe(pending.id);
   });
 

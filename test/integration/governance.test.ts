@@ -75,7 +75,7 @@ const stageOf = async (name: string, version: number) =>
 const eventsOf = (name: string) =>
   registry.events
     .events()
-    .filter((e) => e.detail.model.name === name)
+    .filter((e) => e.detail.model?.name === name)
     .map((e) => `${e['detail-type']}${e.detail.version !== undefined ? ` v${e.detail.version}` : ''}`);
 
 async function approveAs(who: ReturnType<typeof apiClient>, name: string, id: string, comment?: string) {
@@ -146,7 +146,7 @@ describe('a transition into a guarded stage', () => {
       .events()
       .find(
         (e) =>
-          e.detail.model.name === name &&
+          e.detail.model?.name === name &&
           e['detail-type'] === 'ModelVersionStageChanged' &&
           e.detail.version === 2,
       )!;

@@ -3,8 +3,10 @@
  * and no Java process left behind after Ctrl-C or SIGTERM.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -145,6 +147,85 @@ describe('npm start', () => {
       await stopWith(third, 'SIGTERM');
       expect(alive(third.javaPid)).toBe(false);
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('delivers a webhook for a change made just before a crash, after the restart, once, signed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mreg-hook-crash-'));
+    const secret = 'crash-secret';
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const json = (method: string, body: unknown) => ({
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    try {
+      // The webhook exists; the change commits with its event, then the process dies before the
+      // relay publishes it (held back, then SIGKILL): nothing was delivered yet.
+      const first = await npmStart({ MREG_DATA_DIR: dataDir, MREG_OUTBOX_PAUSED: '1' });
+      const hook = await fetch(
+        `${first.url}/api/2.0/mlflow/webhooks`,
+        json('POST', {
+          name: 'crash-hook',
+          url: hookUrl,
+          events: [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }],
+          secret,
+        }),
+      );
+      expect(hook.status).toBe(200);
+      const created = await fetch(
+        `${first.url}/api/2.0/mlflow/registered-models/create`,
+        json('POST', { name: 'hooked-survivor' }),
+      );
+      expect(created.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received).toEqual([]);
+      const exited = new Promise((r) => first.child.once('exit', r));
+      first.child.kill('SIGKILL');
+      await exited;
+      process.kill(first.javaPid, 'SIGKILL');
+      for (let i = 0; i < 50 && alive(first.javaPid); i++) await new Promise((r) => setTimeout(r, 100));
+
+      // After the restart the relay publishes the event and the delivery goes out, signed with
+      // the secret sealed before the crash (its key is kept in the data directory).
+      const second = await npmStart({ MREG_DATA_DIR: dataDir });
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(received).toHaveLength(1);
+      const [got] = received;
+      const id = String(got!.headers['x-mlflow-delivery-id']);
+      const timestamp = String(got!.headers['x-mlflow-timestamp']);
+      const expected = createHmac('sha256', secret)
+        .update(`${id}.${timestamp}.${got!.body}`)
+        .digest('base64');
+      expect(got!.headers['x-mlflow-signature']).toBe(`v1,${expected}`);
+      expect(JSON.parse(got!.body)).toMatchObject({
+        entity: 'registered_model',
+        action: 'created',
+        data: { name: 'hooked-survivor', tags: {}, description: '' },
+      });
+      await stopWith(second, 'SIGTERM');
+
+      // Another restart sends nothing again: the event was published once, delivered once.
+      const third = await npmStart({ MREG_DATA_DIR: dataDir });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(received).toHaveLength(1);
+      await stopWith(third, 'SIGTERM');
+      expect(alive(third.javaPid)).toBe(false);
+    } finally {
+      receiver.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);

@@ -66,7 +66,7 @@ const card: ModelCard = {
 const cardEvents = (name: string) =>
   registry.events
     .events()
-    .filter((e) => e.detail.model.name === name && e['detail-type'] === 'ModelCardUpdated');
+    .filter((e) => e.detail.model?.name === name && e['detail-type'] === 'ModelCardUpdated');
 
 async function cardItems(name: string): Promise<Record<string, unknown>[]> {
   const entries = (await alice('GET', `/models/${name}/audit?max_results=1`)).body.entries;
@@ -416,7 +416,7 @@ describe('required card sections in the governance policy', () => {
     );
     const rejected = registry.events
       .events()
-      .filter((e) => e.detail.model.name === name && e['detail-type'] === 'TransitionRejected')
+      .filter((e) => e.detail.model?.name === name && e['detail-type'] === 'TransitionRejected')
       .at(-1)!;
     expect(rejected.detail.data.quality_gate_failures).toEqual([
       'model card lacks limitations (needs required_card_sections filled in)',

@@ -152,7 +152,7 @@ describe('wire conventions', () => {
   });
 
   it('answers an endpoint it does not serve with 404 ENDPOINT_NOT_FOUND (JSON)', async () => {
-    const res = await mlflow.raw('GET', 'webhooks/list', { max_results: '10' });
+    const res = await mlflow.raw('GET', 'runs/get', { run_id: 'abc' });
     expect(res.status).toBe(404);
     expect(res.body.error_code).toBe('ENDPOINT_NOT_FOUND');
   });

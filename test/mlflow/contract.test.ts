@@ -52,6 +52,13 @@ const ENDPOINTS: [string, string, string][] = [
   ['POST', 'transition-requests/approve', 'approve'],
   ['POST', 'transition-requests/reject', 'approve'],
   ['DELETE', 'transition-requests/delete', 'approve'],
+  // MLflow 3's WebhookService: changes (and test, which opens the secret) in write, reads in read.
+  ['POST', 'webhooks', 'write'],
+  ['GET', 'webhooks', 'read'],
+  ['GET', 'webhooks/{webhook_id}', 'read'],
+  ['PATCH', 'webhooks/{webhook_id}', 'write'],
+  ['DELETE', 'webhooks/{webhook_id}', 'write'],
+  ['POST', 'webhooks/{webhook_id}/test', 'write'],
 ];
 
 describe('MLflow routes', () => {

@@ -145,12 +145,16 @@ describe('parsing a quality gate', () => {
     // Up to 100,000 repetitions: more than an API request body (256 KB) can carry.
     for (const n of [10, 100, 149, 1_000, 6_000, 100_000]) {
       for (const text of adversarial(n)) {
-        const started = performance.now();
-        const result = tryParse(text);
-        const elapsed = performance.now() - started;
-        expect(result).toBeInstanceOf(InvalidParameterError);
-        // A backtracking parser took seconds on 6,000 characters; linear takes microseconds.
-        expect(elapsed, `${text.length} characters: ${elapsed.toFixed(1)} ms`).toBeLessThan(50);
+        expect(tryParse(text)).toBeInstanceOf(InvalidParameterError);
+        // A backtracking parser took 8 s on 6,000 characters (minutes on 100,000); linear takes
+        // microseconds. The best of three runs, so a busy machine's pauses do not count.
+        let elapsed = Number.POSITIVE_INFINITY;
+        for (let run = 0; run < 3; run++) {
+          const started = performance.now();
+          tryParse(text);
+          elapsed = Math.min(elapsed, performance.now() - started);
+        }
+        expect(elapsed, `${text.length} characters: ${elapsed.toFixed(1)} ms`).toBeLessThan(250);
       }
     }
   });

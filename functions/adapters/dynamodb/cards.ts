@@ -5,9 +5,10 @@
  * delete and the model's delete remove it (versions.ts, models.ts).
  */
 import { ConcurrentModificationError } from '../../domain/errors';
+import type { ModelVersion } from '../../domain/model';
 import type { ModelCard, StoredModelCard } from '../../domain/model-card';
 import type { ModelRef } from '../../use-cases/ports';
-import { cardItem, toStoredCard } from './codecs';
+import { cardItem, toStoredCard, toVersion } from './codecs';
 import { cardKey, versionKey } from './keys';
 import { assertItemSize, type Journal, type RegistryTable, WriteRefused } from './table';
 import { notFoundVersion } from './versions';
@@ -20,6 +21,21 @@ export class Cards {
   async get(model: ModelRef, version: number): Promise<StoredModelCard | undefined> {
     const item = await this.table.get(cardKey.primary(model.id, version), true);
     return item ? toStoredCard(item) : undefined;
+  }
+
+  /** A version and its card in one read (one BatchGetItem of the two keys). */
+  async withVersion(
+    model: Named,
+    version: number,
+  ): Promise<{ version?: ModelVersion; card?: StoredModelCard }> {
+    const versionItemKey = versionKey.primary(model.id, version);
+    const items = await this.table.getMany([versionItemKey, cardKey.primary(model.id, version)], true);
+    const found = items.find((i) => i.sk === versionItemKey.sk);
+    const card = items.find((i) => i.sk !== versionItemKey.sk);
+    return {
+      ...(found ? { version: { ...toVersion(found), name: model.name } } : {}),
+      ...(card ? { card: toStoredCard(card) } : {}),
+    };
   }
 
   /**

@@ -156,6 +156,14 @@ export const clientTokenKey = {
   prefix: 'TOKEN#',
 };
 
+/**
+ * An idempotency record (functions/adapters/dynamodb/idempotency.ts): one partition per record,
+ * keyed by a hash of the caller, the route and the client's key.
+ */
+export const idempotencyKey = {
+  primary: (hash: string) => ({ pk: `IDEM#${hash}`, sk: 'IDEMPOTENCY' }),
+};
+
 /** Stage transitions of a model, in time order. */
 export const transitionKey = {
   primary: (modelId: string, timestamp: number, version: number, seq: number) => ({
@@ -167,8 +175,11 @@ export const transitionKey = {
 
 /** The append-only audit log of a model (kept after the model is deleted), in time order. */
 export const auditKey = {
-  primary: (modelId: string, timestamp: number, eventId: string) => ({
-    pk: modelPartition(modelId),
+  primary: (modelId: string, timestamp: number, eventId: string) =>
+    auditKey.inPartition(modelPartition(modelId), timestamp, eventId),
+  /** An audit entry in any partition that keeps one (a model's, a webhook's). */
+  inPartition: (partition: string, timestamp: number, eventId: string) => ({
+    pk: partition,
     sk: `${AUDIT_PREFIX}${padTime(timestamp)}#${eventId}`,
   }),
   prefix: 'A#',
@@ -200,4 +211,38 @@ export const openRequestKey = {
   }),
   prefix: (modelId?: string, version?: number) =>
     modelId === undefined ? '' : version === undefined ? `${modelId}#` : `${modelId}#${padVersion(version)}#`,
+};
+
+/**
+ * Webhooks are registry-wide (as in MLflow). Everything of one webhook lives in the partition of
+ * its id: the webhook (`WEBHOOK`), its delivery log (`D#<delivery id>`, newest last: delivery ids
+ * start with the event's time) and its audit log (`A#…`, the outbox like every audit entry; it
+ * outlives the webhook, as a model's does).
+ */
+export const webhookPartition = (webhookId: string) => `WEBHOOK#${webhookId}`;
+
+/** The sparse index partitions (gsi6) of all webhooks and of the deliveries waiting for an attempt. */
+export const WEBHOOKS_PARTITION = 'WEBHOOKS';
+export const DUE_DELIVERIES_PARTITION = 'WEBHOOK_DUE';
+
+export const webhookKey = {
+  primary: (webhookId: string) => ({ pk: webhookPartition(webhookId), sk: 'WEBHOOK' }),
+  /** Every webhook, oldest first, in the sparse index. */
+  index: (webhookId: string, created: number) => ({
+    gsi6pk: WEBHOOKS_PARTITION,
+    gsi6sk: `${padTime(created)}#${webhookId}`,
+  }),
+};
+
+export const deliveryKey = {
+  primary: (webhookId: string, deliveryId: string) => ({
+    pk: webhookPartition(webhookId),
+    sk: `D#${deliveryId}`,
+  }),
+  prefix: 'D#',
+  /** A delivery waits for an attempt: in the due index by the time of its next attempt. */
+  due: (nextAttemptAt: number, webhookId: string, deliveryId: string) => ({
+    gsi6pk: DUE_DELIVERIES_PARTITION,
+    gsi6sk: `${padTime(nextAttemptAt)}#${webhookId}#${deliveryId}`,
+  }),
 };

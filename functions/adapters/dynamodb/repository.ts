@@ -219,6 +219,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   getModelCard(model: ModelRef, version: number) {
     return this.cards.get(model, version);
   }
+  getVersionWithCard(model: Named, version: number) {
+    return this.cards.withVersion(model, version);
+  }
   putModelCard(
     model: Named,
     version: number,
@@ -297,6 +300,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     options: { version?: number; maxResults: number; pageToken?: string },
   ): Promise<Page<{ type: string; detail: RegistryEventDetail }>> {
     return this.audit.list(modelId, options);
+  }
+  auditRange(options: { from: number; to: number; modelId?: string; maxItems: number; pageToken?: string }) {
+    return this.audit.range(options);
   }
   searchModels(query: SearchQuery): Promise<Page<ModelWithActivity>> {
     return this.search.models(query);

@@ -24,7 +24,7 @@ import type { RegistryEvent } from '../../domain/events';
 import type { ModelVersion } from '../../domain/model';
 import type { Page } from '../../use-cases/ports';
 import { INDEXES, type IndexDefinition, TABLE_PARTITION_KEY, TABLE_SORT_KEY } from '../../wiring/table';
-import { auditKey } from './keys';
+import { auditKey, modelPartition, webhookPartition } from './keys';
 import { checkStartKey, type PageCursor, type PageTokens } from './page-token';
 
 export type Item = Record<string, unknown>;
@@ -133,8 +133,15 @@ function tooLarge(err: unknown): boolean {
 /** The append-only audit entry of an event; its insertion is also the outbox record. */
 export function auditItem(event: RegistryEvent): Item {
   const d = event.detail;
+  // A model's events are kept in its partition; a webhook's (registry-wide) in the webhook's.
+  const partition = d.model
+    ? modelPartition(d.model.id)
+    : d.webhook
+      ? webhookPartition(d.webhook.id)
+      : undefined;
+  if (!partition) throw new Error(`Event ${event.type} names neither a model nor a webhook`);
   return {
-    ...auditKey.primary(d.model.id, d.occurred_at, d.event_id),
+    ...auditKey.inPartition(partition, d.occurred_at, d.event_id),
     entity: 'AuditEntry',
     type: event.type,
     version: d.version,

@@ -4,7 +4,8 @@
  * (`detail.event_id`) for consumers to dedupe on.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { EVENT_SOURCE, type RegistryEvent } from '../../domain/events';
+import { boundedForPublishing, putEventsEntry } from '../../domain/event-size';
+import type { RegistryEvent } from '../../domain/events';
 
 export interface EventPublisher {
   /** Publishes the events in order; throws if any could not be published (the batch is retried). */
@@ -62,12 +63,10 @@ export class EventBridgePublisher implements EventPublisher {
   ) {}
 
   async publish(events: readonly RegistryEvent[]): Promise<void> {
+    // Each entry bounded under EventBridge's 256 KB (functions/domain/event-size.ts).
     const entries = events.map((e) => ({
       EventBusName: this.busName,
-      Source: EVENT_SOURCE,
-      DetailType: e.type,
-      Detail: JSON.stringify(e.detail),
-      Time: new Date(e.detail.occurred_at),
+      ...putEventsEntry(boundedForPublishing(e)),
     }));
     for (const batch of putEventsBatches(entries)) {
       const out = await this.eventBridge.send(new PutEventsCommand({ Entries: batch }));

@@ -21,7 +21,12 @@ import {
   ResourceAlreadyExistsError,
   ResourceNotFoundError,
 } from '../../domain/errors';
-import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../../handlers/http/errors';
+import {
+  IdempotencyInProgressError,
+  IdempotencyKeyReusedError,
+  MethodNotAllowedError,
+  UnsupportedMediaTypeError,
+} from '../../handlers/http/errors';
 
 /**
  * A stage change that a governance policy holds for approval. Nothing changed: the answer names
@@ -73,6 +78,10 @@ const MLFLOW_BY_CLASS: ReadonlyArray<readonly [ErrorClass, number, string]> = [
   // Lost races after the registry's own retries: nothing changed, so the client's automatic
   // retry (on 503) is exactly the right reaction.
   [ConcurrentModificationError, 503, 'TEMPORARILY_UNAVAILABLE'],
+  // A retry that arrives while the first request with its Idempotency-Key still runs: the
+  // client's retry on 503 then gets the first request's result.
+  [IdempotencyInProgressError, 503, 'TEMPORARILY_UNAVAILABLE'],
+  [IdempotencyKeyReusedError, 400, 'INVALID_PARAMETER_VALUE'],
 ];
 
 export interface MlflowErrorBody {

@@ -14,10 +14,12 @@ import {
 import type { TransitionRequest } from '../../domain/governance';
 import { parseStage, type Stage } from '../../domain/model';
 import { assertDescription, parseVersionNumber } from '../../domain/rules';
+import { parseWebhookEvent, parseWebhookStatus } from '../../domain/webhooks';
 import type { GovernanceService } from '../../use-cases/governance';
 import type { RegistryService } from '../../use-cases/registry';
 import { OPERATIONS, type OperationSpec } from '../contract';
 import type { OperationContext, OperationInput } from '../operations';
+import { webhookTestJson } from '../presenters';
 import type { MlflowOperationId } from './contract';
 import { TransitionPendingApprovalError } from './errors';
 import {
@@ -25,9 +27,16 @@ import {
   mlflowModelVersion,
   mlflowRegisteredModel,
   mlflowTransitionRequest,
+  mlflowWebhook,
   tagMap,
 } from './presenters';
 import type * as s from './schemas';
+
+/** MLflow's webhook list limits (ListWebhooks: max_results defaults to 100). */
+export const WEBHOOKS_MAX_RESULTS = { default: 100, max: 1000 } as const;
+
+const webhookEvents = (events: readonly { entity: string; action: string }[] | undefined) =>
+  events?.map((e) => parseWebhookEvent(e.entity, e.action));
 
 type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
 
@@ -437,6 +446,60 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     // Only the requester may cancel (403 PERMISSION_DENIED otherwise).
     await governance.cancel(b.name, request.id, caller, b.comment || undefined);
     return {};
+  },
+
+  // ---------------------------------------------------------------- webhooks
+
+  async mlflowCreateWebhook({ webhooks }, { body, caller }) {
+    const b = body as z.infer<typeof s.createWebhook>;
+    const webhook = await webhooks.create(
+      {
+        name: b.name,
+        url: b.url,
+        events: webhookEvents(b.events) ?? [],
+        description: b.description || undefined,
+        secret: b.secret || undefined,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: mlflowWebhook(webhook) };
+  },
+  async mlflowListWebhooks({ webhooks }, { query }) {
+    const q = query as z.infer<typeof s.listWebhooks>;
+    const result = await webhooks.list({
+      maxResults: maxResults(q.max_results, WEBHOOKS_MAX_RESULTS),
+      pageToken: q.page_token || undefined,
+    });
+    return page('webhooks', result.items.map(mlflowWebhook), result.nextPageToken);
+  },
+  async mlflowGetWebhook({ webhooks }, { path }) {
+    return { webhook: mlflowWebhook(await webhooks.get(path.webhook_id!)) };
+  },
+  async mlflowUpdateWebhook({ webhooks }, { path, body, caller }) {
+    const b = body as z.infer<typeof s.updateWebhook>;
+    const webhook = await webhooks.update(
+      path.webhook_id!,
+      {
+        name: b.name || undefined,
+        description: b.description || undefined,
+        url: b.url || undefined,
+        events: b.events?.length ? webhookEvents(b.events) : undefined,
+        secret: b.secret || undefined,
+        status: b.status ? parseWebhookStatus(b.status) : undefined,
+      },
+      caller,
+    );
+    return { webhook: mlflowWebhook(webhook) };
+  },
+  async mlflowDeleteWebhook({ webhooks }, { path, caller }) {
+    await webhooks.delete(path.webhook_id!, caller);
+    return {};
+  },
+  async mlflowTestWebhook({ webhooks }, { path, body }) {
+    const b = body as z.infer<typeof s.testWebhook>;
+    const event = b.event ? parseWebhookEvent(b.event.entity, b.event.action) : undefined;
+    return webhookTestJson(await webhooks.test(path.webhook_id!, event));
   },
 };
 

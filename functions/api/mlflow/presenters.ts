@@ -7,6 +7,7 @@
 import type { TransitionRequest } from '../../domain/governance';
 import type { Principal } from '../../domain/identity';
 import { aliasesOf, type RegisteredModel, type VersionSummary } from '../../domain/model';
+import { eventRef, type Webhook } from '../../domain/webhooks';
 import type { RequestView } from '../../use-cases/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
 
@@ -152,5 +153,22 @@ export function mlflowActivity(
     last_updated_timestamp: at,
     ...(comment ? { comment } : {}),
     ...(systemComment ? { system_comment: systemComment } : {}),
+  };
+}
+
+/** A webhook as MLflow's Webhook message (enum names upper case; no secret, ever). */
+export function mlflowWebhook(w: Webhook) {
+  return {
+    webhook_id: w.id,
+    name: w.name,
+    ...(w.description ? { description: w.description } : {}),
+    url: w.url,
+    events: w.events.map((name) => {
+      const { entity, action } = eventRef(name);
+      return { entity: entity.toUpperCase(), action: action.toUpperCase() };
+    }),
+    status: w.status,
+    creation_timestamp: w.creationTimestamp,
+    last_updated_timestamp: w.lastUpdatedTimestamp,
   };
 }

@@ -247,3 +247,73 @@ export const activitySchema = z.object({
 export const transitionRequestResponse = z.object({ request: transitionRequestSchema });
 export const transitionRequestsList = z.object({ requests: z.array(transitionRequestSchema) });
 export const activityResponse = z.object({ activity: activitySchema });
+
+// ------------------------------------------------------------------ webhooks (mlflow/protos/webhooks.proto)
+
+/** WebhookEvent: enum names on the wire (`REGISTERED_MODEL`, `CREATED`). */
+const webhookEvent = z.object({
+  entity: z.string({ error: typeError('entity') }),
+  action: z.string({ error: typeError('action') }),
+});
+const webhookEvents = (field: string) => z.array(webhookEvent, { error: typeError(field) });
+
+export const webhookIdParam = z.object({ webhook_id: z.string() });
+export const createWebhook = z.object({
+  name: required('name'),
+  url: required('url'),
+  events: webhookEvents('events'),
+  description: optional('description'),
+  secret: optional('secret'),
+  status: optional('status'),
+});
+export const listWebhooks = z.object({
+  max_results: queryInt('max_results'),
+  page_token: optional('page_token'),
+});
+export const updateWebhook = z.object({
+  name: optional('name'),
+  description: optional('description'),
+  url: optional('url'),
+  events: webhookEvents('events').optional(),
+  secret: optional('secret'),
+  status: optional('status'),
+});
+export const testWebhook = z.object({ event: webhookEvent.optional() });
+
+const webhookEventSchema = z.object({
+  entity: z.enum([
+    'REGISTERED_MODEL',
+    'MODEL_VERSION',
+    'MODEL_VERSION_TAG',
+    'MODEL_VERSION_ALIAS',
+    'PROMPT',
+    'PROMPT_VERSION',
+    'PROMPT_TAG',
+    'PROMPT_VERSION_TAG',
+    'PROMPT_ALIAS',
+  ]),
+  action: z.enum(['CREATED', 'UPDATED', 'DELETED', 'SET']),
+});
+export const webhookSchema = z.object({
+  webhook_id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  url: z.string(),
+  events: z.array(webhookEventSchema),
+  status: z.enum(['ACTIVE', 'DISABLED']),
+  creation_timestamp: z.number().int(),
+  last_updated_timestamp: z.number().int(),
+});
+export const webhookResponse = z.object({ webhook: webhookSchema });
+export const webhooksPage = z.object({
+  webhooks: z.array(webhookSchema),
+  next_page_token: z.string().optional(),
+});
+export const webhookTestResponse = z.object({
+  result: z.object({
+    success: z.boolean(),
+    response_status: z.number().int().optional(),
+    response_body: z.string().optional(),
+    error_message: z.string().optional(),
+  }),
+});

@@ -27,6 +27,16 @@ export class MethodNotAllowedError extends RegistryError {
   readonly code = 'METHOD_NOT_ALLOWED';
 }
 
+/** An Idempotency-Key was used before by this caller on this route for other parameters. */
+export class IdempotencyKeyReusedError extends RegistryError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+}
+
+/** A request with this Idempotency-Key is still being processed: retry shortly (retryable). */
+export class IdempotencyInProgressError extends RegistryError {
+  readonly code = 'IDEMPOTENCY_IN_PROGRESS';
+}
+
 type ErrorClass = abstract new (...args: never[]) => RegistryError;
 
 const STATUS_BY_CLASS: ReadonlyArray<readonly [ErrorClass, number]> = [
@@ -40,6 +50,8 @@ const STATUS_BY_CLASS: ReadonlyArray<readonly [ErrorClass, number]> = [
   [ResourceAlreadyExistsError, 409],
   [InvalidStateError, 409],
   [ConcurrentModificationError, 409],
+  [IdempotencyInProgressError, 409],
+  [IdempotencyKeyReusedError, 422],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
 ];
