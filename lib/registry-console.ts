@@ -47,6 +47,8 @@ export const CONSOLE_REQUEST_HEADERS = [
   'X-Amz-Date',
   'X-Amz-Security-Token',
   'X-Amz-Content-Sha256',
+  // Retries of a mutation carry the same key (the SDK sends one; functions/handlers/http).
+  'Idempotency-Key',
 ];
 
 /** The audiences the console's signed-in users get by default. */

@@ -299,7 +299,7 @@ describe('the API, from the console’s origin', () => {
       const params = m.Properties.Integration.IntegrationResponses[0].ResponseParameters;
       expect(render(params['method.response.header.Access-Control-Allow-Origin'])).toBe(`'${origin()}'`);
       expect(params['method.response.header.Access-Control-Allow-Headers']).toBe(
-        "'Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256'",
+        "'Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,Idempotency-Key'",
       );
     }
     // Every other method still requires IAM.
