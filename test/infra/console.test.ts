@@ -364,6 +364,40 @@ describe('the runtime configuration', () => {
   });
 });
 
+describe('the stack', () => {
+  it('has no dependency cycle (the functions name the distribution, whose CSP names the API)', () => {
+    const refs = (value: unknown, out: Set<string>): Set<string> => {
+      if (Array.isArray(value)) for (const v of value) refs(v, out);
+      else if (value && typeof value === 'object') {
+        const o = value as Record<string, unknown>;
+        if (typeof o.Ref === 'string' && o.Ref in resources) out.add(o.Ref);
+        if (Array.isArray(o['Fn::GetAtt'])) out.add(o['Fn::GetAtt'][0] as string);
+        for (const v of Object.values(o)) refs(v, out);
+      }
+      return out;
+    };
+    const edges = new Map(
+      Object.entries(resources).map(([id, r]) => [
+        id,
+        new Set([...refs(r.Properties ?? {}, new Set()), ...list<string>(r.DependsOn)]),
+      ]),
+    );
+    const done = new Set<string>();
+    const visiting = new Set<string>();
+    const visit = (id: string, path: string[]) => {
+      if (done.has(id)) return;
+      if (visiting.has(id)) throw new Error(`cycle: ${[...path, id].join(' -> ')}`);
+      visiting.add(id);
+      for (const next of edges.get(id) ?? []) visit(next, [...path, id]);
+      visiting.delete(id);
+      done.add(id);
+    };
+    expect(() => {
+      for (const id of edges.keys()) visit(id, []);
+    }).not.toThrow();
+  });
+});
+
 describe('props', () => {
   it('federates to an OIDC provider: the client uses it and the console goes straight to it', () => {
     const fed = consoleStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Federated', {
