@@ -472,7 +472,7 @@ export function replayTable(events: ReplayEventsPage['events']): string {
     events.map((e) => [
       time(e.occurred_at),
       e.event_type,
-      e.model.name,
+      e.model?.name ?? '',
       e.version === undefined ? '' : String(e.version),
       e.event_id,
     ]),

@@ -277,6 +277,9 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
     const build = (group: FunctionGroup): ApiHandler => {
       const fnObserver = observer(group);
       return buildApiHandler(group, env, {
+        // Every response is checked against its schema locally (and so in tests); deployed
+        // functions skip the check (functions/handlers/http/api-handler.ts).
+        validateResponses: true,
         ...(fnObserver ? { observe: fnObserver } : {}),
         verificationQueue: () => ({ enqueue }),
         approvalWorkflow: () => workflow,

@@ -69,7 +69,7 @@ export function audienceOf(op: Pick<OperationSpec, 'audience' | 'method'>): Audi
   return op.audience ?? (op.method === 'GET' ? 'reader' : 'registrant');
 }
 
-const op = <T extends OperationSpec>(spec: T) => spec;
+const op = <const T extends OperationSpec>(spec: T) => spec;
 
 export const OPERATIONS = [
   op({
@@ -818,12 +818,22 @@ export const OPERATIONS = [
     group: 'read',
     tag: 'Meta',
     summary: 'This API as an OpenAPI 3 document.',
-    response: s.emptyResponse,
+    response: s.openApiDocumentResponse,
     successStatus: 200,
   }),
 ] as const satisfies readonly OperationSpec[];
 
 export type OperationId = (typeof OPERATIONS)[number]['operationId'];
+
+/** The spec of one operation, with its schemas' types. */
+export type OperationOf<Id extends OperationId> = Extract<(typeof OPERATIONS)[number], { operationId: Id }>;
+
+/** One operation's spec by its id. */
+export function operation<Id extends OperationId>(id: Id): OperationOf<Id> {
+  const found = OPERATIONS.find((o): o is OperationOf<Id> => o.operationId === id);
+  if (!found) throw new Error(`No operation ${id} in the contract.`);
+  return found;
+}
 
 export function operationsOf(group: FunctionGroup): OperationSpec[] {
   return OPERATIONS.filter((o) => o.group === group);

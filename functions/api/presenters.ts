@@ -1,9 +1,15 @@
-/** Domain objects to the API's wire shapes (snake_case, epoch ms). */
+/**
+ * Domain objects to the API's wire shapes (snake_case, epoch ms). Each presenter returns the input
+ * type of its response schema: a field added to a schema fails to compile here until it is
+ * presented, and a presenter cannot drop a required field.
+ */
+import type { z } from 'zod';
 import type { RegistryEventDetail } from '../domain/events';
 import {
   type Approval,
   type PolicyChangeRequest,
   type PolicyOverride,
+  type PolicyWire,
   policyToWire,
 } from '../domain/governance';
 import { aliasesOf, type RegisteredModel, type StageTransition, type VersionSummary } from '../domain/model';
@@ -13,8 +19,12 @@ import type { RequestView } from '../use-cases/governance';
 import type { PolicyView } from '../use-cases/policy';
 import type { ModelView, VersionView } from '../use-cases/registry';
 import type { WebhookTestResult } from '../use-cases/webhooks';
+import type * as s from './schemas';
 
-export function versionJson({ version: v, aliases, card }: VersionView) {
+/** The wire shape a schema accepts. */
+type Wire<S extends z.ZodType> = z.input<S>;
+
+export function versionJson({ version: v, aliases, card }: VersionView): Wire<typeof s.modelVersionSchema> {
   return {
     name: v.name,
     version: v.version,
@@ -40,7 +50,10 @@ export function versionJson({ version: v, aliases, card }: VersionView) {
 }
 
 /** A model's latest version in a stage, as its summary gives it. */
-export function versionSummaryJson(model: RegisteredModel, v: VersionSummary) {
+export function versionSummaryJson(
+  model: RegisteredModel,
+  v: VersionSummary,
+): Wire<typeof s.versionSummarySchema> {
   return {
     name: model.name,
     version: v.version,
@@ -57,7 +70,11 @@ export function versionSummaryJson(model: RegisteredModel, v: VersionSummary) {
   };
 }
 
-export function modelJson({ model, activity, latestVersions }: ModelView) {
+export function modelJson({
+  model,
+  activity,
+  latestVersions,
+}: ModelView): Wire<typeof s.registeredModelSchema> {
   return {
     name: model.name,
     description: model.description,
@@ -70,7 +87,7 @@ export function modelJson({ model, activity, latestVersions }: ModelView) {
   };
 }
 
-export function transitionJson(t: StageTransition) {
+export function transitionJson(t: StageTransition): Wire<typeof s.transitionSchema> {
   return {
     name: t.name,
     version: t.version,
@@ -86,7 +103,7 @@ export function transitionJson(t: StageTransition) {
   };
 }
 
-export function uploadJson(u: UploadInstructions) {
+export function uploadJson(u: UploadInstructions): Wire<typeof s.uploadSchema> {
   return {
     expires_at: u.expiresAt,
     files: u.files.map((f) => ({
@@ -103,7 +120,7 @@ export function uploadJson(u: UploadInstructions) {
   };
 }
 
-export function downloadJson(d: Download) {
+export function downloadJson(d: Download): Wire<typeof s.downloadSchema> {
   return {
     name: d.name,
     version: d.version,
@@ -113,14 +130,18 @@ export function downloadJson(d: Download) {
   };
 }
 
-const approvalJson = (a: Approval) => ({
+const approvalJson = (a: Approval): Wire<typeof s.transitionRequestSchema>['approvals'][number] => ({
   principal: a.arn,
   person: a.person,
   timestamp: a.timestamp,
   ...(a.comment ? { comment: a.comment } : {}),
 });
 
-export function requestJson({ request: r, requiredApprovals, name }: RequestView) {
+export function requestJson({
+  request: r,
+  requiredApprovals,
+  name,
+}: RequestView): Wire<typeof s.transitionRequestSchema> {
   return {
     id: r.id,
     name,
@@ -147,15 +168,18 @@ export function requestJson({ request: r, requiredApprovals, name }: RequestView
   };
 }
 
-export function policyJson(p: PolicyOverride) {
+export function policyJson(p: PolicyOverride): Partial<PolicyWire> {
   return policyToWire(p);
 }
 
-export function policyResponseJson(p: PolicyView) {
-  return { effective: policyJson(p.effective), ...(p.override ? { override: policyJson(p.override) } : {}) };
+export function policyResponseJson(p: PolicyView): Wire<typeof s.policyResponse> {
+  return {
+    effective: policyToWire(p.effective),
+    ...(p.override ? { override: policyToWire(p.override) } : {}),
+  };
 }
 
-export function policyRequestJson(r: PolicyChangeRequest) {
+export function policyRequestJson(r: PolicyChangeRequest): Wire<typeof s.policyChangeRequestSchema> {
   return {
     id: r.id,
     name: r.name,
@@ -175,7 +199,16 @@ export function policyRequestJson(r: PolicyChangeRequest) {
   };
 }
 
-export function auditJson(e: { type: string; detail: RegistryEventDetail }) {
+/** An event of a model's audit log: it is about that model. */
+export type ModelEvent = {
+  readonly type: string;
+  readonly detail: RegistryEventDetail & { readonly model: NonNullable<RegistryEventDetail['model']> };
+};
+
+export const isModelEvent = (e: { type: string; detail: RegistryEventDetail }): e is ModelEvent =>
+  e.detail.model !== undefined;
+
+export function auditJson(e: ModelEvent): Wire<typeof s.auditEntrySchema> {
   return {
     event_type: e.type,
     event_id: e.detail.event_id,

@@ -321,6 +321,14 @@ export const transitionsPage = z.object({
   next_page_token: z.string().optional(),
 });
 export const emptyResponse = z.object({});
+/** GET /openapi.json answers the document itself (not an empty object). */
+export const openApiDocumentResponse = z
+  .looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  })
+  .describe('This API as an OpenAPI 3.1 document (the same as docs/openapi.json).');
 
 // ------------------------------------------------------------------ governance
 
@@ -525,7 +533,10 @@ export const replayEventsResponse = z.object({
         event_id: z.string(),
         event_type: z.string(),
         occurred_at: z.number().int(),
-        model: z.object({ id: z.string(), name: z.string() }),
+        model: z
+          .object({ id: z.string(), name: z.string() })
+          .optional()
+          .describe('Absent for an event about no model (a webhook change).'),
         version: z.number().int().optional(),
       }),
     )

@@ -479,6 +479,12 @@ export function effectivePolicy(deployment: GovernancePolicy, override?: PolicyO
 }
 
 /** The policy (or override) as JSON, snake_case, as the API shows it. */
+/** A policy as the API shows it. */
+export type PolicyWire = z.input<typeof policyWireSchema>;
+
+/** A whole policy has every wire field; an override only those it sets. */
+export function policyToWire(p: GovernancePolicy): PolicyWire;
+export function policyToWire(p: PolicyOverride): Partial<PolicyWire>;
 export function policyToWire(p: PolicyOverride): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of FIELD_NAMES) {

@@ -9,12 +9,12 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { IdempotencyStore } from '../adapters/dynamodb/idempotency';
 import type { FunctionGroup } from '../api/contract';
-import type { OperationContext } from '../api/operations';
-import { routesOf } from '../api/routes';
+import type { OperationContext } from '../api/protocol';
+import { PROTOCOLS } from '../api/protocols';
 import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
 import { EventReplay, type EventSink } from '../use-cases/replay';
-import { createApiHandler } from './http/api-handler';
+import { type ApiHandlerOptions, createApiHandler } from './http/api-handler';
 import { cors, parseOrigins } from './http/cors';
 import {
   documentClient,
@@ -29,7 +29,7 @@ import { webhookService } from './webhook-runtime';
 
 export type ApiHandler = middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
-export interface BuildOptions {
+export interface BuildOptions extends ApiHandlerOptions {
   /** Local runtime, tests and benchmarks only: sees each SDK command the function sends. */
   readonly observe?: SdkCallObserver;
   /** Where finalize queues verification (the upload function needs one). */
@@ -37,7 +37,7 @@ export interface BuildOptions {
   /** Builds the artifact service (upload and download functions; keeps S3 out of the others). */
   readonly artifacts?: (services: RegistryServices, queue: VerificationQueue) => ArtifactService;
   /** Loads the OpenAPI document (the read function serves it; other bundles leave it out). */
-  readonly openApiDocument?: () => Promise<unknown>;
+  readonly openApiDocument?: OperationContext['openApiDocument'];
   /** How decisions resume the approval workflow (the approve function needs it). */
   readonly approvalWorkflow?: () => ApprovalWorkflow;
   /** Where replayed events are published (the write function serves the replay route). */
@@ -85,12 +85,9 @@ export function buildApiHandler(
     .use(injectLambdaContext(logger))
     .use(cors(parseOrigins(env.CORS_ALLOWED_ORIGINS)))
     .handler(
-      createApiHandler(
-        routesOf(group),
-        () => context,
-        logger,
-        identityTrust(env),
-        new IdempotencyStore(db, services.repo.tableName),
-      ),
+      createApiHandler(PROTOCOLS, group, () => context, logger, identityTrust(env), {
+        validateResponses: options.validateResponses ?? false,
+        idempotency: new IdempotencyStore(db, services.repo.tableName),
+      }),
     );
 }

@@ -916,7 +916,7 @@ describe('Break glass bypasses approval only on its own routes, with a reason, o
 
 describe('6. A deployed caller is who API Gateway authenticated, whatever the request says', () => {
   it('ignores X-Local-Identity in a deployed handler: identity comes from requestContext only', async () => {
-    const handler = buildApiHandler('write', registry.env);
+    const handler = buildApiHandler('write', registry.env, { validateResponses: true });
     const name = uniqueName('forged');
     const event = {
       resource: '/models',

@@ -19,8 +19,8 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_AWS.credentials.secretAccessKey;
   const env = { TABLE_NAME: await freshTable(), DYNAMODB_ENDPOINT: dynamoEndpoint() };
-  read = buildApiHandler('read', env);
-  write = buildApiHandler('write', env);
+  read = buildApiHandler('read', env, { validateResponses: true });
+  write = buildApiHandler('write', env, { validateResponses: true });
 });
 
 const lambdaContext = { awsRequestId: 'req-1', functionName: 'test' } as Context;

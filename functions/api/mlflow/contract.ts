@@ -15,7 +15,7 @@ import * as s from './schemas';
 /** The path prefix of every MLflow route. */
 export const MLFLOW_PREFIX = '/api/2.0/mlflow';
 
-const op = <T extends OperationSpec>(spec: T) => spec;
+const op = <const T extends OperationSpec>(spec: T) => spec;
 const RM = `${MLFLOW_PREFIX}/registered-models`;
 const MV = `${MLFLOW_PREFIX}/model-versions`;
 const TR = `${MLFLOW_PREFIX}/transition-requests`;

@@ -8,25 +8,10 @@
  * must be a 4xx here.
  */
 import type { z } from 'zod';
-import {
-  ConcurrentModificationError,
-  EndpointNotFoundError,
-  InvalidParameterError,
-  InvalidStateError,
-  LimitExceededError,
-  MalformedRequestError,
-  PayloadTooLargeError,
-  PermissionDeniedError,
-  RegistryError,
-  ResourceAlreadyExistsError,
-  ResourceNotFoundError,
-} from '../../domain/errors';
-import {
-  IdempotencyInProgressError,
-  IdempotencyKeyReusedError,
-  MethodNotAllowedError,
-  UnsupportedMediaTypeError,
-} from '../../handlers/http/errors';
+import { InvalidStateError, RegistryError } from '../../domain/errors';
+import { ERROR_CLASSES } from '../../handlers/http/errors';
+import { type ErrorTable, errorRegistry } from '../error-registry';
+import type { RequestPart } from '../protocol';
 
 /**
  * A stage change that a governance policy holds for approval. Nothing changed: the answer names
@@ -36,10 +21,8 @@ import {
  */
 export class TransitionPendingApprovalError extends InvalidStateError {}
 
-type ErrorClass = abstract new (...args: never[]) => RegistryError;
-
 /** MLflow ErrorCode names (databricks.proto) the client decodes; others become INTERNAL_ERROR. */
-const MLFLOW_CODES = new Set([
+const MLFLOW_CODES = [
   'INTERNAL_ERROR',
   'TEMPORARILY_UNAVAILABLE',
   'BAD_REQUEST',
@@ -53,36 +36,44 @@ const MLFLOW_CODES = new Set([
   'RESOURCE_ALREADY_EXISTS',
   'RESOURCE_DOES_NOT_EXIST',
   'NOT_IMPLEMENTED',
-]);
+] as const;
+export type MlflowErrorCode = (typeof MLFLOW_CODES)[number];
+const isMlflowCode = (code: string): code is MlflowErrorCode =>
+  (MLFLOW_CODES as readonly string[]).includes(code);
 
-/** [class, HTTP status, MLflow error code]: the first class that matches wins (subclasses first). */
-const MLFLOW_BY_CLASS: ReadonlyArray<readonly [ErrorClass, number, string]> = [
-  [InvalidParameterError, 400, 'INVALID_PARAMETER_VALUE'],
+/** Each error class as MLflow answers it: HTTP status and MLflow error code. */
+export const MLFLOW_ERROR_TABLE = {
+  InvalidParameterError: { status: 400, code: 'INVALID_PARAMETER_VALUE' },
   // MLflow answers a wrong content type with 400 INVALID_PARAMETER_VALUE (not 415).
-  [UnsupportedMediaTypeError, 400, 'INVALID_PARAMETER_VALUE'],
-  [MalformedRequestError, 400, 'MALFORMED_REQUEST'],
+  UnsupportedMediaTypeError: { status: 400, code: 'INVALID_PARAMETER_VALUE' },
+  MalformedRequestError: { status: 400, code: 'MALFORMED_REQUEST' },
   // MLflow has no 413; the client does not retry a 400 and shows the message.
-  [PayloadTooLargeError, 400, 'INVALID_PARAMETER_VALUE'],
-  [LimitExceededError, 400, 'INVALID_PARAMETER_VALUE'],
-  [ResourceAlreadyExistsError, 400, 'RESOURCE_ALREADY_EXISTS'],
+  PayloadTooLargeError: { status: 400, code: 'INVALID_PARAMETER_VALUE' },
+  LimitExceededError: { status: 400, code: 'INVALID_PARAMETER_VALUE' },
+  ResourceAlreadyExistsError: { status: 400, code: 'RESOURCE_ALREADY_EXISTS' },
   // MLflow maps INVALID_STATE to 500, which its client retries for minutes although the answer
   // cannot change (a version that is not READY, a transition waiting for approval). The code
   // stays INVALID_STATE, so callers can tell "wrong state" from "bad parameter", with status 400.
-  [InvalidStateError, 400, 'INVALID_STATE'],
-  [PermissionDeniedError, 403, 'PERMISSION_DENIED'],
-  [ResourceNotFoundError, 404, 'RESOURCE_DOES_NOT_EXIST'],
-  [EndpointNotFoundError, 404, 'ENDPOINT_NOT_FOUND'],
+  InvalidStateError: { status: 400, code: 'INVALID_STATE' },
+  PermissionDeniedError: { status: 403, code: 'PERMISSION_DENIED' },
+  ResourceNotFoundError: { status: 404, code: 'RESOURCE_DOES_NOT_EXIST' },
+  EndpointNotFoundError: { status: 404, code: 'ENDPOINT_NOT_FOUND' },
   // For MLflow clients an endpoint is a method and a path: the client falls back (e.g. from POST
   // to GET get-latest-versions) only on ENDPOINT_NOT_FOUND.
-  [MethodNotAllowedError, 404, 'ENDPOINT_NOT_FOUND'],
+  MethodNotAllowedError: { status: 404, code: 'ENDPOINT_NOT_FOUND' },
   // Lost races after the registry's own retries: nothing changed, so the client's automatic
   // retry (on 503) is exactly the right reaction.
-  [ConcurrentModificationError, 503, 'TEMPORARILY_UNAVAILABLE'],
+  ConcurrentModificationError: { status: 503, code: 'TEMPORARILY_UNAVAILABLE' },
   // A retry that arrives while the first request with its Idempotency-Key still runs: the
   // client's retry on 503 then gets the first request's result.
-  [IdempotencyInProgressError, 503, 'TEMPORARILY_UNAVAILABLE'],
-  [IdempotencyKeyReusedError, 400, 'INVALID_PARAMETER_VALUE'],
-];
+  IdempotencyInProgressError: { status: 503, code: 'TEMPORARILY_UNAVAILABLE' },
+  IdempotencyKeyReusedError: { status: 400, code: 'INVALID_PARAMETER_VALUE' },
+} as const satisfies ErrorTable<
+  typeof ERROR_CLASSES,
+  { readonly status: 400 | 403 | 404 | 503; readonly code: MlflowErrorCode }
+>;
+
+export const MLFLOW_ERRORS = errorRegistry(ERROR_CLASSES, MLFLOW_ERROR_TABLE);
 
 export interface MlflowErrorBody {
   readonly error_code: string;
@@ -94,14 +85,17 @@ export function mlflowErrorResponse(
   requestId: string,
 ): { status: number; body: MlflowErrorBody; internal: boolean } {
   if (err instanceof RegistryError) {
-    for (const [cls, status, code] of MLFLOW_BY_CLASS) {
-      if (err instanceof cls)
-        return { status, body: { error_code: code, message: err.message }, internal: false };
-    }
-    // A registry error this table does not know yet: a caller's mistake, never retried.
+    const mapped = MLFLOW_ERRORS.resolve(err);
+    if (mapped)
+      return {
+        status: mapped.status,
+        body: { error_code: mapped.code, message: err.message },
+        internal: false,
+      };
+    // A registry error defined outside the mapped modules: a caller's mistake, never retried.
     return {
       status: 400,
-      body: { error_code: MLFLOW_CODES.has(err.code) ? err.code : 'BAD_REQUEST', message: err.message },
+      body: { error_code: isMlflowCode(err.code) ? err.code : 'BAD_REQUEST', message: err.message },
       internal: false,
     };
   }
@@ -116,7 +110,7 @@ export function mlflowErrorResponse(
 }
 
 /** MLflow-style message for a request that failed schema validation (the first problem). */
-export function mlflowValidationMessage(issues: z.ZodError['issues'], where: string): string {
+export function mlflowValidationMessage(issues: readonly z.core.$ZodIssue[], where: RequestPart): string {
   const issue = issues[0];
   if (!issue) return `Invalid request ${where}.`;
   if (/^(Missing value for required parameter|Invalid value)/.test(issue.message)) return issue.message;

@@ -4,7 +4,6 @@
  * There is no second registry: a model created through MLflow is the same item the registry's
  * own API, events and governance see.
  */
-import type { z } from 'zod';
 import {
   InvalidParameterError,
   InvalidStateError,
@@ -15,30 +14,30 @@ import type { TransitionRequest } from '../../domain/governance';
 import { parseStage, type Stage } from '../../domain/model';
 import { assertDescription, parseVersionNumber } from '../../domain/rules';
 import { parseWebhookEvent, parseWebhookStatus } from '../../domain/webhooks';
-import type { GovernanceService } from '../../use-cases/governance';
+import type { GovernanceService, RequestView } from '../../use-cases/governance';
 import type { RegistryService } from '../../use-cases/registry';
-import { OPERATIONS, type OperationSpec } from '../contract';
-import type { OperationContext, OperationInput } from '../operations';
+import { OPERATIONS } from '../contract';
 import { webhookTestJson } from '../presenters';
-import type { MlflowOperationId } from './contract';
+import type { Implementations } from '../protocol';
+import type { MLFLOW_OPERATIONS } from './contract';
 import { TransitionPendingApprovalError } from './errors';
 import {
+  isStageRequest,
   mlflowActivity,
   mlflowModelVersion,
   mlflowRegisteredModel,
   mlflowTransitionRequest,
   mlflowWebhook,
+  type StageRequest,
+  type StageRequestView,
   tagMap,
 } from './presenters';
-import type * as s from './schemas';
 
 /** MLflow's webhook list limits (ListWebhooks: max_results defaults to 100). */
 export const WEBHOOKS_MAX_RESULTS = { default: 100, max: 1000 } as const;
 
 const webhookEvents = (events: readonly { entity: string; action: string }[] | undefined) =>
   events?.map((e) => parseWebhookEvent(e.entity, e.action));
-
-type Impl = (ctx: OperationContext, input: OperationInput) => Promise<unknown>;
 
 /** MLflow's search limits (mlflow/store/model_registry). */
 export const REGISTERED_MODELS_MAX_RESULTS = { default: 100, max: 1000 } as const;
@@ -72,8 +71,8 @@ const version = (value: string) => parseVersionNumber(value);
 
 /** `models:/<name>/<number>`: the source MLflow's copy_model_version registers. */
 function copiedFrom(source: string): { name: string; version: number } | undefined {
-  const m = /^models:\/([^/@]+)\/(\d{1,10})\/?$/.exec(source);
-  return m ? { name: m[1]!, version: parseVersionNumber(m[2]!) } : undefined;
+  const [, name, number] = /^models:\/([^/@]+)\/(\d{1,10})\/?$/.exec(source) ?? [];
+  return name && number ? { name, version: parseVersionNumber(number) } : undefined;
 }
 
 /** `models:/m-<id>`: an MLflow 3 logged model, which the client resolves through its tracking server. */
@@ -138,9 +137,7 @@ function pendingApproval(request: TransitionRequest) {
           guard: `@${request.target.alias} is a protected alias`,
           after: `@${request.target.alias} moves to it`,
         };
-  const approve = (OPERATIONS as readonly OperationSpec[]).find(
-    (o) => o.operationId === 'approveTransitionRequest',
-  );
+  const approve = OPERATIONS.find((o) => o.operationId === 'approveTransitionRequest');
   const how =
     approve && id
       ? `An approver approves it with ${approve.method} ${approve.path.replace('{name}', name).replace('{request_id}', id)} on the registry API`
@@ -162,10 +159,9 @@ export const DEFAULT_REJECT_REASON = 'Rejected';
 const openRequests = async (governance: GovernanceService, name: string, version: number) =>
   (
     await governance.listRequests(name, { status: 'PENDING', version, maxResults: OPEN_REQUESTS_LIST })
-  ).items.filter((v) => v.request.target.kind === 'stage');
+  ).items.filter(isStageView);
 
-const toStageOf = (r: TransitionRequest) => (r.target.kind === 'stage' ? r.target.toStage : undefined);
-const archivesOf = (r: TransitionRequest) => r.target.kind === 'stage' && r.target.archiveExistingVersions;
+const isStageView = (v: RequestView): v is StageRequestView => isStageRequest(v.request);
 
 /** The version's open (PENDING) request to move it to `stage`: MLflow names a request by both. */
 async function openRequest(
@@ -173,9 +169,9 @@ async function openRequest(
   name: string,
   version: number,
   stage: Stage,
-): Promise<TransitionRequest> {
+): Promise<StageRequest> {
   const request = (await openRequests(governance, name, version)).find(
-    (v) => toStageOf(v.request) === stage,
+    (v) => v.request.target.toStage === stage,
   )?.request;
   if (!request) {
     throw new ResourceNotFoundError(
@@ -185,27 +181,23 @@ async function openRequest(
   return request;
 }
 
-function page<T>(key: string, items: T[], nextPageToken: string | undefined) {
-  return { [key]: items, ...(nextPageToken ? { next_page_token: nextPageToken } : {}) };
-}
+const nextPage = (nextPageToken: string | undefined) =>
+  nextPageToken ? { next_page_token: nextPageToken } : {};
 
-export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
+export const MLFLOW_IMPLEMENTATIONS: Implementations<typeof MLFLOW_OPERATIONS> = {
   // ---------------------------------------------------------------- registered models
 
-  async mlflowCreateRegisteredModel({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.createRegisteredModel>;
+  async mlflowCreateRegisteredModel({ registry }, { body: b, caller }) {
     const view = await registry.createRegisteredModel(
       { name: b.name, description: b.description, tags: tagMap(b.tags) },
       caller,
     );
     return { registered_model: mlflowRegisteredModel(view) };
   },
-  async mlflowGetRegisteredModel({ registry }, { query }) {
-    const q = query as z.infer<typeof s.nameOnly>;
+  async mlflowGetRegisteredModel({ registry }, { query: q }) {
     return { registered_model: mlflowRegisteredModel(await registry.getRegisteredModel(q.name)) };
   },
-  async mlflowUpdateRegisteredModel({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.updateRegisteredModel>;
+  async mlflowUpdateRegisteredModel({ registry }, { body: b, caller }) {
     // Without a description (newer clients may update other fields), keep the current one.
     const description = b.description ?? (await registry.getRegisteredModel(b.name)).model.description;
     return {
@@ -214,8 +206,7 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
       ),
     };
   },
-  async mlflowRenameRegisteredModel({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.renameRegisteredModel>;
+  async mlflowRenameRegisteredModel({ registry }, { body: b, caller }) {
     return {
       registered_model: mlflowRegisteredModel(
         await registry.renameRegisteredModel(b.name, b.new_name, caller),
@@ -223,55 +214,48 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     };
   },
   async mlflowDeleteRegisteredModel({ registry }, { body, caller }) {
-    await registry.deleteRegisteredModel((body as z.infer<typeof s.nameOnly>).name, caller);
+    await registry.deleteRegisteredModel(body.name, caller);
     return {};
   },
-  async mlflowSearchRegisteredModels({ registry }, { query }) {
-    const q = query as z.infer<typeof s.searchRegisteredModels>;
+  async mlflowSearchRegisteredModels({ registry }, { query: q }) {
     const result = await registry.searchRegisteredModels({
       filter: q.filter,
       orderBy: q.order_by,
       maxResults: maxResults(q.max_results, REGISTERED_MODELS_MAX_RESULTS),
       pageToken: q.page_token || undefined,
     });
-    return page('registered_models', result.items.map(mlflowRegisteredModel), result.nextPageToken);
+    return { registered_models: result.items.map(mlflowRegisteredModel), ...nextPage(result.nextPageToken) };
   },
   async mlflowGetLatestVersions(ctx, input) {
-    return latestVersions(ctx.registry, input.body as z.infer<typeof s.getLatestVersions>);
+    return latestVersions(ctx.registry, input.body);
   },
   async mlflowGetLatestVersionsGet(ctx, input) {
-    return latestVersions(ctx.registry, input.query as z.infer<typeof s.getLatestVersions>);
+    return latestVersions(ctx.registry, input.query);
   },
-  async mlflowSetRegisteredModelTag({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.setRegisteredModelTag>;
+  async mlflowSetRegisteredModelTag({ registry }, { body: b, caller }) {
     await registry.setRegisteredModelTag(b.name, b.key, b.value ?? '', caller);
     return {};
   },
-  async mlflowDeleteRegisteredModelTag({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.deleteRegisteredModelTag>;
+  async mlflowDeleteRegisteredModelTag({ registry }, { body: b, caller }) {
     await registry.deleteRegisteredModelTag(b.name, b.key, caller);
     return {};
   },
-  async mlflowSetRegisteredModelAlias({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.setAlias>;
+  async mlflowSetRegisteredModelAlias({ registry }, { body: b, caller }) {
     const outcome = await registry.setRegisteredModelAlias(b.name, b.alias, version(b.version), caller);
     if (outcome.kind === 'pending') throw pendingApproval(outcome.request);
     return {};
   },
-  async mlflowDeleteRegisteredModelAlias({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.aliasOnly>;
+  async mlflowDeleteRegisteredModelAlias({ registry }, { body: b, caller }) {
     await registry.deleteRegisteredModelAlias(b.name, b.alias, caller);
     return {};
   },
-  async mlflowGetModelVersionByAlias({ registry }, { query }) {
-    const q = query as z.infer<typeof s.aliasOnly>;
+  async mlflowGetModelVersionByAlias({ registry }, { query: q }) {
     return { model_version: mlflowModelVersion(await registry.getModelVersionByAlias(q.name, q.alias)) };
   },
 
   // ---------------------------------------------------------------- model versions
 
-  async mlflowCreateModelVersion({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.createModelVersion>;
+  async mlflowCreateModelVersion({ registry }, { body: b, caller }) {
     if (/^models:/i.test(b.source)) {
       await registry.requireModel(b.name);
       await checkModelsSource(registry, b.source);
@@ -292,20 +276,17 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     );
     return { model_version: mlflowModelVersion(view) };
   },
-  async mlflowGetModelVersion({ registry }, { query }) {
-    const q = query as z.infer<typeof s.versionOnly>;
+  async mlflowGetModelVersion({ registry }, { query: q }) {
     return { model_version: mlflowModelVersion(await registry.getModelVersion(q.name, version(q.version))) };
   },
-  async mlflowUpdateModelVersion({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.updateModelVersion>;
+  async mlflowUpdateModelVersion({ registry }, { body: b, caller }) {
     const n = version(b.version);
     const description = b.description ?? (await registry.getModelVersion(b.name, n)).version.description;
     return {
       model_version: mlflowModelVersion(await registry.updateModelVersion(b.name, n, description, caller)),
     };
   },
-  async mlflowTransitionModelVersionStage({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.transitionStage>;
+  async mlflowTransitionModelVersionStage({ registry }, { body: b, caller }) {
     const n = version(b.version);
     const stage = parseStage(b.stage);
     const outcome = await registry.transitionModelVersionStage(
@@ -317,17 +298,14 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     if (outcome.kind === 'pending') throw pendingApproval(outcome.request);
     return { model_version: mlflowModelVersion(outcome.value) };
   },
-  async mlflowDeleteModelVersion({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.versionOnly>;
+  async mlflowDeleteModelVersion({ registry }, { body: b, caller }) {
     await registry.deleteModelVersion(b.name, version(b.version), caller);
     return {};
   },
-  async mlflowGetModelVersionDownloadUri({ registry }, { query }) {
-    const q = query as z.infer<typeof s.versionOnly>;
+  async mlflowGetModelVersionDownloadUri({ registry }, { query: q }) {
     return { artifact_uri: await downloadUri(registry, q.name, version(q.version)) };
   },
-  async mlflowSearchModelVersions({ registry }, { query }) {
-    const q = query as z.infer<typeof s.searchModelVersions>;
+  async mlflowSearchModelVersions({ registry }, { query: q }) {
     const wanted = maxResults(q.max_results, MODEL_VERSIONS_MAX_RESULTS);
     const result = await registry.searchModelVersions({
       filter: q.filter,
@@ -335,23 +313,20 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
       maxResults: Math.min(wanted, MODEL_VERSIONS_PAGE_CAP),
       pageToken: q.page_token || undefined,
     });
-    return page('model_versions', result.items.map(mlflowModelVersion), result.nextPageToken);
+    return { model_versions: result.items.map(mlflowModelVersion), ...nextPage(result.nextPageToken) };
   },
-  async mlflowSetModelVersionTag({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.setModelVersionTag>;
+  async mlflowSetModelVersionTag({ registry }, { body: b, caller }) {
     await registry.setModelVersionTag(b.name, version(b.version), b.key, b.value ?? '', caller);
     return {};
   },
-  async mlflowDeleteModelVersionTag({ registry }, { body, caller }) {
-    const b = body as z.infer<typeof s.deleteModelVersionTag>;
+  async mlflowDeleteModelVersionTag({ registry }, { body: b, caller }) {
     await registry.deleteModelVersionTag(b.name, version(b.version), b.key, caller);
     return {};
   },
 
   // ---------------------------------------------------------------- transition requests
 
-  async mlflowCreateTransitionRequest({ registry, governance, policies }, { body, caller }) {
-    const b = body as z.infer<typeof s.createTransitionRequest>;
+  async mlflowCreateTransitionRequest({ registry, governance, policies }, { body: b, caller }) {
     const n = version(b.version);
     const stage = parseStage(b.stage);
     if (b.comment) assertDescription(b.comment);
@@ -380,21 +355,20 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
         `Model Version (name=${b.name}, version=${n}) was moved to ${stage} at once: the governance policy stopped guarding ${stage} while the request was being created.`,
       );
     }
-    const model = await registry.requireModel(b.name);
-    return { request: mlflowTransitionRequest(governance.view(outcome.request, model), caller) };
+    const view = governance.view(outcome.request, await registry.requireModel(b.name));
+    if (!isStageView(view)) throw new Error(`A transition to ${stage} filed a request of another kind.`);
+    return { request: mlflowTransitionRequest(view, caller) };
   },
-  async mlflowListTransitionRequests({ governance }, { query, caller }) {
-    const q = query as z.infer<typeof s.listTransitionRequests>;
+  async mlflowListTransitionRequests({ governance }, { query: q, caller }) {
     const open = await openRequests(governance, q.name, version(q.version));
     return { requests: open.map((r) => mlflowTransitionRequest(r, caller)) };
   },
-  async mlflowApproveTransitionRequest({ governance }, { body, caller }) {
-    const b = body as z.infer<typeof s.approveTransitionRequest>;
+  async mlflowApproveTransitionRequest({ governance }, { body: b, caller }) {
     const n = version(b.version);
     const request = await openRequest(governance, b.name, n, parseStage(b.stage));
     // The archive flag is the request's (chosen when it was made); approving with another one is
     // refused rather than silently ignored.
-    const archives = archivesOf(request);
+    const archives = request.target.archiveExistingVersions;
     if (b.archive_existing_versions !== archives) {
       throw new InvalidParameterError(
         `Transition request ${request.id} was created with archive_existing_versions=${archives}; approve it with archive_existing_versions=${archives}, or cancel it and request the transition again with archive_existing_versions=${b.archive_existing_versions}.`,
@@ -405,12 +379,12 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     const mine = updated.approvals.find((a) => a.person === caller.person);
     const applying = updated.status === 'APPROVED' || updated.status === 'APPLIED';
     const system = applying
-      ? `All ${view.requiredApprovals} required approval(s) given: the registry moves the version to ${toStageOf(updated)}${archives ? ', archiving the versions now in it' : ''}.`
+      ? `All ${view.requiredApprovals} required approval(s) given: the registry moves the version to ${request.target.toStage}${archives ? ', archiving the versions now in it' : ''}.`
       : `Approval ${updated.approvals.length} of ${view.requiredApprovals}: the request stays open.`;
     return {
       activity: mlflowActivity(
         'APPROVED_REQUEST',
-        updated,
+        request.target,
         caller.arn,
         mine?.timestamp ?? updated.updatedAt,
         b.comment,
@@ -418,8 +392,7 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
       ),
     };
   },
-  async mlflowRejectTransitionRequest({ governance }, { body, caller }) {
-    const b = body as z.infer<typeof s.rejectTransitionRequest>;
+  async mlflowRejectTransitionRequest({ governance }, { body: b, caller }) {
     const n = version(b.version);
     const request = await openRequest(governance, b.name, n, parseStage(b.stage));
     const comment = b.comment?.trim() ? b.comment : undefined;
@@ -430,11 +403,10 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
       comment ?? DEFAULT_REJECT_REASON,
     );
     return {
-      activity: mlflowActivity('REJECTED_REQUEST', updated, caller.arn, updated.updatedAt, comment),
+      activity: mlflowActivity('REJECTED_REQUEST', request.target, caller.arn, updated.updatedAt, comment),
     };
   },
-  async mlflowDeleteTransitionRequest({ governance }, { body, caller }) {
-    const b = body as z.infer<typeof s.deleteTransitionRequest>;
+  async mlflowDeleteTransitionRequest({ governance }, { body: b, caller }) {
     const n = version(b.version);
     const stage = parseStage(b.stage);
     const request = await openRequest(governance, b.name, n, stage);
@@ -450,8 +422,7 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
 
   // ---------------------------------------------------------------- webhooks
 
-  async mlflowCreateWebhook({ webhooks }, { body, caller }) {
-    const b = body as z.infer<typeof s.createWebhook>;
+  async mlflowCreateWebhook({ webhooks }, { body: b, caller }) {
     const webhook = await webhooks.create(
       {
         name: b.name,
@@ -465,19 +436,17 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     );
     return { webhook: mlflowWebhook(webhook) };
   },
-  async mlflowListWebhooks({ webhooks }, { query }) {
-    const q = query as z.infer<typeof s.listWebhooks>;
+  async mlflowListWebhooks({ webhooks }, { query: q }) {
     const result = await webhooks.list({
       maxResults: maxResults(q.max_results, WEBHOOKS_MAX_RESULTS),
       pageToken: q.page_token || undefined,
     });
-    return page('webhooks', result.items.map(mlflowWebhook), result.nextPageToken);
+    return { webhooks: result.items.map(mlflowWebhook), ...nextPage(result.nextPageToken) };
   },
   async mlflowGetWebhook({ webhooks }, { path }) {
     return { webhook: mlflowWebhook(await webhooks.get(path.webhook_id!)) };
   },
-  async mlflowUpdateWebhook({ webhooks }, { path, body, caller }) {
-    const b = body as z.infer<typeof s.updateWebhook>;
+  async mlflowUpdateWebhook({ webhooks }, { path, body: b, caller }) {
     const webhook = await webhooks.update(
       path.webhook_id!,
       {
@@ -496,8 +465,7 @@ export const MLFLOW_IMPLEMENTATIONS: Record<MlflowOperationId, Impl> = {
     await webhooks.delete(path.webhook_id!, caller);
     return {};
   },
-  async mlflowTestWebhook({ webhooks }, { path, body }) {
-    const b = body as z.infer<typeof s.testWebhook>;
+  async mlflowTestWebhook({ webhooks }, { path, body: b }) {
     const event = b.event ? parseWebhookEvent(b.event.entity, b.event.action) : undefined;
     return webhookTestJson(await webhooks.test(path.webhook_id!, event));
   },

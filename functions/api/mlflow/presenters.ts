@@ -4,19 +4,31 @@
  * a version, timestamps in epoch ms, the creator as `user_id`. `status` is always present: a
  * missing status decodes as PENDING_REGISTRATION and makes the client poll for five minutes.
  */
-import type { TransitionRequest } from '../../domain/governance';
+import type { z } from 'zod';
+import type { RequestTarget, TransitionRequest } from '../../domain/governance';
 import type { Principal } from '../../domain/identity';
 import { aliasesOf, type RegisteredModel, type VersionSummary } from '../../domain/model';
 import { eventRef, type Webhook } from '../../domain/webhooks';
 import type { RequestView } from '../../use-cases/governance';
 import type { ModelView, VersionView } from '../../use-cases/registry';
+import type * as s from './schemas';
+
+/** The wire shape a schema accepts. */
+type Wire<S extends z.ZodType> = z.input<S>;
+
+/** A request to move a version to a stage: MLflow's transition requests are only these. */
+export type StageTarget = Extract<RequestTarget, { kind: 'stage' }>;
+export type StageRequest = TransitionRequest & { readonly target: StageTarget };
+export type StageRequestView = RequestView & { readonly request: StageRequest };
+
+export const isStageRequest = (r: TransitionRequest): r is StageRequest => r.target.kind === 'stage';
 
 const tagList = (tags: Readonly<Record<string, string>>) =>
   Object.entries(tags)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => ({ key, value }));
 
-export function mlflowModelVersion({ version: v, aliases }: VersionView) {
+export function mlflowModelVersion({ version: v, aliases }: VersionView): Wire<typeof s.modelVersionSchema> {
   return {
     name: v.name,
     version: String(v.version),
@@ -63,7 +75,10 @@ export function mlflowModelVersion({ version: v, aliases }: VersionView) {
 }
 
 /** A model's latest version in a stage, as its summary gives it (no description or tags). */
-export function mlflowVersionSummary(model: RegisteredModel, v: VersionSummary) {
+export function mlflowVersionSummary(
+  model: RegisteredModel,
+  v: VersionSummary,
+): Wire<typeof s.modelVersionSummarySchema> {
   return {
     name: model.name,
     version: String(v.version),
@@ -80,7 +95,11 @@ export function mlflowVersionSummary(model: RegisteredModel, v: VersionSummary) 
   };
 }
 
-export function mlflowRegisteredModel({ model, activity, latestVersions }: ModelView) {
+export function mlflowRegisteredModel({
+  model,
+  activity,
+  latestVersions,
+}: ModelView): Wire<typeof s.registeredModelSchema> {
   return {
     name: model.name,
     creation_timestamp: model.creationTimestamp,
@@ -109,7 +128,10 @@ export function tagMap(tags: readonly { key: string; value?: string | undefined 
  * caller may do under the request's policy (separation of duties by person, one approval each);
  * IAM decides whether the caller may call the decision routes at all.
  */
-export function mlflowTransitionRequest(view: RequestView, caller: Principal) {
+export function mlflowTransitionRequest(
+  view: StageRequestView,
+  caller: Principal,
+): Wire<typeof s.transitionRequestSchema> {
   const r = view.request;
   const actions: (
     | 'APPROVE_TRANSITION_REQUEST'
@@ -125,7 +147,7 @@ export function mlflowTransitionRequest(view: RequestView, caller: Principal) {
   }
   return {
     creation_timestamp: r.createdAt,
-    to_stage: r.target.kind === 'stage' ? r.target.toStage : undefined,
+    to_stage: r.target.toStage,
     user_id: r.requester.arn,
     ...(r.comment ? { comment: r.comment } : {}),
     available_actions: actions,
@@ -139,15 +161,16 @@ export type ActivityType = 'APPROVED_REQUEST' | 'REJECTED_REQUEST' | 'CANCELLED_
 /** One decision on a transition request as Databricks' Activity. */
 export function mlflowActivity(
   type: ActivityType,
-  r: TransitionRequest,
+  target: StageTarget,
   user: string,
   at: number,
   comment: string | undefined,
   systemComment?: string,
-) {
+): Wire<typeof s.activitySchema> {
   return {
     activity_type: type,
-    ...(r.target.kind === 'stage' ? { from_stage: r.target.fromStage, to_stage: r.target.toStage } : {}),
+    from_stage: target.fromStage,
+    to_stage: target.toStage,
     user_id: user,
     creation_timestamp: at,
     last_updated_timestamp: at,
@@ -157,7 +180,10 @@ export function mlflowActivity(
 }
 
 /** A webhook as MLflow's Webhook message (enum names upper case; no secret, ever). */
-export function mlflowWebhook(w: Webhook) {
+/** `toUpperCase` with its type: the standard library types it as returning any string. */
+const upper = <S extends string>(value: S) => value.toUpperCase() as Uppercase<S>;
+
+export function mlflowWebhook(w: Webhook): Wire<typeof s.webhookSchema> {
   return {
     webhook_id: w.id,
     name: w.name,
@@ -165,7 +191,7 @@ export function mlflowWebhook(w: Webhook) {
     url: w.url,
     events: w.events.map((name) => {
       const { entity, action } = eventRef(name);
-      return { entity: entity.toUpperCase(), action: action.toUpperCase() };
+      return { entity: upper(entity), action: upper(action) };
     }),
     status: w.status,
     creation_timestamp: w.creationTimestamp,

@@ -184,6 +184,35 @@ export const modelVersionSchema = z.object({
   tags: z.array(keyValue),
   aliases: z.array(z.string()),
   user_id: z.string(),
+  model_id: z.string().optional().describe('MLflow 3: the logged model the version was registered from.'),
+  model_params: z
+    .array(z.object({ name: z.string(), value: z.string() }))
+    .optional()
+    .describe("MLflow 3: the version's parameters as ModelParam."),
+  model_metrics: z
+    .array(
+      z.object({
+        key: z.string(),
+        value: z.number(),
+        timestamp: z.number().int(),
+        step: z.number().int(),
+        model_id: z.string().optional(),
+        run_id: z.string().optional(),
+        dataset_name: z.string().optional(),
+        dataset_digest: z.string().optional(),
+      }),
+    )
+    .optional()
+    .describe("MLflow 3: the version's metrics as ModelMetric."),
+});
+
+/** A model's latest version in a stage, as a registered model lists it: no description or tags. */
+export const modelVersionSummarySchema = modelVersionSchema.omit({
+  description: true,
+  tags: true,
+  model_id: true,
+  model_params: true,
+  model_metrics: true,
 });
 
 export const registeredModelSchema = z.object({
@@ -193,7 +222,7 @@ export const registeredModelSchema = z.object({
   description: z.string(),
   tags: z.array(keyValue),
   aliases: z.array(z.object({ alias: z.string(), version: z.string() })),
-  latest_versions: z.array(modelVersionSchema),
+  latest_versions: z.array(modelVersionSummarySchema),
   user_id: z.string(),
 });
 

@@ -1,19 +1,18 @@
 /**
  * Builds the Lambda handler of one function group: finds the operation API Gateway routed the
- * request to (by resource template and method, from the contract), validates the input, runs it
- * and maps every error in one place.
+ * request to (by resource template and method, from the contract), validates the input with the
+ * route's schemas, runs its typed implementation and maps every error in one place, each route in
+ * the protocol (API) it belongs to, chosen once when the handler is built.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
 import type { IdempotencyStore } from '../../adapters/dynamodb/idempotency';
-import type { OperationSpec } from '../../api/contract';
-import { isMlflowPath } from '../../api/mlflow/contract';
-import { mlflowErrorResponse } from '../../api/mlflow/errors';
-import { MLFLOW_IMPLEMENTATIONS } from '../../api/mlflow/operations';
-import { Accepted, IMPLEMENTATIONS, type OperationContext } from '../../api/operations';
+import type { FunctionGroup, OperationSpec } from '../../api/contract';
+import { Accepted, type BoundOperation, type OperationContext, type Protocol } from '../../api/protocol';
 import { EndpointNotFoundError } from '../../domain/errors';
 import type { IdentityTrust } from '../../domain/identity';
-import { errorResponse, IdempotencyInProgressError, MethodNotAllowedError } from './errors';
+import { IdempotencyInProgressError, MethodNotAllowedError } from './errors';
 import { idempotencyKeyOf, requestFingerprint, runIdempotently } from './idempotency';
 import { readInput } from './request';
 
@@ -36,47 +35,94 @@ export function json(
   };
 }
 
+/** A response its operation's schema refuses: a bug in the registry, answered as a 500. */
+export class ResponseSchemaError extends Error {
+  constructor(
+    readonly operationId: string,
+    readonly issues: readonly z.core.$ZodIssue[],
+  ) {
+    super(
+      `The response of ${operationId} does not match its response schema:\n${z.prettifyError({ issues: [...issues] })}`,
+    );
+    this.name = 'ResponseSchemaError';
+  }
+}
+
+export interface ApiHandlerOptions {
+  /**
+   * Parse every response with its operation's response schema; a mismatch (a missing or mistyped
+   * field) is answered as a 500 and logged. On in the local runtime and in tests; off when
+   * deployed, where it would add latency and cost to every request for a check the compiler and
+   * the tests already make.
+   */
+  readonly validateResponses?: boolean;
+  /** Where mutating requests with an Idempotency-Key record their first answer. */
+  readonly idempotency?: IdempotencyStore;
+}
+
+interface Route {
+  readonly spec: OperationSpec;
+  readonly protocol: Protocol;
+  readonly operation: BoundOperation;
+}
+
 export function createApiHandler(
-  operations: readonly OperationSpec[],
+  protocols: readonly Protocol[],
+  group: FunctionGroup,
   context: () => OperationContext,
   logger: Logger,
   trust: IdentityTrust,
-  idempotency?: IdempotencyStore,
+  options: ApiHandlerOptions = {},
 ): (event: APIGatewayProxyEvent, lambdaContext: Context) => Promise<APIGatewayProxyResult> {
-  const byRoute = new Map(operations.map((o) => [`${o.method} ${o.path}`, o]));
-  const paths = new Set(operations.map((o) => o.path));
+  const byRoute = new Map<string, Route>();
+  for (const protocol of protocols) {
+    for (const spec of protocol.operations.filter((o) => o.group === group)) {
+      const operation = protocol.operation(spec.operationId);
+      if (!operation)
+        throw new Error(`The ${protocol.name} API has no implementation of ${spec.operationId}.`);
+      byRoute.set(`${spec.method} ${spec.path}`, { spec, protocol, operation });
+    }
+  }
+  const paths = new Set([...byRoute.values()].map((r) => r.spec.path));
+  const [first] = protocols;
+  if (!first) throw new Error('An API handler serves at least one protocol.');
+  /** The API a path no route matches belongs to (its 404 or 405 answers in that API's errors). */
+  const protocolOf = (path: string): Protocol => protocols.find((p) => p.owns(path)) ?? first;
 
   return async (event, lambdaContext) => {
     const requestId = event.requestContext?.requestId ?? lambdaContext.awsRequestId;
-    const spec = byRoute.get(`${event.httpMethod} ${event.resource}`);
-    // MLflow routes answer in MLflow's error taxonomy (functions/api/mlflow/errors.ts).
-    const mlflow = spec ? spec.protocol === 'mlflow' : isMlflowPath(event.resource ?? event.path);
+    const route = byRoute.get(`${event.httpMethod} ${event.resource}`);
+    const protocol = route?.protocol ?? protocolOf(event.resource ?? event.path);
     try {
-      if (!spec) {
+      if (!route) {
         if (paths.has(event.resource)) {
           throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}.`);
         }
         throw new EndpointNotFoundError(`No route for ${event.httpMethod} ${event.path}.`);
       }
-      const input = readInput(event, spec, trust);
+      const { spec } = route;
+      const input = readInput(event, spec, route.protocol, trust);
       logger.appendKeys({
         operation: spec.operationId,
         caller: input.caller.arn,
         person: input.caller.person,
       });
       const execute = async () => {
-        const result = await (spec.protocol === 'mlflow'
-          ? MLFLOW_IMPLEMENTATIONS[spec.operationId as keyof typeof MLFLOW_IMPLEMENTATIONS]
-          : IMPLEMENTATIONS[spec.operationId as keyof typeof IMPLEMENTATIONS])(context(), input);
-        if (result instanceof Accepted) return json(202, result.body, requestId);
-        return json(spec.successStatus, result, requestId);
+        const result = await route.operation.run(context(), input);
+        const accepted = result instanceof Accepted;
+        const body = accepted ? result.body : result;
+        if (options.validateResponses) {
+          const checked = spec.response.safeParse(body);
+          if (!checked.success) throw new ResponseSchemaError(spec.operationId, checked.error.issues);
+        }
+        return json(accepted ? 202 : spec.successStatus, body, requestId);
       };
       // A mutating request with an Idempotency-Key runs at most once per caller, route and key
       // (functions/handlers/http/idempotency.ts).
       const key = idempotencyKeyOf(event, spec);
-      if (key === undefined || !idempotency) return await execute();
+      if (key === undefined || !options.idempotency) return await execute();
       const replayed = await runIdempotently(
-        idempotency,
+        options.idempotency,
         { caller: input.caller.person, route: `${spec.method} ${spec.path}`, key },
         requestFingerprint(input),
         lambdaContext.getRemainingTimeInMillis?.(),
@@ -85,7 +131,7 @@ export function createApiHandler(
             return await execute();
           } catch (err) {
             // A refusal is answered (and not recorded); anything else propagates and releases the key.
-            const mapped = mlflow ? mlflowErrorResponse(err, requestId) : errorResponse(err, requestId);
+            const mapped = route.protocol.errorResponse(err, requestId);
             if (mapped.internal) throw err;
             logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
             return json(mapped.status, mapped.body, requestId);
@@ -95,8 +141,14 @@ export function createApiHandler(
       );
       return { ...replayed, headers: { ...replayed.headers, 'X-Request-Id': requestId } };
     } catch (err) {
-      const mapped = mlflow ? mlflowErrorResponse(err, requestId) : errorResponse(err, requestId);
-      if (mapped.internal) logger.error('Request failed', { error: err as Error });
+      const mapped = protocol.errorResponse(err, requestId);
+      if (err instanceof ResponseSchemaError) {
+        logger.error('Response does not match its schema', {
+          error: err,
+          operationId: err.operationId,
+          issues: err.issues,
+        });
+      } else if (mapped.internal) logger.error('Request failed', { error: err as Error });
       else logger.info('Request rejected', { errorCode: mapped.body.error_code, status: mapped.status });
       return json(
         mapped.status,

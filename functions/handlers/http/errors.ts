@@ -1,21 +1,14 @@
 /**
- * The one place where errors become HTTP responses. Mapped by class: a RegistryError keeps its
- * code and message; anything else is an internal error whose details go to the log, never to the
- * caller.
+ * The registry API's error mapping and the transport errors the HTTP layer throws. Mapped by
+ * class (functions/api/error-registry.ts): a RegistryError keeps its code and message with the
+ * status of its class; anything else is an internal error whose details go to the log, never to
+ * the caller. MLflow's routes map the same classes their own way (functions/api/mlflow/errors.ts).
  */
-import {
-  ConcurrentModificationError,
-  EndpointNotFoundError,
-  InvalidParameterError,
-  InvalidStateError,
-  LimitExceededError,
-  MalformedRequestError,
-  PayloadTooLargeError,
-  PermissionDeniedError,
-  RegistryError,
-  ResourceAlreadyExistsError,
-  ResourceNotFoundError,
-} from '../../domain/errors';
+import type { z } from 'zod';
+import { type ErrorTable, errorRegistry } from '../../api/error-registry';
+import type { ErrorResponse, RequestPart } from '../../api/protocol';
+import * as domainErrors from '../../domain/errors';
+import { RegistryError } from '../../domain/errors';
 
 /** The content type was not application/json. */
 export class UnsupportedMediaTypeError extends RegistryError {
@@ -37,39 +30,48 @@ export class IdempotencyInProgressError extends RegistryError {
   readonly code = 'IDEMPOTENCY_IN_PROGRESS';
 }
 
-type ErrorClass = abstract new (...args: never[]) => RegistryError;
+/**
+ * Every error class a request can end with: the domain's and the transport's. Each protocol maps
+ * every one of them (a table that misses one does not compile).
+ */
+export const ERROR_CLASSES = {
+  ...domainErrors,
+  UnsupportedMediaTypeError,
+  MethodNotAllowedError,
+  IdempotencyKeyReusedError,
+  IdempotencyInProgressError,
+};
 
-const STATUS_BY_CLASS: ReadonlyArray<readonly [ErrorClass, number]> = [
-  [InvalidParameterError, 400],
-  [MalformedRequestError, 400],
-  [LimitExceededError, 400],
-  [PermissionDeniedError, 403],
-  [ResourceNotFoundError, 404],
-  [EndpointNotFoundError, 404],
-  [MethodNotAllowedError, 405],
-  [ResourceAlreadyExistsError, 409],
-  [InvalidStateError, 409],
-  [ConcurrentModificationError, 409],
-  [IdempotencyInProgressError, 409],
-  [IdempotencyKeyReusedError, 422],
-  [PayloadTooLargeError, 413],
-  [UnsupportedMediaTypeError, 415],
-];
+export type HttpStatus = 400 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 503;
 
-export interface ErrorBody {
-  readonly error_code: string;
-  readonly message: string;
-}
+/** The registry API answers each class's own code, with this status. */
+export const REGISTRY_ERROR_TABLE = {
+  InvalidParameterError: { status: 400 },
+  MalformedRequestError: { status: 400 },
+  LimitExceededError: { status: 400 },
+  PermissionDeniedError: { status: 403 },
+  ResourceNotFoundError: { status: 404 },
+  EndpointNotFoundError: { status: 404 },
+  MethodNotAllowedError: { status: 405 },
+  ResourceAlreadyExistsError: { status: 409 },
+  InvalidStateError: { status: 409 },
+  ConcurrentModificationError: { status: 409 },
+  IdempotencyInProgressError: { status: 409 },
+  IdempotencyKeyReusedError: { status: 422 },
+  PayloadTooLargeError: { status: 413 },
+  UnsupportedMediaTypeError: { status: 415 },
+} as const satisfies ErrorTable<typeof ERROR_CLASSES, { readonly status: HttpStatus }>;
+
+export const REGISTRY_ERRORS = errorRegistry(ERROR_CLASSES, REGISTRY_ERROR_TABLE);
+
+export type { ErrorBody } from '../../api/protocol';
 
 export function statusOf(err: RegistryError): number {
-  for (const [cls, status] of STATUS_BY_CLASS) if (err instanceof cls) return status;
-  return 400;
+  // A RegistryError subclass defined outside the mapped modules: a caller's mistake.
+  return REGISTRY_ERRORS.resolve(err)?.status ?? 400;
 }
 
-export function errorResponse(
-  err: unknown,
-  requestId: string,
-): { status: number; body: ErrorBody; internal: boolean } {
+export function errorResponse(err: unknown, requestId: string): ErrorResponse {
   if (err instanceof RegistryError) {
     return { status: statusOf(err), body: { error_code: err.code, message: err.message }, internal: false };
   }
@@ -81,4 +83,18 @@ export function errorResponse(
     },
     internal: true,
   };
+}
+
+/** The registry API's message for a request part that failed its schema (up to five problems). */
+export function validationMessage(issues: readonly z.core.$ZodIssue[], where: RequestPart): string {
+  const problems = issues.slice(0, 5).map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : where;
+    if (issue.code === 'unrecognized_keys') {
+      // Nested objects (a model card's sections) name where the field was found.
+      const at = [where, ...issue.path.map(String)].join('.');
+      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${at}`;
+    }
+    return `${where === 'body' || where === 'query' ? `${where}.` : ''}${field}: ${issue.message}`;
+  });
+  return `Invalid request: ${problems.join('; ')}.`;
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { IdempotencyScope, IdempotencyStore } from '../../adapters/dynamodb/idempotency';
 import type { OperationSpec } from '../../api/contract';
-import type { OperationInput } from '../../api/operations';
+import type { ValidatedInput } from '../../api/protocol';
 import { InvalidParameterError } from '../../domain/errors';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './errors';
 
@@ -52,7 +52,7 @@ function canonical(value: unknown): string {
 }
 
 /** The hash of what the request asks for: its path parameters, query and body. */
-export function requestFingerprint(input: Pick<OperationInput, 'path' | 'query' | 'body'>): string {
+export function requestFingerprint(input: Pick<ValidatedInput, 'path' | 'query' | 'body'>): string {
   return createHash('sha256')
     .update(canonical({ path: input.path, query: input.query, body: input.body }), 'utf8')
     .digest('base64url');

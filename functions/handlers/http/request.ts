@@ -5,9 +5,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import type { OperationSpec } from '../../api/contract';
-import { mlflowValidationMessage } from '../../api/mlflow/errors';
 import { NAME_IN_QUERY, NAME_QUERY_PARAMETER } from '../../api/model-name-path';
-import type { OperationInput } from '../../api/operations';
+import type { Protocol, RequestPart, ValidatedInput } from '../../api/protocol';
 import { InvalidParameterError, MalformedRequestError, PayloadTooLargeError } from '../../domain/errors';
 import { type IdentityTrust, type Principal, principalOf } from '../../domain/identity';
 import { UnsupportedMediaTypeError } from './errors';
@@ -102,35 +101,33 @@ function parseQuery(event: APIGatewayProxyEvent, spec: OperationSpec): Record<st
   return out;
 }
 
-function validate<T>(
-  schema: z.ZodType<T> | undefined,
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A request part parsed by its schema; a failure is a 400 worded as the route's protocol words it. */
+function validate(
+  spec: OperationSpec,
+  schema: z.ZodType | undefined,
   value: unknown,
-  where: string,
-  protocol?: OperationSpec['protocol'],
-): T {
-  if (!schema) return {} as T;
+  where: RequestPart,
+  protocol: Protocol,
+): Record<string, unknown> {
+  if (!schema) return {};
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  if (protocol === 'mlflow') {
-    throw new InvalidParameterError(mlflowValidationMessage(result.error.issues, where));
-  }
-  const issues = result.error.issues.slice(0, 5).map((issue) => {
-    const field = issue.path.length ? issue.path.join('.') : where;
-    if (issue.code === 'unrecognized_keys') {
-      // Nested objects (a model card's sections) name where the field was found.
-      const at = [where, ...issue.path.map(String)].join('.');
-      return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} in ${at}`;
-    }
-    return `${where === 'body' || where === 'query' ? `${where}.` : ''}${field}: ${issue.message}`;
-  });
-  throw new InvalidParameterError(`Invalid request: ${issues.join('; ')}.`);
+  if (!result.success)
+    throw new InvalidParameterError(protocol.validationMessage(result.error.issues, where));
+  const data: unknown = result.data;
+  if (!isObject(data))
+    throw new Error(`The ${where} schema of ${spec.operationId} does not describe an object.`);
+  return data;
 }
 
 export function readInput(
   event: APIGatewayProxyEvent,
   spec: OperationSpec,
+  protocol: Protocol,
   trust: IdentityTrust,
-): OperationInput {
+): ValidatedInput {
   const rawPath: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) rawPath[k] = v;
   const rawQuery = parseQuery(event, spec);
@@ -146,9 +143,9 @@ export function readInput(
     delete rawQuery[NAME_QUERY_PARAMETER];
   }
   return {
-    path: validate(spec.pathParams, rawPath, 'path') as Record<string, string>,
-    query: validate(spec.query, rawQuery, 'query', spec.protocol) as Record<string, unknown>,
-    body: validate(spec.body, parseBody(event, spec), 'body', spec.protocol) as Record<string, unknown>,
+    path: validate(spec, spec.pathParams, rawPath, 'path', protocol),
+    query: validate(spec, spec.query, rawQuery, 'query', protocol),
+    body: validate(spec, spec.body, parseBody(event, spec), 'body', protocol),
     caller: callerOf(event, trust),
   };
 }
