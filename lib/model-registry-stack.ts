@@ -6,6 +6,7 @@ import {
   ModelRegistry,
   type ModelRegistryProps,
 } from './model-registry';
+import type { RegistryConsoleProps } from './registry-console';
 
 export interface ModelRegistryStackProps extends StackProps, ModelRegistryProps {}
 
@@ -38,6 +39,12 @@ export class ModelRegistryStack extends Stack {
       value: this.registry.approvalWorkflow.stateMachineArn,
       description: 'The approval state machine (governed promotion)',
     });
+    if (this.registry.console) {
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: this.registry.console.url,
+        description: 'The web console (Cognito sign-in)',
+      });
+    }
   }
 }
 
@@ -50,6 +57,8 @@ export const CONTEXT = {
   logRetentionDays: 'modelRegistry:logRetentionDays',
   uploadUrlTtlSeconds: 'modelRegistry:uploadUrlTtlSeconds',
   governancePolicy: 'modelRegistry:governancePolicy',
+  /** The deployed console: a JSON object of `RegistryConsoleProps` (domainPrefix, audiences, mfa). */
+  console: 'modelRegistry:console',
 } as const;
 
 /**
@@ -82,6 +91,13 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
   const governance = get(CONTEXT.governancePolicy);
   const governanceProfile = toGovernanceProfile(governance);
   const governancePolicy = governanceProfile === undefined ? toGovernancePolicy(governance) : undefined;
+  const consoleValue = get(CONTEXT.console);
+  const console =
+    consoleValue === undefined || consoleValue === null || consoleValue === ''
+      ? undefined
+      : ((typeof consoleValue === 'string'
+          ? JSON.parse(consoleValue)
+          : consoleValue) as RegistryConsoleProps);
 
   return {
     stackName,
@@ -93,6 +109,7 @@ export function propsFromContext(node: Node): { stackName: string; props: ModelR
       ...(uploadUrlTtlSeconds !== undefined ? { uploadUrlTtl: Duration.seconds(uploadUrlTtlSeconds) } : {}),
       ...(governanceProfile ? { governanceProfile } : {}),
       ...(governancePolicy ? { governancePolicy } : {}),
+      ...(console ? { console } : {}),
     },
   };
 }

@@ -75,6 +75,7 @@ import {
 import { functionCode } from './function-code';
 import { ROLE_ACTIONS } from './iam-actions';
 import { acknowledge, logicalIdOf, nagResource } from './nag';
+import { RegistryConsole, type RegistryConsoleProps } from './registry-console';
 import {
   applyArtifactBucketRules,
   checkRegistryTable,
@@ -326,6 +327,12 @@ export interface ModelRegistryProps {
    * @default - Identity Center trusted, no other role, federated-user names not trusted
    */
   readonly identityTrust?: IdentityTrustProps;
+  /**
+   * Deploys the web console (lib/registry-console.ts, docs/console.md): CloudFront and S3, Cognito
+   * sign-in and an identity pool whose users may invoke the routes of the console's audiences.
+   * @default - no deployed console
+   */
+  readonly console?: RegistryConsoleProps;
 }
 
 /** The named governance policies (`POLICY_PROFILES` of functions/domain/governance.ts). */
@@ -482,6 +489,8 @@ export class ModelRegistry extends Construct {
    * or accepts page tokens gets the same one, so a token from one instance is good on any other.
    */
   public readonly pageTokenSecret: secretsmanager.Secret;
+  /** The deployed web console, when `console` is set. */
+  public readonly console?: RegistryConsole;
   private readonly encryptionKey?: kms.IKey;
   private readonly dataKeys: kms.IKey[];
 
@@ -538,6 +547,26 @@ export class ModelRegistry extends Construct {
     this.alarms = this.buildAlarms(settings);
     this.dashboard = this.buildDashboard();
     this.samplingRule = this.buildSamplingRule(settings);
+    if (props.console) this.console = this.buildConsole(settings, props.console);
+  }
+
+  /**
+   * The deployed web console (lib/registry-console.ts). It tells the functions whose table
+   * environment lists CORS_ALLOWED_ORIGINS (the API functions) the console's origin.
+   */
+  private buildConsole({ removalPolicy }: Settings, consoleProps: RegistryConsoleProps): RegistryConsole {
+    return new RegistryConsole(this, 'Console', {
+      removalPolicy,
+      ...consoleProps,
+      registry: {
+        api: this.api,
+        methods: this.methods,
+        apiFunctions: FUNCTION_NAMES.filter((name) =>
+          (FUNCTIONS[name].environment as readonly EnvironmentName[]).includes('CORS_ALLOWED_ORIGINS'),
+        ).map((name) => this.functions[name]),
+        grant: (audience, grantee) => this.grant(audience, grantee),
+      },
+    });
   }
 
   // ---------------------------------------------------------------- storage

@@ -57,6 +57,11 @@ export const environmentSchema = z.object({
    * construct generates one; the local runtime keeps one in its data directory.
    */
   PAGE_TOKEN_SECRET: z.string().min(16).optional(),
+  /**
+   * Origins of the deployed console (comma-separated, e.g. `https://d111.cloudfront.net`): API
+   * answers to a request from one of them carry its CORS headers (lib/registry-console.ts).
+   */
+  CORS_ALLOWED_ORIGINS: z.string().optional(),
   /** A request left approved (or without a running workflow) this long is reconciled. */
   RECONCILE_AFTER_SECONDS: seconds(DEFAULT_GOVERNANCE_SETTINGS.reconcileAfterMs / 1000, 24 * 3600),
   /** The bus the relay publishes recorded events to (and the write function replays them to). */

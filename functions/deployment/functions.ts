@@ -126,14 +126,16 @@ const BASE = [
 ] as const satisfies readonly EnvironmentName[];
 
 /**
- * What every API function receives: the policy it enforces, whom it trusts to name a person, and
- * the deployment's page-token secret (a token one function issues, another accepts).
+ * What every API function receives: the policy it enforces, whom it trusts to name a person, the
+ * deployment's page-token secret (a token one function issues, another accepts) and, with a
+ * deployed console, the origins its CORS headers allow.
  */
 const API = [
   ...BASE,
   'GOVERNANCE_POLICY',
   'IDENTITY_TRUST',
   'PAGE_TOKEN_SECRET',
+  'CORS_ALLOWED_ORIGINS',
 ] as const satisfies readonly EnvironmentName[];
 
 /**

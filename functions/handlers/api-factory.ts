@@ -16,6 +16,7 @@ import type { ArtifactService } from '../use-cases/artifacts';
 import type { ApprovalWorkflow, VerificationQueue } from '../use-cases/ports';
 import { EventReplay, type EventSink } from '../use-cases/replay';
 import { type ApiHandlerOptions, createApiHandler } from './http/api-handler';
+import { cors, parseOrigins } from './http/cors';
 import {
   documentClient,
   type Environment,
@@ -87,6 +88,7 @@ export function buildApiHandler(
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger))
+    .use(cors(parseOrigins(env.CORS_ALLOWED_ORIGINS)))
     .handler(
       createApiHandler(PROTOCOLS, group, () => context, logger, identityTrust(env), {
         validateResponses: options.validateResponses ?? false,

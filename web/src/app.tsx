@@ -1,5 +1,6 @@
 /** The console's frame: header, navigation, the local identity switcher, and the current page. */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { CognitoSession } from './auth/cognito';
 import { PageHeading } from './components/ui';
 import { ComparePage } from './pages/compare';
 import { HistoryPage } from './pages/history';
@@ -10,6 +11,7 @@ import { VersionPage } from './pages/version';
 import { href, parseRoute, type Route, useLocation } from './router';
 import {
   type ConsoleConfig,
+  cognitoSession,
   LOCAL_PEOPLE,
   localSession,
   localUserArn,
@@ -110,15 +112,27 @@ function IdentitySwitcher() {
   );
 }
 
-export function App({ config }: { config: ConsoleConfig }) {
+function SignedIn() {
+  const { signedIn } = useSession();
+  if (!signedIn) return null;
+  return (
+    <p class="identity">
+      Signed in as <strong>{signedIn.name}</strong> <a href={signedIn.signOutUrl}>Sign out</a>
+    </p>
+  );
+}
+
+export function App({ config, user }: { config: ConsoleConfig; user?: CognitoSession }) {
   const [arn, setArn] = useState(storedIdentity);
   const session = useMemo(
     () =>
-      localSession(config, arn, (next) => {
-        storeIdentity(next);
-        setArn(next);
-      }),
-    [config, arn],
+      config.auth.type === 'cognito' && user
+        ? cognitoSession({ ...config, auth: config.auth }, user)
+        : localSession(config, arn, (next) => {
+            storeIdentity(next);
+            setArn(next);
+          }),
+    [config, arn, user],
   );
   const location = useLocation();
   const route = useMemo(() => parseRoute(location.pathname, location.search), [location]);
@@ -149,9 +163,9 @@ export function App({ config }: { config: ConsoleConfig }) {
             Approval inbox
           </a>
         </nav>
-        {session.local && <IdentitySwitcher />}
+        {session.local ? <IdentitySwitcher /> : <SignedIn />}
       </header>
-      <main id="main" key={arn}>
+      <main id="main" key={session.arn}>
         <Page route={route} />
       </main>
     </SessionContext.Provider>

@@ -7,12 +7,14 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { DEFAULT_IDENTITY_TRUST, principalOf } from '../../functions/domain/identity';
 import { RegistryApi } from './api/client';
-import { localIdentity } from './api/signers';
+import { localIdentity, sigv4 } from './api/signers';
+import type { CognitoAuthConfig, CognitoSession } from './auth/cognito';
 
 export interface ConsoleConfig {
   /** The API's base URL; empty: the console's own origin (local mode). */
   readonly api_url: string;
-  readonly auth: { readonly type: 'local' };
+  /** Local identities (`npm start`), or Cognito sign-in (the deployed console). */
+  readonly auth: { readonly type: 'local' } | CognitoAuthConfig;
 }
 
 export interface Session {
@@ -27,6 +29,8 @@ export interface Session {
   /** Local mode: the identity can be switched. */
   readonly local: boolean;
   readonly switchIdentity: (arn: string) => void;
+  /** Deployed: who signed in (their e-mail or user name) and where to sign out. */
+  readonly signedIn?: { readonly name: string; readonly signOutUrl: string };
 }
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -70,6 +74,29 @@ export function localSession(
     person: personOf(arn),
     local: true,
     switchIdentity,
+  };
+}
+
+/**
+ * A signed-in Cognito user: every API call signed with SigV4 with the identity pool's
+ * credentials. The caller's ARN is the identity pool role's session, shared by every user; the
+ * person is the user (docs/identity.md).
+ */
+export function cognitoSession(
+  config: ConsoleConfig & { auth: CognitoAuthConfig },
+  user: CognitoSession,
+): Session {
+  const claims = user.claims;
+  return {
+    api: new RegistryApi(config.api_url, sigv4(config.auth.region, user.credentials)),
+    arn: user.person,
+    person: user.person,
+    local: false,
+    switchIdentity: () => {},
+    signedIn: {
+      name: String(claims.email ?? claims['cognito:username'] ?? claims.sub),
+      signOutUrl: user.signOutUrl(),
+    },
   };
 }
 
