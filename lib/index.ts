@@ -4,3 +4,12 @@
  */
 export * from './model-registry';
 export * from './model-registry-stack';
+export {
+  type ConsoleOidcProvider,
+  type ConsoleSamlProvider,
+  type IConsoleRegistry,
+  RegistryConsole,
+  type RegistryConsoleConstructProps,
+  type RegistryConsoleProps,
+} from './registry-console';
+export { RegistryWebhooks, type RegistryWebhooksProps } from './webhooks';

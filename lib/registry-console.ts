@@ -18,6 +18,7 @@ import {
   aws_cognito as cognito,
   Duration,
   aws_iam as iam,
+  type aws_lambda as lambda,
   aws_cloudfront_origins as origins,
   RemovalPolicy,
   type SecretValue,
@@ -122,33 +123,37 @@ export interface RegistryConsoleProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** How the deployed console signs in (console-config.json's `auth`). */
+export interface ConsoleAuthConfig {
+  /** Always `cognito`. */
+  readonly type: string;
+  readonly region: string;
+  readonly user_pool_id: string;
+  readonly client_id: string;
+  readonly identity_pool_id: string;
+  readonly domain: string;
+  readonly redirect_uri: string;
+  readonly identity_provider?: string;
+}
+
 /** console-config.json of the deployed console (the console's `ConsoleConfig`, web/src/session.ts). */
 export interface ConsoleRuntimeConfig {
   readonly api_url: string;
-  readonly auth: {
-    readonly type: 'cognito';
-    readonly region: string;
-    readonly user_pool_id: string;
-    readonly client_id: string;
-    readonly identity_pool_id: string;
-    readonly domain: string;
-    readonly redirect_uri: string;
-    readonly identity_provider?: string;
-  };
+  readonly auth: ConsoleAuthConfig;
 }
 
 /** What the console needs of the registry (a `ModelRegistry` has all of it). */
-export interface ConsoleRegistry {
+export interface IConsoleRegistry {
   readonly api: apigw.RestApi;
   /** The API Gateway method of each operation, by operationId. */
-  readonly methods: Readonly<Record<string, apigw.Method>>;
+  readonly methods: { readonly [operationId: string]: apigw.Method };
   /** The functions serving the API (they answer the console's origin with CORS headers). */
-  readonly apiFunctions: readonly { addEnvironment(key: string, value: string): unknown }[];
+  readonly apiFunctions: lambda.Function[];
   grant(audience: Audience, grantee: iam.IGrantable): iam.Grant;
 }
 
 export interface RegistryConsoleConstructProps extends RegistryConsoleProps {
-  readonly registry: ConsoleRegistry;
+  readonly registry: IConsoleRegistry;
 }
 
 /** Files at the root of the built console (anything else that is not an asset is a page: index.html). */
@@ -184,9 +189,13 @@ export class RegistryConsole extends Construct {
   /** The role of signed-in users: `execute-api:Invoke` on the routes of `audiences` only. */
   public readonly authenticatedRole: iam.Role;
   /** The audiences the authenticated role is granted. */
-  public readonly audiences: readonly Audience[];
-  /** What the deployment writes to console-config.json (no secret: ids and URLs). */
-  public readonly config: ConsoleRuntimeConfig;
+  public readonly audiences: Audience[];
+  /**
+   * What the deployment writes to console-config.json (no secret: ids and URLs), in the console's
+   * own snake_case.
+   * @internal
+   */
+  public readonly _config: ConsoleRuntimeConfig;
 
   constructor(scope: Construct, id: string, props: RegistryConsoleConstructProps) {
     super(scope, id);
@@ -475,7 +484,7 @@ export class RegistryConsole extends Construct {
       distributionPaths: ['/*'],
     });
     if (assets) pages.node.addDependency(assets);
-    this.config = config;
+    this._config = config;
     this.acknowledgeDeployments();
   }
 
@@ -485,7 +494,7 @@ export class RegistryConsole extends Construct {
    * the API functions' answers and API Gateway's own error answers carrying
    * Access-Control-Allow-Origin for that origin.
    */
-  private allowBrowserCalls(registry: ConsoleRegistry): void {
+  private allowBrowserCalls(registry: IConsoleRegistry): void {
     const operations = new Set(
       this.audiences.flatMap((a) => audienceGrant(a).allow.map((o) => o.operationId)),
     );

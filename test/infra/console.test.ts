@@ -343,7 +343,7 @@ describe('the API, from the console’s origin', () => {
 
 describe('the runtime configuration', () => {
   it('console-config.json names the API and the Cognito resources, and nothing secret', () => {
-    const config = main.stack.resolve(main.console.config);
+    const config = main.stack.resolve(main.console._config);
     expect(Object.keys(config.auth).sort()).toEqual(
       ['client_id', 'domain', 'identity_pool_id', 'redirect_uri', 'region', 'type', 'user_pool_id'].sort(),
     );
@@ -422,8 +422,8 @@ describe('props', () => {
       ProviderDetails: Match.objectLike({ oidc_issuer: 'https://idp.example.com' }),
     });
     t.hasResourceProperties('AWS::Cognito::UserPoolClient', { SupportedIdentityProviders: ['Corp'] });
-    expect(fed.console.config.auth.identity_provider).toBe('Corp');
-    expect(main.console.config.auth.identity_provider).toBeUndefined();
+    expect(fed.console._config.auth.identity_provider).toBe('Corp');
+    expect(main.console._config.auth.identity_provider).toBeUndefined();
   });
 
   it('is enabled from context (cdk.json or -c) and output by the stack', () => {
