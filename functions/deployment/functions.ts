@@ -178,7 +178,8 @@ export const FUNCTIONS = {
     memorySize: 512,
     timeoutSeconds: API_TIMEOUT_SECONDS,
     api: true,
-    environment: [...API, 'EVENT_BUS_NAME', ...WEBHOOKS],
+    // ARTIFACT_BUCKET: creating a version refuses a source in another model's managed files.
+    environment: [...API, 'ARTIFACT_BUCKET', 'EVENT_BUS_NAME', ...WEBHOOKS],
     capabilities: ['replayEvents'],
     failures:
       'Invoked synchronously by API Gateway: the caller gets the error and retries; there is no event to keep.',

@@ -64,6 +64,8 @@ function notRun(example: Example): string | undefined {
   if (cmds.some((c) => c.startsWith('npm pack ')))
     return 'packaging: test/packages/pack.test.ts packs and installs both packages';
   if (cmds.every((c) => c.startsWith('npx cdk '))) return 'deployment: needs an AWS account';
+  if (cmds.every((c) => c.startsWith('npm run smoke ')))
+    return 'the smoke test of a deployment: test/integration/smoke.test.ts runs it against a local registry';
   if (cmds.every((c) => c.startsWith('npm start')))
     return 'another way to start the registry: a server that runs until stopped';
   return undefined;
@@ -154,6 +156,7 @@ describe('the examples of README.md', () => {
       'packaging: test/packages/pack.test.ts packs and installs both packages',
       'another way to start the registry: a server that runs until stopped',
       'deployment: needs an AWS account',
+      'the smoke test of a deployment: test/integration/smoke.test.ts runs it against a local registry',
     ]);
     const registry = await localRegistry();
     registries.push(registry);

@@ -1,7 +1,7 @@
 /**
  * MLflow Model Registry REST conformance, against the local runtime (the same handlers behind the
  * local stand-in for API Gateway, on DynamoDB Local and the local S3). Every request is sent as
- * MlflowClient 3.6 sends it (test/mlflow/client.ts), following /work/shared/mlflow-rest.md:
+ * MlflowClient 3.6 sends it (test/mlflow/client.ts), following MLflow's protos and server handlers:
  * GET with python-requests query encoding, JSON bodies for POST/PATCH/DELETE, 200 as the only
  * success, versions as strings, status READY, MLflow's error codes, statuses and messages.
  */

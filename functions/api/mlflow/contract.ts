@@ -2,7 +2,7 @@
  * MLflow's Model Registry REST API (`/api/2.0/mlflow/...`), served over the same use cases as the
  * registry's own API so that MLflow clients work unchanged. Each endpoint is its own API Gateway
  * method (IAM-authorizable on its own) routed to the function group holding the permissions it
- * needs. Wire rules: /work/shared/mlflow-rest.md, summarized in docs/mlflow.md.
+ * needs. Wire rules: MLflow's model_registry.proto and server handlers, summarized in docs/mlflow.md.
  *
  * Databricks' transition-request endpoints (`transition-requests/*`) drive the registry's
  * governance flow: create writes a request (write), list reads (read), and approve, reject and
