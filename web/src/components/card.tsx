@@ -194,9 +194,10 @@ export function ModelCardSection({
         onCancel={() => setEditing(false)}
         onSave={async (next) => {
           await api.putCard(name, version, next);
+          // The saved card is shown with the notice, never the one it replaced.
+          await card.reload();
           setEditing(false);
           setSaved(true);
-          await card.reload();
         }}
       />
     );

@@ -78,11 +78,12 @@ export function PolicyPanel({ name }: { name: string }) {
           onCancel={() => setEditing(false)}
           onSubmit={async (next, comment) => {
             const { status, body } = await api.setPolicy(name, next, comment);
+            // The policy as it now is comes with the notice, never the one it replaced.
+            await Promise.all([policy.reload(), pending.reload()]);
             setEditing(false);
             setOutcome(
               status === 202 && body.policy_request ? { request: body.policy_request } : { applied: true },
             );
-            await Promise.all([policy.reload(), pending.reload()]);
           }}
         />
       ) : (
