@@ -1,10 +1,11 @@
 /**
- * The packages as a user outside the repository gets them: `npm pack` of packages/sdk and
- * packages/cli, installed from the tarballs into a scratch project in a temporary directory (npm's
- * cache first), type-checked with `tsc --init`'s defaults, with `module: nodenext` (library checks
+ * The packages as a user outside the repository gets them: `npm pack` of packages/sdk,
+ * packages/cli and packages/construct, installed from the tarballs into a scratch project in a
+ * temporary directory (npm's cache first), type-checked with `tsc --init`'s defaults, with `module: nodenext` (library checks
  * on) and with the classic CommonJS settings, then run against a local registry: the SDK from an
  * ES module and from a CommonJS module in Node, its browser build in Chromium (SigV4 with the
- * credentials the page supplies), and `mreg` installed with `npm install -g`.
+ * credentials the page supplies), and `mreg` installed with `npm install -g`; the construct
+ * library installed with its peers (aws-cdk-lib, constructs) and synthesized in a CDK app.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { localRegistry } from '../support/engines';
 const ROOT = join(__dirname, '..', '..');
 const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const SDK = '@serverless-model-registry/sdk';
+const CONSTRUCT = '@serverless-model-registry/cdk';
 
 const npmEnv: NodeJS.ProcessEnv = {
   ...process.env,
@@ -56,19 +58,21 @@ let scratch: string;
 let registry: LocalRegistry;
 let sdkTarball: string;
 let cliTarball: string;
+let constructTarball: string;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'mreg-pack-'));
   const packs = join(scratch, 'packs');
   mkdirSync(packs);
   // `npm pack` runs each package's prepack (scripts/build-packages.ts).
-  for (const dir of ['sdk', 'cli']) {
+  for (const dir of ['sdk', 'cli', 'construct']) {
     const out = JSON.parse(
       sh('npm', ['pack', '--json', '--pack-destination', packs], join(ROOT, 'packages', dir)),
     );
     const file = join(packs, out[0].filename);
     if (dir === 'sdk') sdkTarball = file;
-    else cliTarball = file;
+    else if (dir === 'cli') cliTarball = file;
+    else constructTarball = file;
   }
   const app = join(scratch, 'app');
   mkdirSync(app);
@@ -88,8 +92,27 @@ beforeAll(async () => {
     app,
   );
   sh('npm', ['install', '-g', '--prefer-offline', '--prefix', join(scratch, 'global'), cliTarball], scratch);
+  const cdkApp = join(scratch, 'cdk-app');
+  mkdirSync(cdkApp);
+  writeFileSync(
+    join(cdkApp, 'package.json'),
+    JSON.stringify({ name: 'cdk-consumer', private: true, type: 'commonjs' }),
+  );
+  sh(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      constructTarball,
+      `aws-cdk-lib@${rootPkg.devDependencies['aws-cdk-lib']}`,
+      `constructs@${rootPkg.devDependencies.constructs}`,
+      `typescript@${rootPkg.devDependencies.typescript}`,
+      `@types/node@${rootPkg.devDependencies['@types/node']}`,
+    ],
+    cdkApp,
+  );
   registry = await localRegistry();
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await registry?.stop();
@@ -279,5 +302,67 @@ describe('the CLI package', () => {
       await run(bin, ['search', "name = 'pack-cli'", '--query', 'registered_models[].name'], scratch, env),
     );
     expect(listed).toEqual(['pack-cli']);
+  });
+});
+
+describe('the construct package', () => {
+  it('ships compiled JavaScript, declarations, the function bundles and the console, and pins what the repository pins', () => {
+    const files = sh('tar', ['-tzf', constructTarball], scratch).trim().split('\n').sort();
+    expect(files).toContain('package/dist/lib/index.js');
+    expect(files).toContain('package/dist/lib/index.d.ts');
+    expect(files).toContain('package/dist/functions/deployment/functions.js');
+    expect(files).toContain('package/dist/dist/functions/read/index.js');
+    expect(files).toContain('package/dist/web/dist/index.html');
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', 'construct', 'package.json'), 'utf8'));
+    for (const [name, version] of Object.entries({
+      ...(pkg.dependencies as Record<string, string>),
+      ...(pkg.peerDependencies as Record<string, string>),
+    })) {
+      expect(version, name).toBe(rootPkg.dependencies[name] ?? rootPkg.devDependencies[name]);
+    }
+  });
+
+  it('type-checks a CDK app with tsc --init defaults (module nodenext) and synthesizes it: the functions deploy the bundled code as assets', () => {
+    const app = join(scratch, 'cdk-app');
+    const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
+    writeFileSync(
+      join(app, 'app.mts'),
+      `import { App, Stack } from 'aws-cdk-lib';
+import { ModelRegistry, type ModelRegistryProps } from '${CONSTRUCT}';
+
+const props: ModelRegistryProps = {};
+const app = new App();
+const registry = new ModelRegistry(new Stack(app, 'S'), 'R', props);
+const assembly = app.synth();
+console.log(JSON.stringify({ directory: assembly.directory, construct: registry.node.path }));
+`,
+    );
+    rmSync(join(app, 'tsconfig.json'), { force: true });
+    sh(process.execPath, [tsc, '--init'], app);
+    sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+    const out = join(app, 'cdk.out');
+    const result = JSON.parse(sh(process.execPath, ['app.mjs'], app, { ...npmEnv, CDK_OUTDIR: out }));
+    expect(result).toEqual({ directory: out, construct: 'S/R' });
+
+    const template = JSON.parse(readFileSync(join(out, 'S.template.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(out, 'S.assets.json'), 'utf8'));
+    const functions = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const registryFunctions = functions.filter(
+      (f) =>
+        (f.Properties.Runtime as string | undefined)?.startsWith('nodejs') &&
+        f.Properties.Handler === 'index.handler',
+    );
+    expect(registryFunctions.length).toBeGreaterThanOrEqual(11);
+    for (const fn of registryFunctions) {
+      const code = fn.Properties.Code as { S3Key?: string; ZipFile?: string };
+      expect(code.ZipFile).toBeUndefined();
+      const hash = code.S3Key?.replace(/\.zip$/, '');
+      const asset = manifest.files[hash ?? ''];
+      expect(asset?.source?.packaging, `asset ${code.S3Key}`).toBe('zip');
+      expect(existsSync(join(out, asset.source.path, 'index.js'))).toBe(true);
+    }
   });
 });
