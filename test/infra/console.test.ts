@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Audience, audienceOf } from '../../functions/api/contract';
 import { audienceGrant } from '../../lib/audience-grants';
 import { ModelRegistry } from '../../lib/model-registry';
@@ -24,6 +24,7 @@ import {
   propsFromContext,
 } from '../../lib/model-registry-stack';
 import { CONSOLE_CONFIG_FILE, RegistryConsole, spaRewriteFunctionCode } from '../../lib/registry-console';
+import { expectRealAcknowledgements, recordAcknowledgements } from '../support/nag';
 import { list, render } from '../support/template';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -47,12 +48,6 @@ function consoleStack(app: App, id: string, props: Partial<ModelRegistryStackPro
   return { stack, registry: stack.registry, console: stack.registry.console! };
 }
 
-// The acknowledgements lib/ makes, recorded while building an app that does not apply them.
-const recorded: { path: string; scope: IConstruct; id: string; reason: string }[] = [];
-const spy = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: any, ...rules) {
-  const scope: IConstruct = this.scope;
-  for (const r of rules) recorded.push({ path: scope.node.path, scope, id: r.id, reason: r.reason });
-});
 /** Optional MFA, a WAF web ACL and a third audience (its grant overflows into a managed policy). */
 const optionalProps = {
   console: {
@@ -63,14 +58,14 @@ const optionalProps = {
     audiences: ['reader', 'registrant', 'approver'] as Audience[],
   },
 };
-const unacknowledgedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-consoleStack(unacknowledgedApp, 'Console');
-consoleStack(unacknowledgedApp, 'Optional', optionalProps);
-spy.mockRestore();
-// Both packs lib/ acknowledges findings of (test/infra/nag.test.ts runs both on the registry).
-const raw = [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap(
-  (pack) => pack.validateScope(unacknowledgedApp).violations,
-);
+// The acknowledgements lib/ makes, recorded while building an app that does not apply them, and
+// both packs' raw findings on it (test/infra/nag.test.ts does the same for the registry).
+const { recorded, raw } = recordAcknowledgements(() => {
+  const unacknowledged = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  consoleStack(unacknowledged, 'Console');
+  consoleStack(unacknowledged, 'Optional', optionalProps);
+  return { app: unacknowledged };
+});
 
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const main = consoleStack(app, 'Console');
@@ -482,19 +477,7 @@ describe('cdk-nag AwsSolutions with the console', () => {
       (a) => a.path.includes('/Console/') || a.path.includes('CDKBucketDeployment'),
     );
     expect(console.length).toBeGreaterThan(0);
-    for (const ack of recorded) {
-      expect(Stack.isStack(ack.scope), `${ack.id} acknowledged on a whole stack`).toBe(false);
-      expect(ack.scope instanceof RegistryConsole, `${ack.id} acknowledged on the whole console`).toBe(false);
-      expect(ack.reason.length, `${ack.id} at ${ack.path} needs a written reason`).toBeGreaterThan(40);
-      const suppresses = raw.some(
-        (v) =>
-          v.ruleName === ack.id &&
-          v.violatingResources.some(
-            (r) => r.constructPath === ack.path || r.constructPath?.startsWith(`${ack.path}/`),
-          ),
-      );
-      expect(suppresses, `${ack.id} at ${ack.path} suppresses nothing`).toBe(true);
-    }
+    expectRealAcknowledgements(recorded, raw, (scope) => scope instanceof RegistryConsole);
   });
 
   it('optional MFA and a WAF web ACL: COG2 acknowledged for that choice, CFR2 not needed', () => {

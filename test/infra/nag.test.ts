@@ -14,10 +14,10 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../lib/model-registry';
 import { ModelRegistryStack } from '../../lib/model-registry-stack';
+import { expectRealAcknowledgements, nagFindings, recordAcknowledgements } from '../support/nag';
 import { templateApp } from '../support/template';
 
 const env = { account: '123456789012', region: 'eu-west-1' };
@@ -53,16 +53,8 @@ const summarize = (
   );
 
 // The acknowledgements lib/ makes, recorded while building an app that does not apply them.
-const recorded: { path: string; scope: IConstruct; id: string; reason: string }[] = [];
-const spy = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(function (this: any, ...rules) {
-  const scope: IConstruct = this.scope;
-  for (const r of rules) recorded.push({ path: scope.node.path, scope, id: r.id, reason: r.reason });
-});
-const unacknowledged = buildApp();
-spy.mockRestore();
-const PACKS = () => [new AwsSolutionsChecks(), new ServerlessChecks()];
-const validate = (app: App) => PACKS().flatMap((pack) => pack.validateScope(app).violations);
-const raw = validate(unacknowledged);
+const { recorded, raw } = recordAcknowledgements(() => ({ app: buildApp() }));
+const validate = nagFindings;
 
 describe('cdk-nag AwsSolutions and Serverless', () => {
   it('reports no unacknowledged error or warning, and synth with both plugins passes', () => {
@@ -88,19 +80,7 @@ describe('cdk-nag AwsSolutions and Serverless', () => {
 
   it('acknowledges each finding on one resource, with a reason, and only real findings', () => {
     expect(recorded.length).toBeGreaterThan(0);
-    for (const ack of recorded) {
-      expect(Stack.isStack(ack.scope), `${ack.id} acknowledged on a whole stack`).toBe(false);
-      expect(ack.scope instanceof ModelRegistry, `${ack.id} acknowledged on the whole construct`).toBe(false);
-      expect(ack.reason.length, `${ack.id} at ${ack.path} needs a written reason`).toBeGreaterThan(40);
-      const suppresses = raw.some(
-        (v) =>
-          v.ruleName === ack.id &&
-          v.violatingResources.some(
-            (r) => r.constructPath === ack.path || r.constructPath?.startsWith(`${ack.path}/`),
-          ),
-      );
-      expect(suppresses, `${ack.id} at ${ack.path} suppresses nothing`).toBe(true);
-    }
+    expectRealAcknowledgements(recorded, raw, (scope) => scope instanceof ModelRegistry);
   });
 
   it('every raw finding is one that lib/ acknowledges on that resource', () => {
