@@ -308,11 +308,7 @@ export function registryEvent<T extends EventType>(
   return {
     type,
     detail: {
-      schema_version: EVENT_SCHEMA_VERSION,
-      event_id: newEventId(fields.now),
-      occurred_at: fields.now,
-      actor: fields.actor.arn,
-      person: fields.actor.person,
+      ...eventHeader(fields.now, fields.actor),
       ...(fields.reason ? { reason: fields.reason } : {}),
       model: {
         id: fields.model.id,
@@ -322,6 +318,20 @@ export function registryEvent<T extends EventType>(
       ...(fields.version !== undefined ? { version: fields.version } : {}),
       data,
     },
+  };
+}
+
+/** What every event's detail starts with: schema, id, time, and who (as recorded and as a person). */
+function eventHeader(
+  now: number,
+  actor: Actor,
+): Pick<RegistryEventDetail, 'schema_version' | 'event_id' | 'occurred_at' | 'actor' | 'person'> {
+  return {
+    schema_version: EVENT_SCHEMA_VERSION,
+    event_id: newEventId(now),
+    occurred_at: now,
+    actor: actor.arn,
+    person: actor.person,
   };
 }
 
@@ -341,11 +351,7 @@ export function webhookChangeEvent<T extends WebhookEventType>(
   return {
     type,
     detail: {
-      schema_version: EVENT_SCHEMA_VERSION,
-      event_id: newEventId(fields.now),
-      occurred_at: fields.now,
-      actor: fields.actor.arn,
-      person: fields.actor.person,
+      ...eventHeader(fields.now, fields.actor),
       webhook: { id: fields.webhook.id, name: fields.webhook.name },
       data,
     },

@@ -338,11 +338,5 @@ export const webhooksPage = z.object({
   webhooks: z.array(webhookSchema),
   next_page_token: z.string().optional(),
 });
-export const webhookTestResponse = z.object({
-  result: z.object({
-    success: z.boolean(),
-    response_status: z.number().int().optional(),
-    response_body: z.string().optional(),
-    error_message: z.string().optional(),
-  }),
-});
+// MLflow's TestWebhook response is the registry's own: one schema for both APIs.
+export { webhookTestResponse } from '../schemas';
