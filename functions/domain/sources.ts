@@ -50,14 +50,14 @@ function unquotePlus(text: string): string {
   });
 }
 
-/** Decoded until it no longer changes, as MLflow does (`..%252f` is `../`). */
+/**
+ * Decoded until it no longer changes, as MLflow does (`..%252f` is `../`), however deep the
+ * encoding: every pass that changes the text shortens it (a `+` becomes a space once), so this
+ * ends within the text's length.
+ */
 export function fullyUnquoted(source: string): string {
   let current = source;
-  for (let i = 0; i < 16; i++) {
-    const next = unquotePlus(current);
-    if (next === current) return current;
-    current = next;
-  }
+  for (let next = unquotePlus(current); next !== current; next = unquotePlus(current)) current = next;
   return current;
 }
 
