@@ -180,6 +180,23 @@ function keyOf(item: Record<string, unknown>): { key: string; rawKey: Image } {
   };
 }
 
+/**
+ * The longest chain of commands in which each was sent after the previous one was answered: how
+ * many times the request waited for DynamoDB one after the other.
+ */
+export function roundTrips(reports: readonly Pick<SdkCapacityReport, 'sentAt' | 'answeredAt'>[]): number {
+  const byAnswer = [...reports].sort((a, b) => a.answeredAt - b.answeredAt);
+  const depth: number[] = [];
+  let longest = 0;
+  for (const [i, r] of byAnswer.entries()) {
+    let before = 0;
+    for (let j = 0; j < i; j++) if (byAnswer[j]!.answeredAt <= r.sentAt) before = Math.max(before, depth[j]!);
+    depth.push(before + 1);
+    longest = Math.max(longest, before + 1);
+  }
+  return longest;
+}
+
 /** The items a write command writes (or checks), from its input. */
 function writeTargets(report: SdkCapacityReport): WriteTarget[] {
   const input = report.input as any;
@@ -307,6 +324,11 @@ class StreamTap {
 export interface Consumption {
   /** DynamoDB commands sent (failed ones included). */
   readonly calls: number;
+  /**
+   * Round trips: the longest chain of commands each sent after the one before it was answered
+   * (commands sent together count once; a command that waits for another's answer counts again).
+   */
+  readonly roundTrips: number;
   /** Commands by name. */
   readonly commands: ReadonlyMap<string, number>;
   /** Commands that failed (conditional check failed, transaction cancelled…), by error name. */
@@ -412,6 +434,7 @@ export class CapacityMeter {
     }
     return {
       calls: reports.length,
+      roundTrips: roundTrips(reports),
       commands,
       failures,
       rru,

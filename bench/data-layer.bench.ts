@@ -567,6 +567,7 @@ function report(
       `Run time ${run.seconds.toFixed(0)} s; seeding: ${run.seeding}.`,
     '',
     'DynamoDB calls: commands the functions sent for the request. ' +
+      'Round trips: the longest chain of those commands each sent only after the one before it was answered. ' +
       'RRU: read units as DynamoDB Local reports them (ReturnConsumedCapacity INDEXES). ' +
       "WRU: computed by DynamoDB's rules from the item images each write left in the table's stream " +
       '(1 WRU per KB written, twice in a transaction, plus 1 WRU per KB of each index entry written or deleted; ' +
@@ -574,19 +575,19 @@ function report(
       'Latency: one request at a time, DynamoDB Local on the same machine. ' +
       'A cell with a range shows the median (min–max).',
     '',
-    '| operation | DynamoDB calls | RRU | WRU | median ms | p95 ms |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| operation | DynamoDB calls | round trips | RRU | WRU | median ms | p95 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const [op, { samples }] of rows) {
     const failed = samples.filter((s) => s.error);
     if (failed.length) {
       const codes = [...new Set(failed.map((s) => s.error))].join(', ');
-      out(`| ${op} | refused: ${codes} (${failed.length} of ${samples.length}) | – | – | – | – |`);
+      out(`| ${op} | refused: ${codes} (${failed.length} of ${samples.length}) | – | – | – | – | – |`);
       continue;
     }
     const of = (f: (s: Sample) => number) => samples.map(f);
     out(
-      `| ${op} | ${spread(of((s) => s.use.calls))} | ${spread(of((s) => s.use.rru))} | ${spread(of((s) => s.use.wru))} | ${ms(median(of((s) => s.ms)))} | ${ms(p95(of((s) => s.ms)))} |`,
+      `| ${op} | ${spread(of((s) => s.use.calls))} | ${spread(of((s) => s.use.roundTrips))} | ${spread(of((s) => s.use.rru))} | ${spread(of((s) => s.use.wru))} | ${ms(median(of((s) => s.ms)))} | ${ms(p95(of((s) => s.ms)))} |`,
     );
   }
   out(

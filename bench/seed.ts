@@ -8,7 +8,6 @@
  * Seeded versions are READY, in stage None, with an external source; each model's version
  * counter is moved past the seeded versions, so the API numbers the next version correctly.
  */
-import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { summaryItem, versionItem, versionTagItem } from '../functions/adapters/dynamodb/codecs';
 import { anchorKey } from '../functions/adapters/dynamodb/keys';
@@ -94,7 +93,7 @@ export function openSeeder(registry: LocalRegistry, options: { concurrency?: num
       const now = tick();
       const model: RegisteredModel = {
         name,
-        id: randomUUID(),
+        id: await slot(() => repo.newModelId(name)),
         description: '',
         tags: {},
         aliases: {},

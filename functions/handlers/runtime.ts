@@ -79,6 +79,9 @@ export interface SdkCapacityReport extends SdkCall {
   readonly consumed: readonly ConsumedCapacity[];
   /** The error the command failed with (its capacity is not reported). */
   readonly error?: unknown;
+  /** When the command was sent and when its answer came (performance.now(), ms). */
+  readonly sentAt: number;
+  readonly answeredAt: number;
 }
 
 /**
@@ -134,12 +137,20 @@ function observeConsumedCapacity(
       const input = reporting.has(command)
         ? { ...args.input, ReturnConsumedCapacity: 'INDEXES' }
         : args.input;
+      const sentAt = performance.now();
       const result = await next({ ...args, input }).catch((error: unknown) => {
-        observe({ command, input, consumed: [], error });
+        observe({ command, input, consumed: [], error, sentAt, answeredAt: performance.now() });
         throw error;
       });
+      const answeredAt = performance.now();
       const consumed: ConsumedCapacity | ConsumedCapacity[] | undefined = result.output?.ConsumedCapacity;
-      observe({ command, input, consumed: consumed === undefined ? [] : [consumed].flat() });
+      observe({
+        command,
+        input,
+        consumed: consumed === undefined ? [] : [consumed].flat(),
+        sentAt,
+        answeredAt,
+      });
       return result;
     },
     { step: 'initialize', name: 'observeConsumedCapacity' },

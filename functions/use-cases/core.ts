@@ -26,9 +26,18 @@ import {
   summaryOf,
 } from '../domain/model';
 import type { ModelCard } from '../domain/model-card';
+import { firstModelId } from '../domain/model-id';
 import { assertModelName } from '../domain/rules';
 import { planStageChange } from '../domain/stage-change';
-import { type Clock, type RegistryRepository, type RequestClosure, systemClock } from './ports';
+import {
+  type Clock,
+  type ModelRef,
+  type RegistryRepository,
+  type RequestClosure,
+  systemClock,
+} from './ports';
+
+type Named = ModelRef & { readonly name: string };
 
 /** A model version as the API shows it: with the aliases that point at it. */
 export interface VersionView {
@@ -55,10 +64,18 @@ export const ARCHIVE_BATCH = 25;
 /** Moot requests closed in the stage change's own transaction (each takes 2 items); more follow it. */
 const MAX_CLOSURES_PER_WRITE = 8;
 
+/**
+ * Versions read under the one a stage change moves, with it: if it is the latest of its stage,
+ * the next latest is usually among them, so the change needs no further read before its write.
+ */
+const VERSIONS_READ_BELOW = 5;
+
 /** What a stage change reads before it plans (functions/domain/stage-change.ts). */
 export interface StageChangeReads {
   readonly activity: ModelActivity;
   readonly version: ModelVersion;
+  /** Versions under it, highest first; `complete` when no other version lies below them. */
+  readonly below: { readonly versions: readonly ModelVersion[]; readonly complete: boolean };
   readonly open: readonly TransitionRequest[];
   /** The versions now in the target stage (archiving only). */
   readonly members: readonly ModelVersion[];
@@ -93,6 +110,29 @@ export class RegistryCore {
     }
     if (model.pendingRename) await this.repo.completeRename(model);
     return model;
+  }
+
+  /**
+   * Reads a model by name and, in the same round trip, what `read` reads under its id: `read`
+   * starts at once with the id the name's model most likely has (`firstModelId`: a model keeps
+   * it unless it was renamed or its name had been used before) and runs again with the model's
+   * id when that guess was wrong.
+   */
+  async requireModelWith<T>(
+    name: string,
+    read: (model: Named) => Promise<T>,
+  ): Promise<{ model: RegisteredModel; value: T }> {
+    assertModelName(name);
+    const guess: Named = { id: firstModelId(name), name };
+    const early = read(guess).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const model = await this.requireModel(name);
+    if (model.id !== guess.id) return { model, value: await read(model) };
+    const got = await early;
+    if ('error' in got) throw got.error;
+    return { model, value: got.value };
   }
 
   /** The model with this id under its current name (requests and workflows follow renames). */
@@ -211,7 +251,7 @@ export class RegistryCore {
       const archive = members;
       const nextLatest =
         activity.latest[current.stage]?.version === version && current.stage !== input.stage
-          ? await this.repo.latestBelow(fresh, current.stage, version)
+          ? await this.nextLatestBelow(fresh, current.stage, version, reads.below)
           : undefined;
       const now = this.clock.now();
       const plan = planStageChange({
@@ -312,20 +352,41 @@ export class RegistryCore {
    * What a stage change reads, in one round trip: the anchor, the version, the model's open
    * requests and (archiving) the versions now in the target stage.
    */
-  async stageChangeReads(
-    model: RegisteredModel,
-    version: number,
-    input: TransitionInput,
-  ): Promise<StageChangeReads> {
-    const [activity, current, open, members] = await Promise.all([
+  async stageChangeReads(model: Named, version: number, input: TransitionInput): Promise<StageChangeReads> {
+    const [activity, read, open, members] = await Promise.all([
       this.repo.getActivity(model),
-      this.requireVersion(model, version),
+      this.repo.versionWithBelow(model, version, VERSIONS_READ_BELOW),
       this.openRequestsOf(model),
       input.archiveExistingVersions && isActiveStage(input.stage)
         ? this.repo.stageMembers(model, input.stage)
         : Promise.resolve([]),
     ]);
-    return { activity, version: current, open, members };
+    if (!read.version) {
+      throw new ResourceNotFoundError(`Model Version (name=${model.name}, version=${version}) not found`);
+    }
+    return {
+      activity,
+      version: read.version,
+      below: { versions: read.below, complete: read.complete },
+      open,
+      members,
+    };
+  }
+
+  /**
+   * The highest version of `stage` below `version`: among the versions read under it when it is
+   * there (or none when they were all of them), else read.
+   */
+  private async nextLatestBelow(
+    model: Named,
+    stage: Stage,
+    version: number,
+    below: StageChangeReads['below'],
+  ): Promise<ModelVersion | null> {
+    const found = below.versions.find((v) => v.stage === stage);
+    if (found) return found;
+    if (below.complete) return null;
+    return this.repo.latestBelow(model, stage, below.versions.at(-1)?.version ?? version);
   }
 
   /**
@@ -482,7 +543,7 @@ export class RegistryCore {
   }
 
   /** Open requests of a model (or of one of its versions). */
-  async openRequestsOf(model: RegisteredModel, version?: number): Promise<TransitionRequest[]> {
+  async openRequestsOf(model: ModelRef, version?: number): Promise<TransitionRequest[]> {
     const out: TransitionRequest[] = [];
     let pageToken: string | undefined;
     do {

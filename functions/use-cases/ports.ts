@@ -111,6 +111,8 @@ export interface ModelWithActivity {
 /** Registered models: the model (by name) and its anchor (by id). */
 export interface ModelsPort {
   getModel(name: string): Promise<RegisteredModel | undefined>;
+  /** The id a new model of this name gets (its name's first id when no model had it). */
+  newModelId(name: string): Promise<string>;
   /** The model with this immutable id, whatever its name is now (it follows renames). */
   getModelById(id: string): Promise<RegisteredModel | undefined>;
   getActivity(model: ModelRef): Promise<ModelActivity>;
@@ -250,6 +252,15 @@ export interface CardsPort {
 export interface StagesPort {
   /** The versions now in an active stage (Staging, Production), by number. */
   stageMembers(model: ModelRef & { readonly name: string }, stage: Stage): Promise<ModelVersion[]>;
+  /**
+   * A version (if it exists) and up to `below` versions under it, highest first, in one read;
+   * `complete` when no other version lies below them.
+   */
+  versionWithBelow(
+    model: ModelRef & { readonly name: string },
+    version: number,
+    below: number,
+  ): Promise<{ version?: ModelVersion; below: ModelVersion[]; complete: boolean }>;
   /** The highest version of `stage` below `below` (null: none). */
   latestBelow(
     model: ModelRef & { readonly name: string },

@@ -197,12 +197,15 @@ export class RegistryService {
 
   async createRegisteredModel(input: CreateModelInput, caller: Principal): Promise<ModelView> {
     assertModelName(input.name);
+    const description = assertDescription(input.description ?? '');
+    const tags = assertTags(input.tags ?? {});
+    const id = await this.repo.newModelId(input.name);
     const now = this.clock.now();
     const model: RegisteredModel = {
       name: input.name,
-      id: crypto.randomUUID(),
-      description: assertDescription(input.description ?? ''),
-      tags: assertTags(input.tags ?? {}),
+      id,
+      description,
+      tags,
       aliases: {},
       creationTimestamp: now,
       createdBy: caller.arn,
@@ -459,9 +462,11 @@ export class RegistryService {
         `archive_existing_versions can only be used when transitioning to Staging or Production, not ${input.stage}.`,
       );
     }
-    const model = await this.requireModel(name);
-    // Everything the change needs, in one round trip (what it reads is spent if it waits for approval).
-    const reads = await this.core.stageChangeReads(model, version, input);
+    // The model and everything the change needs, in one round trip (what it reads is spent if
+    // the change waits for approval).
+    const { model, value: reads } = await this.core.requireModelWith(name, (m) =>
+      this.core.stageChangeReads(m, version, input),
+    );
     const current = reads.version;
     this.core.assertTransitionable(model, current);
     const othersInStage = reads.members.some((v) => v.version !== version);

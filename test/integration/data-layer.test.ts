@@ -5,6 +5,8 @@
  * malformed input gets a 4xx. Each test is written as the failure it prevents.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundTrips } from '../../bench/capacity';
+import type { SdkCapacityReport } from '../../functions/handlers/runtime';
 import type { LocalRegistry } from '../../local/registry';
 import { apiClient, localRegistry, UNGUARDED } from '../support/engines';
 
@@ -12,13 +14,19 @@ let registry: LocalRegistry;
 let api: ReturnType<typeof apiClient>;
 /** DynamoDB commands sent, by command name, since the last `calls()` reset. */
 let sent: string[] = [];
+/** The same commands with when they were sent and answered. */
+let timed: SdkCapacityReport[] = [];
+const API_FUNCTIONS = ['read', 'write', 'upload', 'download', 'approve'];
 
 beforeAll(async () => {
   registry = await localRegistry({
     env: { GOVERNANCE_POLICY: UNGUARDED },
     // The DynamoDB commands of the API functions (not the relay, the workflow or the reconciler).
     observeSdkCalls: (fn, call) => {
-      if (['read', 'write', 'upload', 'download', 'approve'].includes(fn)) sent.push(call.command);
+      if (API_FUNCTIONS.includes(fn)) sent.push(call.command);
+    },
+    observeConsumedCapacity: (fn, report) => {
+      if (API_FUNCTIONS.includes(fn)) timed.push(report);
     },
   });
   api = apiClient(registry.url, 'AKIAALICE');
@@ -31,13 +39,18 @@ let n = 0;
 const unique = (what: string) => `${what}-${++n}-${Date.now().toString(36)}`;
 
 /** The DynamoDB commands one request sends (requests must not overlap). */
-async function counted<T>(request: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
+async function counted<T>(
+  request: () => Promise<T>,
+): Promise<{ result: T; commands: string[]; roundTrips: number }> {
   await registry.settled();
   sent = [];
+  timed = [];
   const result = await request();
   const commands = sent;
+  const trips = roundTrips(timed);
   sent = [];
-  return { result, commands };
+  timed = [];
+  return { result, commands, roundTrips: trips };
 }
 
 async function model(name: string, versions = 0) {
@@ -364,4 +377,77 @@ describe('malformed input gets a 4xx', () => {
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('quality_gates');
   });
+});
+
+describe('a stage change reads in one round trip', () => {
+  const move = (name: string, version: number, stage: string) =>
+    counted(() =>
+      api('POST', `/models/${encodeURIComponent(name)}/versions/${version}/stage`, {
+        stage,
+        archive_existing_versions: stage === 'Staging' || stage === 'Production',
+      }),
+    );
+  const latest = async (name: string, stage: string) =>
+    (await api('GET', `/models/${encodeURIComponent(name)}/latest-versions?stages=${stage}`)).body
+      .model_versions;
+
+  it('reads the model, the version with those under it, open requests and stage members together, then writes', async () => {
+    const name = unique('trips');
+    await model(name, 3);
+    expect((await api('POST', `/models/${name}/versions/2/stage`, { stage: 'Staging' })).status).toBe(200);
+    // Version 3 is the latest in None: the next one (1) is among the versions read under it.
+    const first = await move(name, 3, 'Staging');
+    expect(first.result.status).toBe(200);
+    expect(first.roundTrips).toBe(2);
+    expect((await latest(name, 'None')).map((v: { version: number }) => v.version)).toEqual([1]);
+    expect((await latest(name, 'Staging')).map((v: { version: number }) => v.version)).toEqual([3]);
+    // Nothing lies below version 1: the read under it says so, and None is left empty.
+    const second = await move(name, 1, 'Production');
+    expect(second.result.status).toBe(200);
+    expect(second.roundTrips).toBe(2);
+    expect(await latest(name, 'None')).toEqual([]);
+  }, 60_000);
+
+  it('finds the next latest version of the stage when it lies below the versions read with the moved one', async () => {
+    const name = unique('deep');
+    await model(name, 9);
+    for (let v = 2; v <= 8; v++)
+      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Archived' })).status).toBe(
+        200,
+      );
+    const moved = await move(name, 9, 'Staging');
+    expect(moved.result.status).toBe(200);
+    // Versions 8..4 are read with 9; version 1, the next in None, takes one more read.
+    expect(moved.roundTrips).toBe(3);
+    expect((await latest(name, 'None')).map((v: { version: number }) => v.version)).toEqual([1]);
+  }, 60_000);
+
+  it('reads a renamed model again under its id, and gives a name used before a new id and history', async () => {
+    const name = unique('reused');
+    await model(name, 2);
+    const renamed = `${name}-renamed`;
+    expect((await api('POST', `/models/${name}/rename`, { new_name: renamed })).status).toBe(200);
+    // The renamed model's id is not its new name's: its reads are repeated under its id.
+    const renamedMove = await move(renamed, 2, 'Staging');
+    expect(renamedMove.result.status).toBe(200);
+    expect(renamedMove.roundTrips).toBe(3);
+    // A new model under the old name: its own versions, stages and audit log only.
+    await model(name, 1);
+    const fresh = await move(name, 1, 'Production');
+    expect(fresh.result.status).toBe(200);
+    expect(fresh.roundTrips).toBeLessThanOrEqual(3);
+    expect((await latest(name, 'Production')).map((v: { version: number }) => v.version)).toEqual([1]);
+    expect((await latest(renamed, 'Staging')).map((v: { version: number }) => v.version)).toEqual([2]);
+    expect(await versionsOf(name)).toEqual([1]);
+    expect(await versionsOf(renamed)).toEqual([1, 2]);
+    // Deleted and created again: the old model's history stays with the old model.
+    expect((await api('DELETE', `/models/${renamed}`)).status).toBe(200);
+    await model(renamed);
+    const audit = await api('GET', `/models/${encodeURIComponent(renamed)}/audit?max_results=100`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.entries.map((e: { event_type: string }) => e.event_type)).toEqual([
+      'RegisteredModelCreated',
+    ]);
+    expect(await versionsOf(renamed)).toEqual([]);
+  }, 60_000);
 });

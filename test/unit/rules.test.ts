@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidParameterError, LimitExceededError } from '../../functions/domain/errors';
 import { parseStage } from '../../functions/domain/model';
+import { firstModelId } from '../../functions/domain/model-id';
 import {
   assertAlias,
   assertLineage,
@@ -165,5 +167,20 @@ describe('lineage', () => {
   it('refuses a malformed run id and client token', () => {
     expect(() => assertLineage({ runId: 'has space' })).toThrow(InvalidParameterError);
     expect(() => assertLineage({ clientToken: 'x'.repeat(65) })).toThrow(InvalidParameterError);
+  });
+});
+
+describe('a model name first id', () => {
+  it('is a version-8 UUID, the same for a name every time and different for different names', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1 }), fc.string({ minLength: 1 }), (a, b) => {
+        const id = firstModelId(a);
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(firstModelId(a)).toBe(id);
+        if (a !== b) expect(firstModelId(b)).not.toBe(id);
+      }),
+    );
+    // Names that differ only in their UTF-8 normalisation are different names.
+    expect(firstModelId('caf\u00e9')).not.toBe(firstModelId('cafe\u0301'));
   });
 });

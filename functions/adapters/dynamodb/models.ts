@@ -3,6 +3,8 @@
  * (by immutable id: name, version counter, last update, latest version per stage). Every write of
  * the model item increments its `revision`, so a rename (which copies it) loses nothing.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   ConcurrentModificationError,
   LimitExceededError,
@@ -11,6 +13,7 @@ import {
 } from '../../domain/errors';
 import type { Approval, PolicyChangeRequest, PolicyOverride } from '../../domain/governance';
 import type { ModelActivity, RegisteredModel } from '../../domain/model';
+import { firstModelId } from '../../domain/model-id';
 import { MAX_ALIASES_PER_MODEL, MAX_TAGS_PER_ENTITY } from '../../domain/rules';
 import type { ModelRef } from '../../use-cases/ports';
 import { anchorItem, modelItem, toActivity, toModel, toVersion } from './codecs';
@@ -54,6 +57,24 @@ export class Models {
   async get(name: string): Promise<RegisteredModel | undefined> {
     const item = await this.table.get(modelKey.primary(name), true);
     return item ? toModel(item) : undefined;
+  }
+
+  /**
+   * The id for a new model of this name: the name's first id (domain/model.ts `firstModelId`)
+   * unless its partition holds anything (a model had it: renamed, or deleted with its history
+   * kept), else a random one. A concurrent create of the same name is refused by the model
+   * item's condition.
+   */
+  async newId(name: string): Promise<string> {
+    const first = firstModelId(name);
+    const used = await this.table.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': modelPartition(first) },
+      ProjectionExpression: 'pk',
+      ConsistentRead: true,
+      Limit: 1,
+    });
+    return used.items.length ? randomUUID() : first;
   }
 
   async getById(id: string): Promise<RegisteredModel | undefined> {
@@ -168,6 +189,12 @@ export class Models {
           );
         }
         throw new ResourceAlreadyExistsError(`Registered Model (name=${model.name}) already exists.`);
+      }
+      // The id was taken after it was chosen (only a create of the same name can take it).
+      if (err instanceof WriteRefused && err.failed(1)) {
+        throw new ConcurrentModificationError(
+          `Registered Model (name=${model.name}) was being created by another request; retry.`,
+        );
       }
       throw err;
     }

@@ -92,6 +92,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   getModel(name: string) {
     return this.models.get(name);
   }
+  newModelId(name: string) {
+    return this.models.newId(name);
+  }
   getModelById(id: string) {
     return this.models.getById(id);
   }
@@ -235,6 +238,9 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
 
   stageMembers(model: Named, stage: Stage) {
     return this.stages.members(model, stage);
+  }
+  versionWithBelow(model: Named, version: number, below: number) {
+    return this.stages.withBelow(model, version, below);
   }
   latestBelow(model: Named, stage: Stage, below: number) {
     return this.stages.latestBelow(model, stage, below);

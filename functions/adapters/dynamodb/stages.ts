@@ -59,6 +59,37 @@ export class Stages {
   }
 
   /**
+   * A version and the `below` versions under it, in one strongly consistent read of the model's
+   * partition downwards (a stage change that moves the latest version of a stage finds the next
+   * one there, without a read after it). `complete`: no version lies below those returned.
+   */
+  async withBelow(
+    model: Named,
+    version: number,
+    below: number,
+  ): Promise<{ version?: ModelVersion; below: ModelVersion[]; complete: boolean }> {
+    const page = await this.table.query({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
+      ExpressionAttributeValues: {
+        ':pk': modelPartition(model.id),
+        ':low': versionKey.prefix,
+        ':high': versionKey.primary(model.id, version).sk,
+      },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      Limit: below + 1,
+    });
+    const versions = page.items.map((item) => ({ ...toVersion(item), name: model.name }));
+    const found = versions[0]?.version === version ? versions.shift() : undefined;
+    const under = versions.slice(0, below);
+    return {
+      ...(found ? { version: found } : {}),
+      below: under,
+      complete: !page.last && under.length === versions.length,
+    };
+  }
+
+  /**
    * The highest version of `stage` below `below`: the stage index for active stages; for None and
    * Archived, the model's versions downwards (bounded: null if none is found within the budget).
    */
