@@ -143,7 +143,7 @@ export class RegistryCore {
     return model;
   }
 
-  async requireVersion(model: RegisteredModel, version: number): Promise<ModelVersion> {
+  async requireVersion(model: Named, version: number): Promise<ModelVersion> {
     const found = await this.repo.getVersion(model, version);
     if (!found)
       throw new ResourceNotFoundError(`Model Version (name=${model.name}, version=${version}) not found`);

@@ -78,8 +78,11 @@ export class ModelCardService {
 
   /** A version as `GET /models/{name}/versions/{version}` shows it: with its card, if it has one. */
   async versionWithCard(name: string, version: number): Promise<VersionView> {
-    const model = await this.core.requireModel(name);
-    const { version: found, card: stored } = await this.repo.getVersionWithCard(model, version);
+    // The model, the version and its card in one round trip (domain/model-id.ts).
+    const {
+      model,
+      value: { version: found, card: stored },
+    } = await this.core.requireModelWith(name, (m) => this.repo.getVersionWithCard(m, version));
     if (!found) throw new ResourceNotFoundError(`Model Version (name=${name}, version=${version}) not found`);
     const view = this.core.view(model, found);
     return stored ? { ...view, card: stored.card } : view;

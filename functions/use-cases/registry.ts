@@ -379,8 +379,10 @@ export class RegistryService {
   }
 
   async getModelVersion(name: string, version: number): Promise<VersionView> {
-    const model = await this.requireModel(name);
-    return this.view(model, await this.requireVersion(model, version));
+    const { model, value } = await this.core.requireModelWith(name, (m) =>
+      this.core.requireVersion(m, version),
+    );
+    return this.view(model, value);
   }
 
   async updateModelVersion(

@@ -296,6 +296,8 @@ describe('reads that follow the page', () => {
     const get = await counted(() => api('GET', `/models/${name}/versions/2`));
     expect(get.result.status).toBe(200);
     expect(get.commands.length).toBeLessThanOrEqual(2);
+    // The model, and the version with its card, are read together.
+    expect(get.roundTrips).toBe(1);
     const alias = await counted(() =>
       api('GET', `/resolve?uri=${encodeURIComponent(`models:/${name}@prod`)}`),
     );
