@@ -141,15 +141,16 @@ export function openSeeder(registry: LocalRegistry, options: { concurrency?: num
       const batches: Promise<void>[] = [];
       for (let i = 0; i < items.length; i += 25) batches.push(batchPut(items.slice(i, i + 25)));
       await Promise.all(batches);
-      // The version counter, the model's last update and its latest version in None, as version
-      // creation moves them (on the model's anchor).
+      // The version counter, the model's last update, its latest version in None and the count
+      // of versions in None, as version creation moves them (on the model's anchor).
       const now = tick();
       await slot(() =>
         db.send(
           new UpdateCommand({
             TableName: registry.tableName,
             Key: anchorKey.primary(model.id),
-            UpdateExpression: 'SET lastVersion = :n, updatedAt = :now, gsi3sk = :u, latest.#none = :s',
+            UpdateExpression:
+              'SET lastVersion = :n, updatedAt = :now, gsi3sk = :u, latest.#none = :s ADD inNone :count',
             ConditionExpression: 'lastVersion = :prev',
             ExpressionAttributeNames: { '#none': 'None' },
             ExpressionAttributeValues: {
@@ -158,6 +159,7 @@ export function openSeeder(registry: LocalRegistry, options: { concurrency?: num
               ':now': now,
               ':u': anchorKey.updatedIndex(model.id, now).gsi3sk,
               ':s': summaryItem(summaryOf(lastSeeded!)),
+              ':count': count,
             },
           }),
         ),

@@ -80,6 +80,12 @@ export interface ModelActivity {
   /** Incremented by every change of stage membership (optimistic concurrency of stage changes). */
   readonly revision: number;
   /**
+   * How many versions are in None, counting a number spent by a create that has not stored its
+   * version yet (never fewer than there are). Kept for models created since the anchor counts
+   * them; undefined for older ones.
+   */
+  readonly versionsInNone?: number;
+  /**
    * An archive-existing larger than one transaction: the versions of `stage` other than `keep` are
    * being archived in batches (finished by the next change of the model, or the reconciler).
    */

@@ -251,7 +251,7 @@ export class RegistryCore {
       const archive = members;
       const nextLatest =
         activity.latest[current.stage]?.version === version && current.stage !== input.stage
-          ? await this.nextLatestBelow(fresh, current.stage, version, reads.below)
+          ? await this.nextLatestBelow(fresh, activity, current.stage, version, reads.below)
           : undefined;
       const now = this.clock.now();
       const plan = planStageChange({
@@ -375,10 +375,12 @@ export class RegistryCore {
 
   /**
    * The highest version of `stage` below `version`: among the versions read under it when it is
-   * there (or none when they were all of them), else read.
+   * there; none when they were all of them, or when the version is the only one the anchor counts
+   * in None; else read.
    */
   private async nextLatestBelow(
     model: Named,
+    activity: ModelActivity,
     stage: Stage,
     version: number,
     below: StageChangeReads['below'],
@@ -386,6 +388,8 @@ export class RegistryCore {
     const found = below.versions.find((v) => v.stage === stage);
     if (found) return found;
     if (below.complete) return null;
+    if (stage === 'None' && activity.versionsInNone !== undefined && activity.versionsInNone <= 1)
+      return null;
     return this.repo.latestBelow(model, stage, below.versions.at(-1)?.version ?? version);
   }
 

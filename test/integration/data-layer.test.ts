@@ -4,11 +4,14 @@
  * event or is refused with a 4xx; items are bounded in bytes; reads cost what their page costs;
  * malformed input gets a 4xx. Each test is written as the failure it prevents.
  */
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundTrips } from '../../bench/capacity';
+import { firstModelId } from '../../functions/domain/model-id';
 import type { SdkCapacityReport } from '../../functions/handlers/runtime';
 import type { LocalRegistry } from '../../local/registry';
-import { apiClient, localRegistry, UNGUARDED } from '../support/engines';
+import { apiClient, documentClient, localRegistry, UNGUARDED } from '../support/engines';
 
 let registry: LocalRegistry;
 let api: ReturnType<typeof apiClient>;
@@ -451,5 +454,136 @@ describe('a stage change reads in one round trip', () => {
       'RegisteredModelCreated',
     ]);
     expect(await versionsOf(renamed)).toEqual([]);
+  }, 60_000);
+});
+
+describe('the anchor counts the versions in None', () => {
+  const db = documentClient();
+  const anchor = async (name: string) =>
+    (
+      await db.send(
+        new GetCommand({
+          TableName: registry.tableName,
+          Key: { pk: `MID#${firstModelId(name)}`, sk: 'MODEL' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item!;
+  const inNone = async (name: string) => {
+    const items = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({
+          TableName: registry.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+          ExpressionAttributeValues: { ':pk': `MID#${firstModelId(name)}`, ':v': 'V#' },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items.filter((i) => i.stage === 'None').map((i) => i.version as number);
+  };
+  const stages = ['None', 'Staging', 'Production', 'Archived'] as const;
+
+  it('keeps the count equal to the versions in None through creates, moves and deletes, and None latest right', async () => {
+    const step = fc.oneof(
+      fc.constant({ kind: 'create' as const }),
+      fc.record({
+        kind: fc.constant('move' as const),
+        pick: fc.nat(),
+        stage: fc.constantFrom(...stages),
+        archive: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 4, maxLength: 14 }), async (steps) => {
+        const name = unique('count');
+        await model(name, 2);
+        let versions = [1, 2];
+        for (const s of steps) {
+          if (s.kind === 'create') {
+            const res = await api('POST', `/models/${name}/versions`, { source: `s3://b/${name}/x` });
+            expect(res.status).toBe(201);
+            versions.push(Number(res.body.model_version.version));
+          } else if (versions.length) {
+            const v = versions[s.pick % versions.length]!;
+            if (s.kind === 'delete') {
+              expect((await api('DELETE', `/models/${name}/versions/${v}`)).status).toBe(200);
+              versions = versions.filter((x) => x !== v);
+            } else {
+              const res = await api('POST', `/models/${name}/versions/${v}/stage`, {
+                stage: s.stage,
+                archive_existing_versions: s.archive && (s.stage === 'Staging' || s.stage === 'Production'),
+              });
+              expect(res.status).toBe(200);
+            }
+          }
+          const none = await inNone(name);
+          const a = await anchor(name);
+          expect(a.countsNone).toBe(true);
+          expect(a.inNone).toBe(none.length);
+          const latest = await api('GET', `/models/${name}/latest-versions?stages=None`);
+          expect(latest.body.model_versions.map((v: { version: number }) => v.version)).toEqual(
+            none.length ? [Math.max(...none)] : [],
+          );
+        }
+      }),
+      { numRuns: 12 },
+    );
+  }, 240_000);
+
+  it('moves the latest version in None with no read below it when the count says it is the only one', async () => {
+    const name = unique('promote');
+    await model(name, 8);
+    // MLflow's usual life: every version is promoted, the one before archived.
+    for (let v = 1; v <= 7; v++) {
+      expect(
+        (
+          await api('POST', `/models/${name}/versions/${v}/stage`, {
+            stage: 'Staging',
+            archive_existing_versions: true,
+          })
+        ).status,
+      ).toBe(200);
+    }
+    const moved = await counted(() =>
+      api('POST', `/models/${name}/versions/8/stage`, { stage: 'Staging', archive_existing_versions: true }),
+    );
+    expect(moved.result.status).toBe(200);
+    expect(moved.roundTrips).toBe(2);
+    expect(moved.commands.filter((c) => c === 'QueryCommand')).toHaveLength(3);
+    expect((await api('GET', `/models/${name}/latest-versions?stages=None`)).body.model_versions).toEqual([]);
+  }, 60_000);
+
+  it('does not trust a count on an anchor written before the count was kept (it searches, and is right)', async () => {
+    const name = unique('older');
+    await model(name, 8);
+    for (let v = 2; v <= 7; v++) {
+      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Archived' })).status).toBe(
+        200,
+      );
+    }
+    // An anchor as written before: no `countsNone`, and an `inNone` a later write added from nothing.
+    await db.send(
+      new UpdateCommand({
+        TableName: registry.tableName,
+        Key: { pk: `MID#${firstModelId(name)}`, sk: 'MODEL' },
+        UpdateExpression: 'REMOVE countsNone SET inNone = :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    const moved = await counted(() => api('POST', `/models/${name}/versions/8/stage`, { stage: 'Staging' }));
+    expect(moved.result.status).toBe(200);
+    expect(moved.roundTrips).toBe(3);
+    expect(
+      (await api('GET', `/models/${name}/latest-versions?stages=None`)).body.model_versions.map(
+        (v: { version: number }) => v.version,
+      ),
+    ).toEqual([1]);
   }, 60_000);
 });

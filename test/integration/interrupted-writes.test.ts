@@ -80,6 +80,9 @@ describe('a create that stops between spending its number and storing its versio
     void first.service.createModelVersion(name, { source: 's3://b/2' }, alice);
     await counterReaches(first.repo, name, 2);
     expect(first.frozen()).toBe(1);
+    const stopped = (await first.repo.getModel(name))!;
+    // The spent number is counted in None until it is settled (a count is never below the truth).
+    expect((await first.repo.getActivity(stopped)).versionsInNone).toBe(2);
 
     // Right after the crash a reconciler leaves the create alone: it may still be running.
     const now = process();
@@ -95,6 +98,7 @@ describe('a create that stops between spending its number and storing its versio
     const skipped = audit.items.filter((e) => e.type === 'ModelVersionNumberSkipped');
     expect(skipped).toHaveLength(1);
     expect(skipped[0]!.detail).toMatchObject({ version: 2, data: { latest_in_none: 1 } });
+    expect((await reconciler.repo.getActivity(model!)).versionsInNone).toBe(1);
 
     // The model shows its stored versions only, and the number is never reused.
     const view = await reconciler.service.getRegisteredModel(name);

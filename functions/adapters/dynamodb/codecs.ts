@@ -151,6 +151,9 @@ const anchorSchema = z.object({
   latest: z.record(z.string(), summarySchema).optional(),
   revision: z.number().optional(),
   deleting: z.boolean().optional(),
+  /** Versions in None (domain ModelActivity.versionsInNone), trusted only with `countsNone`. */
+  inNone: z.number().optional(),
+  countsNone: z.literal(true).optional(),
   pendingArchive: z
     .object({
       stage: z.enum(['Staging', 'Production']),
@@ -172,6 +175,10 @@ export function anchorItem(model: RegisteredModel, updated: number): Item {
     updatedAt: updated,
     latest: {},
     revision: 0,
+    // Counted from the model's creation: an anchor written before the count existed has no
+    // `countsNone`, and its `inNone` (if a later write added one) is not trusted.
+    inNone: 0,
+    countsNone: true,
   };
 }
 
@@ -191,6 +198,7 @@ export function toActivity(
       ]),
     ) as Partial<Record<Stage, VersionSummary>>,
     revision: a.revision ?? 0,
+    ...(a.countsNone && a.inNone !== undefined ? { versionsInNone: a.inNone } : {}),
     ...(a.pendingArchive ? { pendingArchive: a.pendingArchive as PendingArchive } : {}),
   };
 }

@@ -259,11 +259,17 @@ export class Stages {
       sets.push('pendingArchive = :pa');
       values[':pa'] = JSON.parse(JSON.stringify(batch.pendingArchive));
     } else if (batch.pendingArchive === null) removes.push('pendingArchive');
+    // The count of versions in None follows the versions that leave or enter it.
+    const intoNone = batch.moves.reduce(
+      (n, m) => n + (m.to === 'None' ? 1 : 0) - (m.from === 'None' ? 1 : 0),
+      0,
+    );
+    if (intoNone) values[':inNone'] = intoNone;
     return {
       Update: {
         TableName: this.t,
         Key: anchorKey.primary(batch.model.id),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}${intoNone ? ' ADD inNone :inNone' : ''}`,
         ConditionExpression: 'revision = :rev AND attribute_not_exists(deleting)',
         ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
         ExpressionAttributeValues: values,

@@ -114,7 +114,7 @@ export class Versions {
         counted = await this.table.update({
           Key: anchorKey.primary(model.id),
           UpdateExpression:
-            'SET lastVersion = if_not_exists(lastVersion, :zero) + :one, lastCreated = :now, updatedAt = :now, gsi3sk = :u, latest.#none = :s ADD revision :one',
+            'SET lastVersion = if_not_exists(lastVersion, :zero) + :one, lastCreated = :now, updatedAt = :now, gsi3sk = :u, latest.#none = :s ADD revision :one, inNone :one',
           ConditionExpression:
             'attribute_exists(pk) AND attribute_not_exists(deleting) AND #n = :name AND (attribute_not_exists(lastCreated) OR lastCreated <= :now)',
           ExpressionAttributeNames: { '#none': 'None', '#n': 'name' },
@@ -254,14 +254,19 @@ export class Versions {
           'lastVersion = :n AND attribute_exists(latest.#none) AND attribute_not_exists(latest.#none.#v)',
         ...(previous
           ? {
-              UpdateExpression: 'SET latest.#none = :s',
+              // The count of versions in None took the spent number: it gives it back.
+              UpdateExpression: 'SET latest.#none = :s ADD inNone :minus',
               ExpressionAttributeNames: names,
-              ExpressionAttributeValues: { ':n': number, ':s': summaryItem(summaryOf(previous)) },
+              ExpressionAttributeValues: {
+                ':n': number,
+                ':s': summaryItem(summaryOf(previous)),
+                ':minus': -1,
+              },
             }
           : {
-              UpdateExpression: 'REMOVE latest.#none',
+              UpdateExpression: 'REMOVE latest.#none ADD inNone :minus',
               ExpressionAttributeNames: names,
-              ExpressionAttributeValues: { ':n': number },
+              ExpressionAttributeValues: { ':n': number, ':minus': -1 },
             }),
       },
     };
@@ -496,7 +501,7 @@ export class Versions {
         Update: {
           TableName: this.t,
           Key: anchorKey.primary(model.id),
-          UpdateExpression: `SET revision = :next, updatedAt = :now, gsi3sk = :u${anchor.latest === undefined ? '' : anchor.latest === null ? ' REMOVE latest.#s' : ', latest.#s = :latest'}`,
+          UpdateExpression: `SET revision = :next, updatedAt = :now, gsi3sk = :u${anchor.latest === undefined ? '' : anchor.latest === null ? ' REMOVE latest.#s' : ', latest.#s = :latest'}${version.stage === 'None' ? ' ADD inNone :minus' : ''}`,
           ConditionExpression: 'revision = :rev AND attribute_not_exists(deleting)',
           ...(anchor.latest === undefined ? {} : { ExpressionAttributeNames: latestName }),
           ExpressionAttributeValues: {
@@ -505,6 +510,7 @@ export class Versions {
             ':now': now,
             ':u': anchorKey.updatedIndex(model.id, now).gsi3sk,
             ...(anchor.latest ? { ':latest': anchor.latest } : {}),
+            ...(version.stage === 'None' ? { ':minus': -1 } : {}),
           },
         },
       },
