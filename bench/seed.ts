@@ -5,8 +5,10 @@
  * entries). This is the only benchmark module that knows the storage layout: when the layout
  * changes, adapt this file and nothing else.
  *
- * Seeded versions are READY, in stage None, with an external source; each model's version
- * counter is moved past the seeded versions, so the API numbers the next version correctly.
+ * Seeded versions are READY, in stage None, with an external source, and never updated: like a
+ * version the API has just created they are not in the sparse gsi7 (`versionItem` gives gsi7 keys
+ * only to a version whose last update is not its creation). Each model's version counter is
+ * moved past the seeded versions, so the API numbers the next version correctly.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { summaryItem, versionItem, versionTagItem } from '../functions/adapters/dynamodb/codecs';

@@ -335,6 +335,114 @@ describe('reads that follow the page', () => {
   }, 120_000);
 });
 
+describe("the index of a model's updated versions (gsi7) is sparse", () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  type Listed = { version: number | string; last_updated_timestamp: number };
+  /** The versions listed, after checking they are in MLflow's default order (ties: higher number first). */
+  const inOrder = (listed: Listed[]) => {
+    const got = listed.map((v) => ({
+      version: Number(v.version),
+      updated: Number(v.last_updated_timestamp),
+    }));
+    const sorted = [...got].sort((a, b) => b.updated - a.updated || b.version - a.version);
+    expect(got).toEqual(sorted);
+    return got.map((v) => v.version);
+  };
+
+  it('holds a version from its first update on, not from its creation; the default order merges both', async () => {
+    const name = unique('sparse');
+    await model(name, 4);
+    const db = documentClient();
+    const TableName = registry.tableName;
+    const { Item: named } = await db.send(
+      new GetCommand({ TableName, Key: { pk: `MODEL#${name}`, sk: 'MODEL' } }),
+    );
+    const partition = `MID#${named!.modelId}`;
+    const item = async (v: number) =>
+      (
+        await db.send(
+          new GetCommand({ TableName, Key: { pk: partition, sk: `V#${pad(v, 10)}` }, ConsistentRead: true }),
+        )
+      ).Item!;
+    const indexed = async () =>
+      (
+        await db.send(
+          new QueryCommand({
+            TableName,
+            IndexName: 'gsi7',
+            KeyConditionExpression: 'gsi7pk = :p',
+            ExpressionAttributeValues: { ':p': partition },
+          }),
+        )
+      ).Items!.map((i) => Number(String(i.sk).slice(2)));
+
+    // Created: in the other indexes, not in gsi7.
+    for (const v of [1, 2, 3, 4]) {
+      const created = await item(v);
+      expect(created).not.toHaveProperty('gsi7pk');
+      expect(created).not.toHaveProperty('gsi7sk');
+      expect(created).toHaveProperty('gsi3sk');
+    }
+    expect(await indexed()).toEqual([]);
+
+    // Updated (a description, a stage): in gsi7 at its last update.
+    expect((await api('PATCH', `/models/${name}/versions/1`, { description: 'first' })).status).toBe(200);
+    expect((await api('POST', `/models/${name}/versions/3/stage`, { stage: 'Staging' })).status).toBe(200);
+    expect((await api('PATCH', `/models/${name}/versions/1`, { description: 'again' })).status).toBe(200);
+    for (const v of [1, 3]) {
+      const updated = await item(v);
+      expect(updated.updatedAt).toBeGreaterThanOrEqual(updated.createdAt);
+      expect(updated).toMatchObject({
+        gsi7pk: partition,
+        gsi7sk: `${pad(updated.updatedAt, 15)}#${pad(v, 10)}`,
+      });
+    }
+    expect(await item(2)).not.toHaveProperty('gsi7pk');
+    expect((await indexed()).sort()).toEqual([1, 3]);
+
+    // The default order: last update first, whichever read a version comes from.
+    const found = await api(
+      'GET',
+      `/versions?max_results=10&filter=${encodeURIComponent(`name = '${name}'`)}`,
+    );
+    expect(found.status).toBe(200);
+    expect(inOrder(found.body.model_versions)).toEqual([1, 3, 4, 2]);
+  });
+
+  it('cuts a merged page at the byte budget and pages through the rest in order', async () => {
+    const name = unique('merged-bytes');
+    await model(name);
+    const parameters = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p${i}`, 'x'.repeat(5900)]));
+    for (let i = 0; i < 20; i++) {
+      expect(
+        (await api('POST', `/models/${name}/versions`, { source: `s3://b/${i}`, parameters })).status,
+      ).toBe(201);
+    }
+    for (const v of [2, 9, 5, 17]) {
+      expect((await api('PATCH', `/models/${name}/versions/${v}`, { description: `d${v}` })).status).toBe(
+        200,
+      );
+    }
+    const pages: Listed[][] = [];
+    let token: string | undefined;
+    do {
+      const res = await fetch(
+        `${registry.url}/versions?max_results=1000&filter=${encodeURIComponent(`name = '${name}'`)}${token ? `&page_token=${token}` : ''}`,
+      );
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(Buffer.byteLength(text)).toBeLessThan(5 * 1024 * 1024);
+      const body = JSON.parse(text);
+      pages.push(body.model_versions);
+      token = body.next_page_token;
+    } while (token);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(inOrder(pages.flat())).toEqual([
+      17, 5, 9, 2, 20, 19, 18, 16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 4, 3, 1,
+    ]);
+  }, 120_000);
+});
+
 describe('malformed input gets a 4xx', () => {
   it.each([
     ['a name longer than a key in an equality', `name = '${'n'.repeat(3000)}'`],

@@ -9,10 +9,13 @@
  * The data has ties on every timestamp (concurrent creates, archive-existing moving many versions
  * at once), where index order and MLflow's tiebreaks differ.
  */
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { versionItem } from '../../functions/adapters/dynamodb/codecs';
+import { SCAN_BUDGET } from '../../functions/adapters/dynamodb/search';
 import type { LocalRegistry } from '../../local/registry';
-import { localRegistry } from '../support/engines';
+import { localRegistry, principal, type TestRegistry, testRegistry } from '../support/engines';
 import { mlflowWire } from './client';
 
 type Version = {
@@ -22,6 +25,7 @@ type Version = {
   updated: number;
   run?: string;
   tag?: string;
+  source?: string;
 };
 type Model = { name: string; created: number; updated: number };
 
@@ -230,5 +234,248 @@ describe('registered model search order', () => {
       ),
       { numRuns: 25 },
     );
+  }, 120_000);
+});
+
+/**
+ * One model's versions by last update: the versions updated since their creation are read from
+ * the model's last-update index (sparse: a version enters it at its first update), the others
+ * from the model's partition by number (their last update is their creation, and creation times
+ * rise with numbers), and the two are merged. A clock the test holds makes creations and updates
+ * share milliseconds, so ties fall across the two reads and across page boundaries.
+ */
+describe("one model's versions by last update", () => {
+  let t: TestRegistry;
+  let now = 1_800_000_000_000;
+  const alice = principal('arn:aws:iam::111111111111:user/alice');
+  let models = 0;
+
+  beforeAll(async () => {
+    t = await testRegistry({ clock: { now: () => now } });
+  });
+
+  type Step = { op: 'create' | 'describe' | 'stage'; target: number; archive: boolean; tick: number };
+  const step = fc.record({
+    op: fc.constantFrom<Step['op']>('create', 'create', 'describe', 'stage'),
+    target: fc.nat(),
+    archive: fc.boolean(),
+    tick: fc.constantFrom(0, 0, 1, 2),
+  });
+  /** An update at a time of its own (no archiving, which moves several versions at once). */
+  const update = step.map(
+    (s): Step => ({
+      ...s,
+      op: s.op === 'create' ? 'describe' : s.op,
+      archive: false,
+      tick: s.tick + 1,
+    }),
+  );
+  const STAGES = ['Staging', 'Production', 'Archived', 'None'] as const;
+
+  /** Applies a step (an update of an existing version, or a create) at the clock's time, then moves the clock. */
+  async function apply(name: string, s: Step, count: number): Promise<number> {
+    if (s.op === 'create' || count === 0) {
+      await t.service.createModelVersion(name, { source: `s3://b/${name}/${count % 3}` }, alice);
+      count++;
+    } else {
+      const version = (s.target % count) + 1;
+      if (s.op === 'describe') {
+        await t.service.updateModelVersion(name, version, `at ${now}`, alice);
+      } else {
+        const current = (await t.service.getModelVersion(name, version)).version.stage;
+        const stage = STAGES[(STAGES.indexOf(current as (typeof STAGES)[number]) + 1) % STAGES.length]!;
+        await t.service.transitionModelVersionStage(
+          name,
+          version,
+          { stage, archiveExistingVersions: s.archive && (stage === 'Staging' || stage === 'Production') },
+          alice,
+        );
+      }
+    }
+    // Two transitions of one version in one millisecond are refused (their records' keys collide).
+    now += s.op === 'stage' ? Math.max(1, s.tick) : s.tick;
+    return count;
+  }
+
+  async function build(steps: readonly Step[]): Promise<{ name: string; count: number }> {
+    const name = `merge-${++models}-${Date.now().toString(36)}`;
+    await t.service.createRegisteredModel({ name }, alice);
+    let count = 0;
+    for (const s of steps) count = await apply(name, s, count);
+    return { name, count };
+  }
+
+  /** Every version of the model as it is now (in number order: the partition, not the merge). */
+  async function state(name: string): Promise<Version[]> {
+    const page = await t.service.searchModelVersions({
+      filter: `name = '${name}'`,
+      orderBy: ['version_number ASC'],
+      maxResults: 1000,
+    });
+    return page.items.map(({ version: v }) => ({
+      name: v.name,
+      version: v.version,
+      created: v.creationTimestamp,
+      updated: v.lastUpdatedTimestamp,
+      source: v.source,
+    }));
+  }
+
+  const ORDERS = [
+    [],
+    ['last_updated_timestamp DESC'],
+    ['last_updated_timestamp ASC'],
+    ['last_updated_timestamp'],
+    ['name ASC', 'last_updated_timestamp DESC', 'version_number ASC'],
+    ['last_updated_timestamp ASC', 'version_number ASC'],
+  ];
+  const FILTERS: Record<string, (v: Version & { source?: string }) => boolean> = {
+    '': () => true,
+    " AND source_path LIKE '%/1'": (v) => v.source?.endsWith('/1') ?? false,
+  };
+  const expectedOrder = (versions: Version[], orderBy: readonly string[]) =>
+    sortAsMlflow(
+      versions,
+      orderBy.map((o) => (o.includes(' ') ? o : `${o} ASC`)),
+      ['last_updated_timestamp DESC'],
+      ['name ASC', 'version_number DESC'],
+      versionField,
+    ).map((v) => v.version);
+
+  async function page(
+    name: string,
+    orderBy: readonly string[],
+    filter: string,
+    size: number,
+    token?: string,
+  ) {
+    const out = await t.service.searchModelVersions({
+      filter: `name = '${name}'${filter}`,
+      orderBy,
+      maxResults: size,
+      ...(token ? { pageToken: token } : {}),
+    });
+    return { versions: out.items.map((v) => v.version.version), token: out.nextPageToken };
+  }
+
+  it('pages as MLflow sorts, with updated and never-updated versions tying on their times', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 24 }),
+        fc.constantFrom(...ORDERS),
+        fc.constantFrom(...Object.keys(FILTERS)),
+        fc.integer({ min: 1, max: 5 }),
+        async (steps, orderBy, filter, size) => {
+          const { name } = await build(steps);
+          const versions = await state(name);
+          const got: number[] = [];
+          let token: string | undefined;
+          do {
+            const p = await page(name, orderBy, filter, size, token);
+            expect(p.versions.length).toBeLessThanOrEqual(size);
+            got.push(...p.versions);
+            token = p.token;
+          } while (token);
+          expect(got).toEqual(expectedOrder(versions.filter(FILTERS[filter]!), orderBy));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 240_000);
+
+  // As with one index read, whose position is a key: a version updated between two pages moves to
+  // the newest end of the order (passed, when reading newest first; still ahead, oldest first).
+  // Times are distinct here: a page never ends inside a group of ties, whose members a token
+  // counts, so a version leaving one would shift the count (as it would for any index read).
+  it('returns every version not updated while paging once, in order; none twice newest first', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          step.map((s) => ({ ...s, archive: false, tick: s.tick + 1 })),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.constantFrom(...ORDERS),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.array(update, { maxLength: 3 }), { maxLength: 8 }),
+        async (steps, orderBy, size, between) => {
+          const { name, count } = await build(steps);
+          const before = await state(name);
+          const got: number[] = [];
+          let token: string | undefined;
+          let pages = 0;
+          do {
+            const p = await page(name, orderBy, '', size, token);
+            got.push(...p.versions);
+            token = p.token;
+            for (const s of between[pages++] ?? []) await apply(name, s, count);
+          } while (token);
+          const after = new Map((await state(name)).map((v) => [v.version, v.updated]));
+          const moved = new Set(
+            before.filter((v) => after.get(v.version) !== v.updated).map((v) => v.version),
+          );
+          const still = (vs: number[]) => vs.filter((v) => !moved.has(v));
+          expect(still(got)).toEqual(still(expectedOrder(before, orderBy)));
+          const key = orderBy.find((o) => !o.startsWith('name')) ?? 'last_updated_timestamp DESC';
+          if (key.endsWith('DESC')) expect(new Set(got).size).toBe(got.length);
+          else expect(new Set(got)).toEqual(new Set(before.map((v) => v.version)));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 240_000);
+  it('keeps paging (short pages, each with a token) when a request spends its scan budget on dropped versions', async () => {
+    const name = `budget-${++models}-${Date.now().toString(36)}`;
+    await t.service.createRegisteredModel({ name }, alice);
+    const model = (await t.repo.getModel(name))!;
+    // More versions than a request examines, stored as the registry stores them: a third never
+    // updated, a third updated right after their creation (interleaved with the others), a third
+    // updated after every creation (all ahead of the others in the order). One in 97 matches.
+    const total = SCAN_BUDGET + 400;
+    const base = now;
+    now += 4 * total;
+    const versions: Version[] = Array.from({ length: total }, (_, i) => {
+      const n = i + 1;
+      const created = base + 2 * n;
+      const updated = [created, created + 1, base + 2 * total + 2 + n][n % 3]!;
+      return { name, version: n, created, updated, source: `s3://b/${n}/${n % 97 === 0 ? 'keep' : 'drop'}` };
+    });
+    const items = versions.map((v) =>
+      versionItem({
+        name,
+        modelId: model.id,
+        version: v.version,
+        source: v.source!,
+        parameters: {},
+        metrics: {},
+        description: '',
+        tags: {},
+        status: 'READY',
+        stage: 'None',
+        createdBy: 'seed',
+        creationTimestamp: v.created,
+        lastUpdatedTimestamp: v.updated,
+      }),
+    );
+    for (let i = 0; i < items.length; i += 25) {
+      await t.db.send(
+        new BatchWriteCommand({
+          RequestItems: { [t.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+    }
+    const kept = versions.filter((v) => v.source!.endsWith('/keep'));
+    for (const orderBy of [[], ['last_updated_timestamp ASC']]) {
+      const got: number[] = [];
+      let short = 0;
+      let token: string | undefined;
+      do {
+        const p = await page(name, orderBy, " AND source_path LIKE '%/keep'", 50, token);
+        got.push(...p.versions);
+        if (p.token && p.versions.length < 50) short++;
+        token = p.token;
+      } while (token);
+      expect(short).toBeGreaterThan(0);
+      expect(got).toEqual(expectedOrder(kept, orderBy));
+    }
   }, 120_000);
 });

@@ -75,14 +75,26 @@ export const versionKey = {
     source: string;
     created: number;
     updated: number;
-  }) => ({
-    gsi2pk: VERSIONS_PARTITION,
-    gsi2sk: `${padTime(v.created)}#${v.name}#${padVersion(v.version)}`,
-    ...versionKey.updatedIndexes(v),
-    ...versionKey.stageIndex(v.modelId, v.stage, v.version),
-    gsi8pk: SOURCES_PARTITION,
-    gsi8sk: versionKey.sourceKey(v.source, v.modelId, v.version),
-  }),
+  }) => {
+    const { gsi7pk, gsi7sk, ...updated } = versionKey.updatedIndexes(v);
+    return {
+      gsi2pk: VERSIONS_PARTITION,
+      gsi2sk: `${padTime(v.created)}#${v.name}#${padVersion(v.version)}`,
+      ...updated,
+      // gsi7 is sparse: a version enters it when it is first updated.
+      ...(v.updated === v.created ? {} : { gsi7pk, gsi7sk }),
+      ...versionKey.stageIndex(v.modelId, v.stage, v.version),
+      gsi8pk: SOURCES_PARTITION,
+      gsi8sk: versionKey.sourceKey(v.source, v.modelId, v.version),
+    };
+  },
+  /**
+   * A version's place among its model's versions by a time (then number): its key in gsi7 by its
+   * last update. Only versions updated since their creation are in gsi7 (the first update puts
+   * them there); one never updated takes the place of its creation time, which rises with its
+   * number (versions.ts), so the model's partition gives those in this order.
+   */
+  inModel: (time: number, version: number) => `${padTime(time)}#${padVersion(version)}`,
   /** The keys that change with the last-updated time (and the run index, ordered by it). */
   updatedIndexes: (v: {
     modelId: string;
@@ -94,7 +106,7 @@ export const versionKey = {
     gsi3pk: VERSIONS_PARTITION,
     gsi3sk: `${padTime(v.updated)}#${v.name}#${padVersion(v.version)}`,
     gsi7pk: modelPartition(v.modelId),
-    gsi7sk: `${padTime(v.updated)}#${padVersion(v.version)}`,
+    gsi7sk: versionKey.inModel(v.updated, v.version),
     ...(v.runId
       ? {
           gsi5pk: versionKey.runPartition(v.runId),

@@ -11,6 +11,8 @@ import { InvalidParameterError } from '../../domain/errors';
 const MAX_TOKEN_LENGTH = 4096;
 const MAC_LENGTH = 22;
 
+const startKey = z.record(z.string().max(64), z.string().max(2048));
+
 const tokenSchema = z
   .object({
     v: z.literal(1),
@@ -19,7 +21,11 @@ const tokenSchema = z
     /** The access path the token continues (an index name or a partition read). */
     p: z.string().max(64),
     /** ExclusiveStartKey for a streamed read. */
-    k: z.record(z.string().max(64), z.string().max(2048)).optional(),
+    k: startKey.optional(),
+    /** Where each source of a merged read resumes: after a key, or from its start (null). */
+    ks: z.array(startKey.nullable()).max(4).optional(),
+    /** Where a merged read's previous page ended in its order (see `RegistryTable.stream`). */
+    f: z.string().max(2048).optional(),
     /** Offset for an in-memory ordered read. */
     o: z.number().int().nonnegative().max(10_000_000).optional(),
   })

@@ -283,15 +283,18 @@ export function planModelSearch(clauses: readonly FilterClause[], order: readonl
  * query's first key, and the index orders them by what follows in its key (a name, an id), not
  * by MLflow's tiebreaks (name ascending, then version descending): the page sorts them.
  */
-const timeOf = (index: IndexDefinition) => (entry: Item) => String(entry[index.sortKey]).slice(0, 15);
+const timeOf = (place: string) => place.slice(0, 15);
 
-function versionTies(index: IndexDefinition, order: readonly OrderTerm[]) {
+function versionTies(order: readonly OrderTerm[]) {
   const compare = compareBy(order);
   return {
-    of: timeOf(index),
+    of: timeOf,
     compare: (a: ModelVersion, b: ModelVersion) => compare(versionSearchable(a), versionSearchable(b)),
   };
 }
+
+/** A version item's place among its model's versions by creation (then number). */
+const creationPlace = (item: Item) => versionKey.inModel(Number(item.createdAt), Number(item.version));
 
 export class Search {
   constructor(
@@ -332,41 +335,39 @@ export class Search {
       case 'model': {
         const model = await this.model(plan.name);
         if (!model) return { items: [] };
+        // The model's partition gives its versions in number order, which is their creation
+        // order (creation times rise with numbers, versions.ts).
+        const partition = {
+          partition: modelPartition(model.id),
+          sortKeyPrefix: versionKey.prefix,
+          place: creationPlace,
+        };
+        const read = {
+          tokens: this.tokens,
+          fingerprint,
+          cursor,
+          ascending: plan.ascending,
+          maxResults: query.maxResults,
+          budget: SCAN_BUDGET,
+          byteBudget: PAGE_BYTE_BUDGET,
+          convert: accept,
+        };
         page =
           plan.by === 'number'
             ? await this.table.stream({
-                tokens: this.tokens,
-                fingerprint,
-                cursor,
-                partition: modelPartition(model.id),
-                sortKeyPrefix: versionKey.prefix,
-                ascending: plan.ascending,
-                maxResults: query.maxResults,
-                budget: SCAN_BUDGET,
-                byteBudget: PAGE_BYTE_BUDGET,
-                convert: accept,
-                ...(plan.tiesOnCreation
-                  ? {
-                      ties: {
-                        ...versionTies(INDEXES.byCreated, query.order),
-                        of: (e: Item) => String(e.created),
-                      },
-                    }
-                  : {}),
+                ...read,
+                ...partition,
+                ...(plan.tiesOnCreation ? { ties: versionTies(query.order) } : {}),
               })
-            : await this.table.stream({
-                tokens: this.tokens,
-                fingerprint,
-                cursor,
+            : // By last update: the versions updated since their creation (gsi7, sparse) merged
+              // with those never updated, whose last update is their creation.
+              await this.table.stream({
+                ...read,
                 index: INDEXES.byModelUpdated,
                 partition: modelPartition(model.id),
-                ascending: plan.ascending,
-                maxResults: query.maxResults,
-                budget: SCAN_BUDGET,
-                byteBudget: PAGE_BYTE_BUDGET,
                 hydrate: (entries) => this.versionItems(entries),
-                convert: accept,
-                ties: versionTies(INDEXES.byModelUpdated, query.order),
+                mergedWith: [{ ...partition, admits: (item) => item.gsi7pk === undefined }],
+                ties: versionTies(query.order),
               });
         return this.withModels(page, new Map([[model.id, model]]));
       }
@@ -383,7 +384,7 @@ export class Search {
           byteBudget: PAGE_BYTE_BUDGET,
           hydrate: (entries) => this.versionItems(entries),
           convert: accept,
-          ties: versionTies(plan.index, query.order),
+          ties: versionTies(query.order),
         });
         return this.withModels(page);
       case 'models-walk':
@@ -668,7 +669,7 @@ export class Search {
             ? {}
             : {
                 ties: {
-                  of: timeOf(plan.index),
+                  of: timeOf,
                   compare: (a: ModelWithActivity, b: ModelWithActivity) =>
                     compareModels(modelSearchable(a.model, a.activity), modelSearchable(b.model, b.activity)),
                 },

@@ -143,13 +143,14 @@ export class Stages {
         runId: move.summary.runId,
         updated: now,
       });
-      const sets = ['stage = :to', 'updatedAt = :now', 'gsi3sk = :g3', 'gsi7sk = :g7'];
+      const sets = ['stage = :to', 'updatedAt = :now', 'gsi3sk = :g3', 'gsi7pk = :g7pk', 'gsi7sk = :g7'];
       const values: Item = {
         ':to': move.to,
         ':from': move.from,
         ':ready': 'READY',
         ':now': now,
         ':g3': updated.gsi3sk,
+        ':g7pk': updated.gsi7pk,
         ':g7': updated.gsi7sk,
       };
       if (updated.gsi5sk) {

@@ -150,14 +150,37 @@ export function auditItem(event: RegistryEvent): Item {
   };
 }
 
-export interface StreamOptions<T> {
+/** One ordered read a stream takes entries from: a partition of an index or of the table. */
+export interface StreamSource {
+  /** The index read (the table when absent). */
+  readonly index?: IndexDefinition;
+  readonly partition: string;
+  readonly sortKeyPrefix?: string | undefined;
+  /**
+   * Reads the candidates' whole items (a KEYS_ONLY index gives only keys), by `itemId`; a
+   * candidate whose item is gone is skipped. An item another source of the stream has already
+   * read is not read again, if it still carries the entry's keys.
+   */
+  readonly hydrate?: (items: Item[]) => Promise<Map<string, Item>>;
+  /**
+   * An entry's place in the stream's order, as a string that sorts in that order (by default its
+   * sort key). Sources merged into one stream must each be read in the order of their places.
+   */
+  readonly place?: (entry: Item) => string;
+  /** Whether an entry is a candidate of this source; one that is not is examined and passed. */
+  readonly admits?: (entry: Item) => boolean;
+}
+
+export interface StreamOptions<T> extends StreamSource {
+  /**
+   * More sources, merged with this one into one order by the entries' places: each page takes
+   * the next entry of whichever source comes first, and its token holds where each stands.
+   */
+  readonly mergedWith?: readonly StreamSource[];
   readonly tokens: PageTokens;
   readonly cursor: PageCursor | undefined;
   readonly fingerprint: string;
-  readonly index?: IndexDefinition;
-  readonly partition: string;
   readonly ascending: boolean;
-  readonly sortKeyPrefix?: string | undefined;
   readonly maxResults: number;
   /** Items examined per request at most (a selective filter returns a short page and a token). */
   readonly budget?: number;
@@ -166,16 +189,116 @@ export interface StreamOptions<T> {
   /** Keeps an item (its candidate value), or drops it (undefined). */
   readonly convert: (item: Item) => T | undefined | Promise<T | undefined>;
   /**
-   * Reads the candidates' whole items (a KEYS_ONLY index gives only keys), by `itemId`; a
-   * candidate whose item is gone is skipped.
+   * Entries whose places tie (`of` gives the same value: the index sorts them by what follows in
+   * its key, not by the query's tiebreaks) are read as a group and sorted by `compare`, so a page
+   * follows the query's whole order.
    */
-  readonly hydrate?: (items: Item[]) => Promise<Map<string, Item>>;
+  readonly ties?: { readonly of: (place: string) => string; readonly compare: (a: T, b: T) => number };
+}
+
+/** Where a source of a stream resumes: after a key, or from its start (null). */
+type Position = Record<string, string> | null;
+
+/** The attributes of a source's position: the item's key, and the index's when it reads one. */
+const positionAttrs = (s: StreamSource) =>
+  s.index
+    ? [TABLE_PARTITION_KEY, TABLE_SORT_KEY, s.index.partitionKey, s.index.sortKey]
+    : [TABLE_PARTITION_KEY, TABLE_SORT_KEY];
+
+/** One source of a stream, read a query page at a time and taken an entry at a time. */
+class Cursor {
+  private readonly keyAttrs: readonly string[];
+  /** Where the source stands: after the last entry taken. */
+  position: Position;
+  private entries: Item[] = [];
+  private at = 0;
+  private hydratedTo = 0;
+  private whole = new Map<string, Item>();
+  private ended = false;
+
+  constructor(
+    private readonly table: RegistryTable,
+    readonly source: StreamSource,
+    private readonly ascending: boolean,
+    start: Position,
+  ) {
+    this.keyAttrs = positionAttrs(source);
+    this.position = start;
+  }
+
+  /** Checks a position from a page token against the range this source reads. */
+  static check(source: StreamSource, position: Position, tokens: PageTokens): Position {
+    if (!position) return null;
+    return checkStartKey(
+      position,
+      {
+        partitionAttr: source.index?.partitionKey ?? TABLE_PARTITION_KEY,
+        partitionValue: source.partition,
+        attrs: positionAttrs(source),
+        sortAttr: source.index?.sortKey ?? TABLE_SORT_KEY,
+        sortPrefix: source.sortKeyPrefix,
+      },
+      tokens,
+    )!;
+  }
+
+  place(entry: Item): string {
+    return this.source.place?.(entry) ?? String(entry[this.source.index?.sortKey ?? TABLE_SORT_KEY]);
+  }
+
+  /** The next entry, reading a page of up to `limit` entries when needed (undefined at the end). */
+  async peek(limit: number, read: Map<string, Item>): Promise<Item | undefined> {
+    while (this.at >= this.entries.length) {
+      if (this.ended) return undefined;
+      const s = this.source;
+      const pkAttr = s.index?.partitionKey ?? TABLE_PARTITION_KEY;
+      const skAttr = s.index?.sortKey ?? TABLE_SORT_KEY;
+      const page = await this.table.query({
+        ...(s.index ? { IndexName: s.index.indexName } : {}),
+        KeyConditionExpression: s.sortKeyPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': pkAttr, ...(s.sortKeyPrefix ? { '#sk': skAttr } : {}) },
+        ExpressionAttributeValues: {
+          ':pk': s.partition,
+          ...(s.sortKeyPrefix ? { ':prefix': s.sortKeyPrefix } : {}),
+        },
+        ScanIndexForward: this.ascending,
+        Limit: limit,
+        ...(this.position ? { ExclusiveStartKey: this.position } : {}),
+      });
+      this.entries = page.items;
+      this.at = 0;
+      this.hydratedTo = 0;
+      this.whole.clear();
+      this.ended = !page.last;
+      // The whole items a read of the table gives, for the sources that would read them again.
+      if (!s.hydrate) for (const item of page.items) read.set(itemId(item), item);
+    }
+    return this.entries[this.at];
+  }
+
   /**
-   * Entries whose index order ties (`of` gives the same value: the index sorts them by what
-   * follows in its key, not by the query's tiebreaks) are read as a group and sorted by
-   * `compare`, so a page follows the query's whole order.
+   * Takes the entry `peek` gave, with its whole item (undefined if it is gone); a hydrating source
+   * reads the items of up to `ahead` entries at once, those `read` holds as they were read.
    */
-  readonly ties?: { readonly of: (entry: Item) => string; readonly compare: (a: T, b: T) => number };
+  async take(ahead: number, read: Map<string, Item>): Promise<{ entry: Item; item: Item | undefined }> {
+    const i = this.at++;
+    const entry = this.entries[i]!;
+    // The position is the entry's, whatever its item became since.
+    this.position = Object.fromEntries(this.keyAttrs.map((a) => [a, entry[a] as string]));
+    if (!this.source.hydrate) return { entry, item: entry };
+    if (i >= this.hydratedTo) {
+      const chunk = this.entries.slice(i, i + Math.max(1, ahead));
+      this.hydratedTo = i + chunk.length;
+      const unread: Item[] = [];
+      for (const e of chunk) {
+        const known = read.get(itemId(e));
+        if (known && this.keyAttrs.every((a) => known[a] === e[a])) this.whole.set(itemId(e), known);
+        else unread.push(e);
+      }
+      if (unread.length) for (const [id, item] of await this.source.hydrate(unread)) this.whole.set(id, item);
+    }
+    return { entry, item: this.whole.get(itemId(entry)) };
+  }
 }
 
 export class RegistryTable {
@@ -345,45 +468,44 @@ export class RegistryTable {
   }
 
   /**
-   * Reads an index (or a table partition) in order, page by page, keeping what `convert` accepts,
-   * until the page is full, the examination budget is spent or the byte budget is reached. The
-   * token resumes after the last item examined (or the last one returned, when the page is cut).
+   * Reads an index or a table partition in order (or several, merged in one order), page by page,
+   * keeping what `convert` accepts, until the page is full, the examination budget is spent or
+   * the byte budget is reached. The token resumes after the last entry examined (or the last one
+   * returned, when the page is cut), in each source read.
    */
   async stream<T>(o: StreamOptions<T>): Promise<Page<T>> {
-    const pkAttr = o.index?.partitionKey ?? TABLE_PARTITION_KEY;
-    const skAttr = o.index?.sortKey ?? TABLE_SORT_KEY;
-    const path = o.index?.indexName ?? 'table';
-    if (o.cursor && o.cursor.p !== path) throw o.tokens.invalid();
-    const keyAttrs = o.index
-      ? [TABLE_PARTITION_KEY, TABLE_SORT_KEY, o.index.partitionKey, o.index.sortKey]
-      : [TABLE_PARTITION_KEY, TABLE_SORT_KEY];
-    let start: Item | undefined = checkStartKey(
-      o.cursor?.k,
-      {
-        partitionAttr: pkAttr,
-        partitionValue: o.partition,
-        attrs: keyAttrs,
-        sortAttr: skAttr,
-        sortPrefix: o.sortKeyPrefix,
-      },
-      o.tokens,
+    const sources = [o, ...(o.mergedWith ?? [])];
+    const merged = sources.length > 1;
+    const path = sources.map((s) => s.index?.indexName ?? 'table').join('+');
+    const c = o.cursor;
+    if (c && (c.p !== path || (merged ? c.k || c.ks?.length !== sources.length : c.ks || c.f)))
+      throw o.tokens.invalid();
+    const starts: Position[] = merged ? (c?.ks ?? sources.map(() => null)) : [c?.k ?? null];
+    const cursors = sources.map(
+      (s, i) => new Cursor(this, s, o.ascending, Cursor.check(s, starts[i]!, o.tokens)),
     );
+    // Where the previous page ended in the merged order. An entry not beyond it was returned or
+    // passed by an earlier page, or moved there since (an item updated between the pages): it is
+    // passed, as a single index read passes what moves behind its position.
+    const ended = c?.f;
+    const beyond = (place: string) => ended === undefined || (o.ascending ? place > ended : place < ended);
     const budget = o.budget ?? 2000;
     const byteBudget = o.byteBudget ?? Number.POSITIVE_INFINITY;
-    // Entries that tie on the index's order form a group, returned whole and sorted by
-    // `ties.compare`; without `ties` every entry is a group of its own.
-    const tieOf = o.ties?.of ?? itemId;
     const results: T[] = [];
     let examined = 0;
     let bytes = 0;
+    type Resume = { readonly at: readonly Position[]; readonly place: string | undefined };
     // Where the next page starts: after the last group returned whole.
-    let resumeKey: Record<string, string> | undefined = start as Record<string, string> | undefined;
+    let resume: Resume = { at: cursors.map((x) => x.position), place: ended };
     // Members of the first group that an earlier page returned (a group larger than a page).
-    let skip = o.cursor?.o ?? 0;
-    let group:
-      | { tie: string; members: { value: T | undefined; bytes: number }[]; endKey: Record<string, string> }
-      | undefined;
-    let partial: { k: Record<string, string> | undefined; o: number } | undefined;
+    let skip = c?.o ?? 0;
+    type Member = { value: T | undefined; bytes: number };
+    let group: { tie: string; members: Member[]; end: Resume } | undefined;
+    let partial: { from: Resume; o: number } | undefined;
+    // The items taken (one that moved from one source to another while they were read is returned
+    // once), and the whole items read.
+    const taken = new Set<string>();
+    const read = new Map<string, Item>();
     const full = () => results.length >= o.maxResults || examined >= budget || bytes >= byteBudget;
 
     /** Adds the open group to the page: true if it fit whole (reading may go on). */
@@ -400,79 +522,73 @@ export class RegistryTable {
           results.push(m.value);
           bytes += m.bytes;
         }
-        resumeKey = closing.endKey;
+        resume = closing.end;
         skip = 0;
         return true;
       }
       // The page ends before a group that does not fit, unless it is the page's first.
       if (results.length > 0) return false;
       for (const m of fresh.slice(0, room)) results.push(m.value);
-      partial = { k: resumeKey, o: skip + room };
+      partial = { from: resume, o: skip + room };
       return false;
     };
 
     let exhausted = false;
-    reading: while (group || !full()) {
-      const input: Omit<QueryCommandInput, 'TableName'> = {
-        ...(o.index ? { IndexName: o.index.indexName } : {}),
-        KeyConditionExpression: o.sortKeyPrefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': pkAttr, ...(o.sortKeyPrefix ? { '#sk': skAttr } : {}) },
-        ExpressionAttributeValues: {
-          ':pk': o.partition,
-          ...(o.sortKeyPrefix ? { ':prefix': o.sortKeyPrefix } : {}),
-        },
-        ScanIndexForward: o.ascending,
-        Limit: Math.min(1000, Math.max(10, o.maxResults - results.length + skip + 1)),
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      };
-      const page = await this.query(input);
-      // Whole items are read only for the entries the page may still need (the read asks for one
-      // more entry than that, only to tell whether a next page exists).
-      let whole: Map<string, Item> | undefined;
-      let hydrated = 0;
-      for (const [i, entry] of page.items.entries()) {
-        const tie = tieOf(entry);
-        if (group && group.tie !== tie && !flush()) break reading;
-        if (!group) {
-          if (full()) break reading;
-          group = { tie, members: [], endKey: {} };
-        }
-        if (o.hydrate && i >= hydrated) {
-          const want = Math.max(1, o.maxResults - results.length - group.members.length + skip);
-          const chunk = page.items.slice(i, i + want);
-          whole = await o.hydrate(chunk);
-          hydrated = i + chunk.length;
-        }
-        examined++;
-        // The position is the index entry's, whatever the item became since.
-        group.endKey = Object.fromEntries(keyAttrs.map((a) => [a, entry[a] as string]));
-        const item = whole ? whole.get(itemId(entry)) : entry;
-        const value = item ? await o.convert(item) : undefined;
-        group.members.push({ value, bytes: item && value !== undefined ? itemBytes(item) : 0 });
-      }
-      start = page.last;
-      if (!start) {
+    let reached = ended;
+    while (group || !full()) {
+      // The next entry in the order: the first of the sources' next entries (each source reads
+      // one entry more than the page needs, only to tell whether a next page exists).
+      const limit = Math.min(1000, Math.max(10, o.maxResults - results.length + skip + 1));
+      const heads = await Promise.all(cursors.map((x) => x.peek(limit, read)));
+      let next: { cursor: Cursor; entry: Item; place: string } | undefined;
+      heads.forEach((entry, i) => {
+        if (!entry) return;
+        const place = cursors[i]!.place(entry);
+        if (!next || (o.ascending ? place < next.place : place > next.place))
+          next = { cursor: cursors[i]!, entry, place };
+      });
+      if (!next) {
         exhausted = flush();
         break;
       }
+      // Entries that tie on the order form a group, returned whole and sorted by `ties.compare`;
+      // without `ties` every entry is a group of its own.
+      const { cursor, place } = next;
+      const tie = o.ties ? o.ties.of(place) : itemId(next.entry);
+      if (group && group.tie !== tie && !flush()) break;
+      if (!group) {
+        if (full()) break;
+        group = { tie, members: [], end: resume };
+      }
+      const ahead = o.maxResults - results.length - group.members.length + skip;
+      const { entry, item } = await cursor.take(ahead, read);
+      examined++;
+      if (beyond(place)) reached = place;
+      group.end = { at: cursors.map((x) => x.position), place: reached };
+      const candidate =
+        item !== undefined &&
+        beyond(place) &&
+        (cursor.source.admits?.(entry) ?? true) &&
+        !taken.has(itemId(item));
+      if (candidate) taken.add(itemId(item));
+      const value = candidate ? await o.convert(item) : undefined;
+      group.members.push({ value, bytes: item && value !== undefined ? itemBytes(item) : 0 });
     }
-    if (partial) {
-      return {
-        items: results,
-        nextPageToken: o.tokens.encode({
-          v: 1,
-          q: o.fingerprint,
-          p: path,
-          ...(partial.k ? { k: partial.k } : {}),
-          o: partial.o,
-        }),
-      };
-    }
-    if (exhausted || !resumeKey) return { items: results };
-    return {
-      items: results,
-      nextPageToken: o.tokens.encode({ v: 1, q: o.fingerprint, p: path, k: resumeKey }),
-    };
+    const token = (from: Resume, offset?: number) =>
+      o.tokens.encode({
+        v: 1,
+        q: o.fingerprint,
+        p: path,
+        ...(merged
+          ? { ks: [...from.at], ...(from.place !== undefined ? { f: from.place } : {}) }
+          : from.at[0]
+            ? { k: from.at[0] }
+            : {}),
+        ...(offset !== undefined ? { o: offset } : {}),
+      });
+    if (partial) return { items: results, nextPageToken: token(partial.from, partial.o) };
+    if (exhausted || resume.at.every((p) => !p)) return { items: results };
+    return { items: results, nextPageToken: token(resume) };
   }
 }
 

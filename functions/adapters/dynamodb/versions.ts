@@ -393,10 +393,11 @@ export class Versions {
       updated: now,
     });
     return {
-      set: `updatedAt = :now, gsi3sk = :g3, gsi7sk = :g7${keys.gsi5sk ? ', gsi5sk = :g5' : ''}`,
+      set: `updatedAt = :now, gsi3sk = :g3, gsi7pk = :g7pk, gsi7sk = :g7${keys.gsi5sk ? ', gsi5sk = :g5' : ''}`,
       values: {
         ':now': now,
         ':g3': keys.gsi3sk,
+        ':g7pk': keys.gsi7pk,
         ':g7': keys.gsi7sk,
         ...(keys.gsi5sk ? { ':g5': keys.gsi5sk } : {}),
       },
@@ -569,7 +570,7 @@ export class Versions {
               // The expiry goes in either case: a version whose files are finalized is being
               // verified, and DynamoDB TTL must not delete it however long (or often) that takes.
               UpdateExpression:
-                'SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :g3, gsi7sk = :g7' +
+                'SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :g3, gsi7pk = :g7pk, gsi7sk = :g7' +
                 ` REMOVE ${settled ? 'uploads, ' : ''}${TTL_ATTRIBUTE}`,
               ConditionExpression: 'attribute_exists(pk) AND #st = :pending',
               ExpressionAttributeNames: { '#st': 'status' },
@@ -578,6 +579,7 @@ export class Versions {
                 ':m': message,
                 ':now': now,
                 ':g3': keys.gsi3sk,
+                ':g7pk': keys.gsi7pk,
                 ':g7': keys.gsi7sk,
                 ':pending': 'PENDING_REGISTRATION',
               },
