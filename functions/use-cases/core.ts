@@ -124,10 +124,13 @@ export class RegistryCore {
   ): Promise<{ model: RegisteredModel; value: T }> {
     assertModelName(name);
     const guess: Named = { id: firstModelId(name), name };
-    const early = read(guess).then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    );
+    // Settled either way, so a failure read under a wrong guess is never unhandled.
+    const early = Promise.resolve()
+      .then(() => read(guess))
+      .then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     const model = await this.requireModel(name);
     if (model.id !== guess.id) return { model, value: await read(model) };
     const got = await early;
