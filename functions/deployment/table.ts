@@ -79,7 +79,10 @@ export const INDEXES = {
     sortKey: 'gsi8sk',
     projection: { type: 'KEYS_ONLY' },
   },
-  /** Version tags (one small item per tag) by key and value (`tags.k = 'v'`), by creation. */
+  /**
+   * Version tags (one small item per tag) by key and value (`tags.k = 'v'`), by the version's last
+   * update time.
+   */
   byTag: { indexName: 'gsi9', partitionKey: 'gsi9pk', sortKey: 'gsi9sk', projection: { type: 'KEYS_ONLY' } },
 } as const satisfies Record<string, IndexDefinition>;
 

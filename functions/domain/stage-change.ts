@@ -15,15 +15,50 @@ export interface StageMove {
   readonly summary: VersionSummary;
   /** Set on versions archived by another version's move. */
   readonly causedBy?: { readonly version: number; readonly toStage: Stage };
+  /** The keys of the version's tags: each tag's index entry moves with its last-updated time. */
+  readonly tags: readonly string[];
+}
+
+/**
+ * Items a move takes in a transaction: the version's update, its history record and its event,
+ * and one per tag (its tag index item follows the version's last-updated time).
+ */
+export const moveItems = (move: Pick<StageMove, 'tags'>): number => 3 + move.tags.length;
+
+/**
+ * Splits moves, in order, into consecutive batches of at most `capacity` items (`moveItems`),
+ * the first one starting with `first` (which it holds whatever its weight). A move heavier than
+ * `capacity` has a batch of its own.
+ */
+export function batchMoves<T extends Pick<StageMove, 'tags'>>(
+  moves: readonly T[],
+  capacity: number,
+  first: readonly T[] = [],
+): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [...first];
+  let used = first.reduce((n, m) => n + moveItems(m), 0);
+  for (const move of moves) {
+    const weight = moveItems(move);
+    if (current.length > 0 && used + weight > capacity) {
+      batches.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(move);
+    used += weight;
+  }
+  if (current.length > 0 || batches.length === 0) batches.push(current);
+  return batches;
 }
 
 export interface StageChangePlan {
   /** The version asked for first, then the versions archived by it. */
   readonly moves: readonly StageMove[];
   /**
-   * The moves in write order, one transaction each: the first holds the version asked for (so a
-   * reader sees it in its stage at once) and the first archived versions; the others archive the
-   * rest.
+   * The moves in write order, one transaction each (at most `batchItems` items of moves): the
+   * first holds the version asked for (so a reader sees it in its stage at once) and the first
+   * archived versions that fit; the others archive the rest.
    */
   readonly batches: readonly (readonly StageMove[])[];
   /** Open stage requests of versions that move: they can no longer apply from the stage they were filed from. */
@@ -48,8 +83,11 @@ export interface StageChangeInput {
   /** The request this change applies (it is marked APPLIED, not cancelled). */
   readonly appliedRequestId?: string;
   readonly now: number;
-  /** Archived versions per transaction (each costs an update, a history record and an event). */
-  readonly batchSize: number;
+  /**
+   * Items one transaction gives the moves (`moveItems` each: an update, a history record, an
+   * event and one item per tag).
+   */
+  readonly batchItems: number;
   /** Why the moot requests are cancelled: the change is a break glass or an ordinary change. */
   readonly breakGlass?: boolean;
 }
@@ -61,6 +99,7 @@ export function planStageChange(input: StageChangeInput): StageChangePlan {
     from: version.stage,
     to: toStage,
     summary: summaryOf({ ...version, stage: toStage, lastUpdatedTimestamp: now }),
+    tags: Object.keys(version.tags),
   };
   const archived: StageMove[] = [...input.archive]
     .filter((v) => v.version !== version.version)
@@ -73,11 +112,12 @@ export function planStageChange(input: StageChangeInput): StageChangePlan {
       to: 'Archived' as const,
       summary: summaryOf({ ...v, stage: 'Archived', lastUpdatedTimestamp: now }),
       causedBy: { version: version.version, toStage },
+      tags: Object.keys(v.tags),
     }));
   const moves = [main, ...archived];
-  const size = Math.max(1, input.batchSize);
-  const batches: StageMove[][] = [[main, ...archived.slice(0, size)]];
-  for (let i = size; i < archived.length; i += size) batches.push(archived.slice(i, i + size));
+  // The version asked for with the first archived versions that fit (so a reader sees it in its
+  // stage at once), then the rest, each transaction within its items.
+  const batches = batchMoves(archived, input.batchItems, [main]);
 
   // The latest per stage after each batch.
   const latestAfter: Partial<Record<Stage, VersionSummary | null>>[] = [];

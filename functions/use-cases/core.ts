@@ -28,7 +28,7 @@ import {
 import type { ModelCard } from '../domain/model-card';
 import { firstModelId } from '../domain/model-id';
 import { assertModelName } from '../domain/rules';
-import { planStageChange } from '../domain/stage-change';
+import { batchMoves, planStageChange } from '../domain/stage-change';
 import {
   type Clock,
   type ModelRef,
@@ -59,10 +59,14 @@ export interface TransitionInput {
  * answering 409.
  */
 const RETRIES_ON_CONFLICT = 40;
-/** Archived versions per transaction (each takes its update, history record and event: 3 of 100 items). */
-export const ARCHIVE_BATCH = 25;
 /** Moot requests closed in the stage change's own transaction (each takes 2 items); more follow it. */
 const MAX_CLOSURES_PER_WRITE = 8;
+/**
+ * Items of a stage change's transaction (DynamoDB holds at most 100) left to its moves
+ * (`moveItems`: an update, a history record, an event and one item per tag each) besides the
+ * anchor, the model's archiving mark, the request it applies and the moot requests it closes.
+ */
+export const STAGE_BATCH_ITEMS = 100 - 3 - 2 * MAX_CLOSURES_PER_WRITE;
 
 /**
  * Versions read under the one a stage change moves, with it: if it is the latest of its stage,
@@ -219,7 +223,7 @@ export class RegistryCore {
   /**
    * Moves a version to a stage now (and archives the other versions of an active target stage
    * when asked), planned by `planStageChange` and written with its events: the version asked for
-   * and the first ARCHIVE_BATCH archived versions in one transaction (so `models:/name/Stage`
+   * and the first archived versions that fit in one transaction (so `models:/name/Stage`
    * resolves to it at once), the others in further transactions. Open stage requests of versions
    * that move are cancelled in the same write; a request this change applies (`via`) is marked
    * APPLIED. An archive interrupted between batches is finished by the model's next stage change.
@@ -268,7 +272,7 @@ export class RegistryCore {
         openRequests: open,
         ...(via?.kind === 'request' ? { appliedRequestId: via.requestId } : {}),
         now,
-        batchSize: ARCHIVE_BATCH,
+        batchItems: STAGE_BATCH_ITEMS,
         breakGlass: via?.kind === 'break-glass',
       });
       const closures: RequestClosure[] = plan.closures.map((c) => ({ ...c, status: 'CANCELLED' }));
@@ -410,19 +414,18 @@ export class RegistryCore {
     const now = this.clock.now();
     const provenance = provenanceData(pending.via);
     let latestArchived = activity.latest.Archived;
-    const batches = rest.length
-      ? Array.from({ length: Math.ceil(rest.length / ARCHIVE_BATCH) }, (_, i) =>
-          rest.slice(i * ARCHIVE_BATCH, (i + 1) * ARCHIVE_BATCH),
-        )
-      : [[]];
-    for (const [i, versions] of batches.entries()) {
-      const moves = versions.map((v) => ({
+    const batches = batchMoves(
+      rest.map((v) => ({
         version: v.version,
         from: pending.stage,
         to: 'Archived' as const,
         summary: summaryOf({ ...v, stage: 'Archived', lastUpdatedTimestamp: now }),
         causedBy: { version: pending.keep, toStage: pending.stage },
-      }));
+        tags: Object.keys(v.tags),
+      })),
+      STAGE_BATCH_ITEMS,
+    );
+    for (const [i, moves] of batches.entries()) {
       for (const m of moves)
         if (!latestArchived || latestArchived.version <= m.version) latestArchived = m.summary;
       await this.repo

@@ -8,7 +8,9 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundTrips } from '../../bench/capacity';
+import { tagHash } from '../../functions/adapters/dynamodb/keys';
 import { firstModelId } from '../../functions/domain/model-id';
+import { MAX_TAGS_PER_ENTITY } from '../../functions/domain/rules';
 import type { SdkCapacityReport } from '../../functions/handlers/runtime';
 import type { LocalRegistry } from '../../local/registry';
 import { apiClient, documentClient, localRegistry, UNGUARDED } from '../support/engines';
@@ -44,17 +46,28 @@ const unique = (what: string) => `${what}-${++n}-${Date.now().toString(36)}`;
 /** The DynamoDB commands one request sends (requests must not overlap). */
 async function counted<T>(
   request: () => Promise<T>,
-): Promise<{ result: T; commands: string[]; roundTrips: number }> {
+): Promise<{ result: T; commands: string[]; roundTrips: number; reports: SdkCapacityReport[] }> {
   await registry.settled();
   sent = [];
   timed = [];
   const result = await request();
   const commands = sent;
+  const reports = timed;
   const trips = roundTrips(timed);
   sent = [];
   timed = [];
-  return { result, commands, roundTrips: trips };
+  return { result, commands, roundTrips: trips, reports };
 }
+
+/** The keys a request's BatchGetItem commands asked for. */
+const batchGetKeys = (reports: readonly SdkCapacityReport[]) =>
+  reports
+    .filter((r) => r.command === 'BatchGetItemCommand')
+    .flatMap((r) =>
+      Object.values(
+        (r.input as { RequestItems: Record<string, { Keys: { pk: string; sk: string }[] }> }).RequestItems,
+      ).flatMap((x) => x.Keys),
+    );
 
 async function model(name: string, versions = 0) {
   expect((await api('POST', '/models', { name })).status).toBe(201);
@@ -332,6 +345,226 @@ describe('reads that follow the page', () => {
     const body = JSON.parse(text);
     expect(body.model_versions.length).toBeLessThan(20);
     expect(body.next_page_token).toBeTruthy();
+  }, 120_000);
+});
+
+describe("a tag's versions (gsi9) by last update", () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  type Listed = { name: string; version: number | string; last_updated_timestamp: number };
+  const id = (v: Listed) => `${v.name}/${Number(v.version)}`;
+  /** MLflow's default order: last update (newest first), then name, then version (highest first). */
+  const mlflowOrder = (vs: Listed[], ascending = false) =>
+    [...vs].sort(
+      (a, b) =>
+        (ascending ? 1 : -1) * (Number(a.last_updated_timestamp) - Number(b.last_updated_timestamp)) ||
+        Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)) ||
+        Number(b.version) - Number(a.version),
+    );
+  const search = (filter: string, query: string) =>
+    api('GET', `/versions?filter=${encodeURIComponent(filter)}&${query}`);
+
+  it('reads only its page in the default order, however many versions carry the tag', async () => {
+    const value = unique('team');
+    const names = [unique('tagged-b'), unique('tagged-a')];
+    for (const name of names) {
+      await model(name);
+      for (let i = 0; i < 40; i++) {
+        const res = await api('POST', `/models/${name}/versions`, {
+          source: `s3://b/${name}/${i}`,
+          tags: { team: value, other: String(i) },
+        });
+        expect(res.status).toBe(201);
+      }
+    }
+    // Updated versions leave their creation order.
+    for (const [name, v] of [
+      [names[0], 3],
+      [names[1], 30],
+      [names[0], 17],
+    ] as const) {
+      expect((await api('PATCH', `/models/${name}/versions/${v}`, { description: 'moved' })).status).toBe(
+        200,
+      );
+    }
+    expect((await api('POST', `/models/${names[1]}/versions/5/stage`, { stage: 'Staging' })).status).toBe(
+      200,
+    );
+    const filter = `tags.team = '${value}'`;
+    // Every match, sorted by the test (an order the index does not give: the matches sorted in memory).
+    const every = (await search(filter, 'max_results=1000&order_by=creation_timestamp')).body
+      .model_versions as Listed[];
+    expect(every).toHaveLength(80);
+    for (const ascending of [false, true]) {
+      const expected = mlflowOrder(every, ascending).map(id);
+      const got: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = await counted(() =>
+          search(
+            filter,
+            `max_results=7${ascending ? '&order_by=last_updated_timestamp%20ASC' : ''}${token ? `&page_token=${token}` : ''}`,
+          ),
+        );
+        expect(page.result.status).toBe(200);
+        const listed = page.result.body.model_versions as Listed[];
+        got.push(...listed.map(id));
+        token = page.result.body.next_page_token;
+        pages++;
+        // One query of the tag's index, one read of the page's versions, one of their models.
+        expect(page.commands.filter((c) => c === 'QueryCommand')).toHaveLength(1);
+        expect(page.commands.length).toBeLessThanOrEqual(3);
+        const versionKeys = batchGetKeys(page.reports).filter((k) => k.sk.startsWith('V#'));
+        expect(versionKeys.length).toBeLessThanOrEqual(listed.length + 1);
+      } while (token);
+      expect(pages).toBe(Math.ceil(80 / 7));
+      expect(got).toEqual(expected);
+    }
+  }, 180_000);
+
+  it(`archives versions carrying ${MAX_TAGS_PER_ENTITY} tags each (no transaction over 100 items) and moves their tags in the index`, async () => {
+    const name = unique('tags-50');
+    await model(name);
+    const tags = (v: number) =>
+      Object.fromEntries(
+        Array.from({ length: MAX_TAGS_PER_ENTITY }, (_, i) => [`t${i}`, `${name}-${v % 2}`]),
+      );
+    for (let v = 1; v <= 5; v++) {
+      expect(
+        (await api('POST', `/models/${name}/versions`, { source: `s3://b/${v}`, tags: tags(v) })).status,
+      ).toBe(201);
+    }
+    for (let v = 1; v <= 4; v++) {
+      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Production' })).status).toBe(
+        200,
+      );
+    }
+    // A description update moves the version's 50 tag items in its own transaction.
+    const described = await counted(() =>
+      api('PATCH', `/models/${name}/versions/5`, { description: 'full' }),
+    );
+    expect(described.result.status).toBe(200);
+    const change = await counted(() =>
+      api('POST', `/models/${name}/versions/5/stage`, {
+        stage: 'Production',
+        archive_existing_versions: true,
+      }),
+    );
+    expect(change.result.status).toBe(200);
+    const transactions = [...described.reports, ...change.reports]
+      .filter((r) => r.command === 'TransactWriteItemsCommand')
+      .map((r) => (r.input as { TransactItems: unknown[] }).TransactItems.length);
+    // The version asked for with its tags, then each archived version with its own.
+    expect(transactions.length).toBeGreaterThanOrEqual(1 + 5);
+    for (const size of transactions) expect(size).toBeLessThanOrEqual(100);
+    const stages = (await search(`name = '${name}'`, 'max_results=10')).body.model_versions.map(
+      (v: { version: number; current_stage: string }) => [Number(v.version), v.current_stage],
+    );
+    expect(Object.fromEntries(stages)).toEqual({
+      1: 'Archived',
+      2: 'Archived',
+      3: 'Archived',
+      4: 'Archived',
+      5: 'Production',
+    });
+
+    // Every tag item sorts by its version's last update, and each tag's index lists them in order.
+    const db = documentClient();
+    const TableName = registry.tableName;
+    const { Item: named } = await db.send(
+      new GetCommand({ TableName, Key: { pk: `MODEL#${name}`, sk: 'MODEL' } }),
+    );
+    const modelId = named!.modelId as string;
+    const partition = await db.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :v)',
+        ExpressionAttributeValues: { ':p': `MID#${modelId}`, ':v': 'V' },
+        ConsistentRead: true,
+      }),
+    );
+    const versions = partition.Items!.filter((i) => String(i.sk).startsWith('V#'));
+    const tagItems = partition.Items!.filter((i) => String(i.sk).startsWith('VT#'));
+    expect(versions).toHaveLength(5);
+    expect(tagItems).toHaveLength(5 * MAX_TAGS_PER_ENTITY);
+    const updated = new Map(versions.map((v) => [Number(v.version), Number(v.updatedAt)]));
+    for (const item of tagItems) {
+      expect(item.gsi9sk).toBe(
+        `${pad(updated.get(Number(item.version))!, 15)}#${modelId}#${pad(Number(item.version), 10)}`,
+      );
+    }
+    for (const parity of [0, 1]) {
+      const indexed = await db.send(
+        new QueryCommand({
+          TableName,
+          IndexName: 'gsi9',
+          KeyConditionExpression: 'gsi9pk = :p',
+          ExpressionAttributeValues: { ':p': `VTAG#${tagHash('t7', `${name}-${parity}`)}` },
+          ScanIndexForward: false,
+        }),
+      );
+      const listed = indexed.Items!.map((i) => Number(String(i.sk).split('#')[1]));
+      expect(listed.sort()).toEqual([1, 2, 3, 4, 5].filter((v) => v % 2 === parity));
+      const found = (await search(`tags.t7 = '${name}-${parity}'`, 'max_results=2')).body
+        .model_versions as Listed[];
+      expect(found.map(id)).toEqual(
+        mlflowOrder(
+          versions
+            .filter((v) => Number(v.version) % 2 === parity)
+            .map((v) => ({ name, version: Number(v.version), last_updated_timestamp: Number(v.updatedAt) })),
+        )
+          .slice(0, 2)
+          .map(id),
+      );
+    }
+  }, 180_000);
+});
+
+describe('tag writes racing updates', () => {
+  it("leaves every tag item at its version's last update: each write applies or answers 409 (20 rounds)", async () => {
+    const name = unique('tag-race');
+    await model(name);
+    expect(
+      (await api('POST', `/models/${name}/versions`, { source: 's3://b/1', tags: { a: '0', b: '0' } }))
+        .status,
+    ).toBe(201);
+    for (let round = 0; round < 20; round++) {
+      const results = await Promise.all([
+        api('PATCH', `/models/${name}/versions/1`, { description: `round ${round}` }),
+        api('POST', `/models/${name}/versions/1/tags`, { key: `k${round % 3}`, value: String(round) }),
+        api('POST', `/models/${name}/versions/1/tags`, { key: 'a', value: String(round) }),
+        round % 2
+          ? api('DELETE', `/models/${name}/versions/1/tags?key=k${(round + 1) % 3}`)
+          : api('POST', `/models/${name}/versions/1/stage`, { stage: round % 4 ? 'Staging' : 'None' }),
+      ]);
+      for (const r of results) expect([200, 409]).toContain(r.status);
+    }
+    const db = documentClient();
+    const TableName = registry.tableName;
+    const { Item: named } = await db.send(
+      new GetCommand({ TableName, Key: { pk: `MODEL#${name}`, sk: 'MODEL' } }),
+    );
+    const { Items } = await db.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :v)',
+        ExpressionAttributeValues: { ':p': `MID#${named!.modelId}`, ':v': 'V' },
+        ConsistentRead: true,
+      }),
+    );
+    const version = Items!.find((i) => i.sk === 'V#0000000001')!;
+    const tagItems = Items!.filter((i) => String(i.sk).startsWith('VT#'));
+    // One item per tag the version has, in the tag's partition, at the version's last update.
+    const tags = Object.entries(version.tags as Record<string, string>);
+    expect(tags.length).toBeGreaterThan(0);
+    expect(tagItems.map((i) => i.sk).sort()).toEqual(
+      tags.map(([k]) => `VT#0000000001#${tagHash(k, '')}`).sort(),
+    );
+    for (const [k, value] of tags) {
+      const item = tagItems.find((i) => i.sk === `VT#0000000001#${tagHash(k, '')}`)!;
+      expect(item.gsi9pk).toBe(`VTAG#${tagHash(k, value)}`);
+      expect(item.gsi9sk).toBe(`${String(version.updatedAt).padStart(15, '0')}#${named!.modelId}#0000000001`);
+    }
   }, 120_000);
 });
 

@@ -175,7 +175,8 @@ describe('an archive-existing that stops between its batches', () => {
       );
     }
     expect(batches).toBe(30);
-    // Version 1 to Production, archiving 30: a batch of 26 moves (1 and 31..7), then 6..2.
+    // Version 1 to Production, archiving 30: a batch of 27 moves of 3 items each (1 and 31..6,
+    // 81 items), then 5..2.
     void service.transitionModelVersionStage(
       name,
       1,
@@ -193,7 +194,7 @@ describe('an archive-existing that stops between its batches', () => {
     });
     const model = (await reader.repo.getModel(name))!;
     expect((await reader.repo.stageMembers(model, 'Production')).map((v) => v.version)).toEqual([
-      1, 2, 3, 4, 5, 6,
+      1, 2, 3, 4, 5,
     ]);
     // Readers of the stage see the version asked for while the archive is unfinished.
     expect(

@@ -479,3 +479,209 @@ describe("one model's versions by last update", () => {
     }
   }, 120_000);
 });
+
+/**
+ * A tag's versions by last update (MLflow's default order): the tag index is keyed by each
+ * version's last update, which every update (a description, a stage change and the versions it
+ * archives) moves in its own write, so the index is read in order a page at a time. Versions of
+ * two models share milliseconds (a clock the test holds), so ties fall across models, within an
+ * archive, and across page boundaries; tags are set and deleted on versions already updated.
+ */
+describe("a tag's versions by last update", () => {
+  let t: TestRegistry;
+  let now = 1_900_000_000_000;
+  const alice = principal('arn:aws:iam::111111111111:user/alice');
+  let builds = 0;
+
+  beforeAll(async () => {
+    t = await testRegistry({ clock: { now: () => now } });
+  });
+
+  type Op = 'create' | 'describe' | 'stage' | 'tag' | 'untag';
+  type Step = { op: Op; model: number; target: number; tagged: boolean; archive: boolean; tick: number };
+  const step = fc.record({
+    op: fc.constantFrom<Op>('create', 'create', 'create', 'describe', 'stage', 'stage', 'tag', 'untag'),
+    model: fc.nat({ max: 1 }),
+    target: fc.nat(),
+    tagged: fc.boolean(),
+    archive: fc.boolean(),
+    tick: fc.constantFrom(0, 0, 1, 2),
+  });
+  /** An update at a time of its own (no archiving, which moves several versions at once). */
+  const update = step.map(
+    (s): Step => ({
+      ...s,
+      op: s.op === 'create' || s.op === 'tag' || s.op === 'untag' ? 'describe' : s.op,
+      archive: false,
+      tick: s.tick + 1,
+    }),
+  );
+  const STAGES = ['Staging', 'Production', 'Archived', 'None'] as const;
+  type Build = { names: [string, string]; counts: [number, number]; value: string };
+
+  async function apply(b: Build, s: Step): Promise<void> {
+    const name = b.names[s.model]!;
+    const count = b.counts[s.model]!;
+    if (s.op === 'create' || count === 0) {
+      await t.service.createModelVersion(
+        name,
+        {
+          source: `s3://b/${name}/${count}`,
+          // Other tags too: their items move with the version's (many tags in one archive).
+          tags: s.tagged ? { team: b.value, other: String(count % 2) } : { other: 'y' },
+        },
+        alice,
+      );
+      b.counts[s.model] = count + 1;
+    } else {
+      const version = (s.target % count) + 1;
+      if (s.op === 'describe') {
+        await t.service.updateModelVersion(name, version, `at ${now}`, alice);
+      } else if (s.op === 'tag') {
+        await t.service.setModelVersionTag(name, version, 'team', b.value, alice);
+      } else if (s.op === 'untag') {
+        await t.service.deleteModelVersionTag(name, version, 'team', alice);
+      } else {
+        const current = (await t.service.getModelVersion(name, version)).version.stage;
+        const stage = STAGES[(STAGES.indexOf(current as (typeof STAGES)[number]) + 1) % STAGES.length]!;
+        await t.service.transitionModelVersionStage(
+          name,
+          version,
+          { stage, archiveExistingVersions: s.archive && (stage === 'Staging' || stage === 'Production') },
+          alice,
+        );
+      }
+    }
+    // Two transitions of one version in one millisecond are refused (their records' keys collide).
+    now += s.op === 'stage' ? Math.max(1, s.tick) : s.tick;
+  }
+
+  async function build(steps: readonly Step[]): Promise<Build> {
+    const id = `${++builds}-${Date.now().toString(36)}`;
+    // Names in the opposite order of the models' ids' creation: ties are sorted by name, not id.
+    const b: Build = { names: [`tagz-${id}`, `taga-${id}`], counts: [0, 0], value: `team-${id}` };
+    for (const name of b.names) await t.service.createRegisteredModel({ name }, alice);
+    for (const s of steps) await apply(b, s);
+    return b;
+  }
+
+  /** The versions that carry the build's tag now. */
+  async function state(b: Build): Promise<Version[]> {
+    const out: Version[] = [];
+    for (const name of b.names) {
+      const page = await t.service.searchModelVersions({
+        filter: `name = '${name}'`,
+        orderBy: ['version_number ASC'],
+        maxResults: 1000,
+      });
+      for (const { version: v } of page.items) {
+        if (v.tags.team !== b.value) continue;
+        out.push({
+          name,
+          version: v.version,
+          created: v.creationTimestamp,
+          updated: v.lastUpdatedTimestamp,
+          ...(v.tags.other !== undefined ? { tag: v.tags.other } : {}),
+        });
+      }
+    }
+    return out;
+  }
+
+  const ORDERS = [
+    [],
+    ['last_updated_timestamp DESC'],
+    ['last_updated_timestamp ASC'],
+    ['last_updated_timestamp'],
+    ['last_updated_timestamp ASC', 'version_number ASC'],
+    ['last_updated_timestamp DESC', 'name DESC'],
+  ];
+  const expectedOrder = (versions: Version[], orderBy: readonly string[]) =>
+    sortAsMlflow(
+      versions,
+      orderBy.map((o) => (o.includes(' ') ? o : `${o} ASC`)),
+      ['last_updated_timestamp DESC'],
+      ['name ASC', 'version_number DESC'],
+      versionField,
+    ).map((v) => `${v.name}/${v.version}`);
+
+  async function page(b: Build, orderBy: readonly string[], extra: string, size: number, token?: string) {
+    const out = await t.service.searchModelVersions({
+      filter: `tags.team = '${b.value}'${extra}`,
+      orderBy,
+      maxResults: size,
+      ...(token ? { pageToken: token } : {}),
+    });
+    return {
+      versions: out.items.map((v) => `${v.version.name}/${v.version.version}`),
+      token: out.nextPageToken,
+    };
+  }
+
+  it('pages as MLflow sorts, after descriptions, stage changes and archives', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 24 }),
+        fc.constantFrom(...ORDERS),
+        fc.constantFrom('', " AND tags.other = '1'"),
+        fc.integer({ min: 1, max: 5 }),
+        async (steps, orderBy, extra, size) => {
+          const b = await build(steps);
+          const tagged = await state(b);
+          const got: string[] = [];
+          let token: string | undefined;
+          do {
+            const p = await page(b, orderBy, extra, size, token);
+            expect(p.versions.length).toBeLessThanOrEqual(size);
+            got.push(...p.versions);
+            token = p.token;
+          } while (token);
+          const matching = tagged.filter((v) => !extra || v.tag === '1');
+          expect(got).toEqual(expectedOrder(matching, orderBy));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 240_000);
+
+  // As with any index read, whose position is a key: a version updated between two pages moves to
+  // the newest end of the order (passed, reading newest first; still ahead, oldest first).
+  it('returns every version not updated while paging once, in order; none twice newest first', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          step.map((s) => ({ ...s, archive: false, tick: s.tick + 1 })),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.constantFrom(...ORDERS.slice(0, 5)),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.array(update, { maxLength: 3 }), { maxLength: 8 }),
+        async (steps, orderBy, size, between) => {
+          const b = await build(steps);
+          const before = await state(b);
+          const got: string[] = [];
+          let token: string | undefined;
+          let pages = 0;
+          do {
+            const p = await page(b, orderBy, '', size, token);
+            got.push(...p.versions);
+            token = p.token;
+            for (const s of between[pages++] ?? []) await apply(b, s);
+          } while (token);
+          const after = new Map((await state(b)).map((v) => [`${v.name}/${v.version}`, v.updated]));
+          const moved = new Set(
+            before
+              .filter((v) => after.get(`${v.name}/${v.version}`) !== v.updated)
+              .map((v) => `${v.name}/${v.version}`),
+          );
+          const still = (vs: string[]) => vs.filter((v) => !moved.has(v));
+          expect(still(got)).toEqual(still(expectedOrder(before, orderBy)));
+          const key = orderBy[0] ?? 'last_updated_timestamp DESC';
+          if (key.endsWith('DESC')) expect(new Set(got).size).toBe(got.length);
+          else expect(new Set(got)).toEqual(new Set(before.map((v) => `${v.name}/${v.version}`)));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 240_000);
+});

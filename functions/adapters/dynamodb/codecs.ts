@@ -308,13 +308,14 @@ export function toVersion(item: Item): ModelVersion {
 
 /** The index item of one version tag (`tags.k = 'v'` queries its hash). */
 export function versionTagItem(
-  v: Pick<ModelVersion, 'modelId' | 'version' | 'creationTimestamp'>,
+  v: Pick<ModelVersion, 'modelId' | 'version' | 'lastUpdatedTimestamp'>,
   key: string,
   value: string,
 ): Item {
   return {
     ...versionTagKey.primary(v.modelId, v.version, key),
-    ...versionTagKey.index(key, value, v.creationTimestamp, v.modelId, v.version),
+    // In gsi9 by the version's last update: writes that change it move the item (`tagMoves`).
+    ...versionTagKey.index(key, value, v.lastUpdatedTimestamp, v.modelId, v.version),
     entity: 'VersionTag',
     modelId: v.modelId,
     version: v.version,

@@ -134,17 +134,26 @@ export const versionKey = {
 export const tagHash = (key: string, value: string) =>
   createHash('sha256').update(key).update('\u0000').update(value).digest('base64url').slice(0, 32);
 
-/** One small item per version tag, so `tags.k = 'v'` is an index query. */
+/**
+ * One small item per version tag, so `tags.k = 'v'` is an index query. gsi9 orders a tag's
+ * versions by their last update (MLflow's default search order): versions updated in the same
+ * millisecond follow by model id and number, which a search sorts by MLflow's tiebreaks (name,
+ * then version) as it reads them. The key holds no name, so a rename leaves the tag items alone;
+ * every write that changes a version's last-updated time moves its tag items with it (`tagMoves`
+ * in versions.ts).
+ */
 export const versionTagKey = {
   primary: (modelId: string, version: number, key: string) => ({
     pk: modelPartition(modelId),
     sk: `VT#${padVersion(version)}#${tagHash(key, '')}`,
   }),
   prefix: (version?: number) => (version === undefined ? 'VT#' : `VT#${padVersion(version)}#`),
-  index: (key: string, value: string, created: number, modelId: string, version: number) => ({
+  index: (key: string, value: string, updated: number, modelId: string, version: number) => ({
     gsi9pk: versionTagKey.partition(key, value),
-    gsi9sk: `${padTime(created)}#${modelId}#${padVersion(version)}`,
+    gsi9sk: versionTagKey.sortKey(updated, modelId, version),
   }),
+  sortKey: (updated: number, modelId: string, version: number) =>
+    `${padTime(updated)}#${modelId}#${padVersion(version)}`,
   partition: (key: string, value: string) => `VTAG#${tagHash(key, value)}`,
 };
 

@@ -8,7 +8,7 @@
  * `order_by` key is read in order until the page is full. Only filters without such an equality
  * (`!=`, `LIKE '%x'`, `ILIKE`, version comparisons) examine items that do not match, at most
  * SCAN_BUDGET per request (a short page with a token: keep paging). Orders an index does not give
- * (e.g. a tag's matches by last update) sort the matches in memory, at most COLLECT_LIMIT of them.
+ * (e.g. a tag's matches by creation) sort the matches in memory, at most COLLECT_LIMIT of them.
  */
 
 import type { IndexDefinition } from '../../deployment/table';
@@ -184,8 +184,9 @@ export function planVersionSearch(
   }
   const tag = tagEquality(clauses);
   if (tag) {
+    // gsi9 orders a tag's versions by last update, like gsi5 a run's.
     const partition = versionTagKey.partition(tag.key, tag.value);
-    return first.key === 'creation_timestamp'
+    return first.key === 'last_updated_timestamp'
       ? { kind: 'stream', index: INDEXES.byTag, partition, ascending }
       : { kind: 'collect', source: { kind: 'index', index: INDEXES.byTag, partition } };
   }

@@ -24,7 +24,7 @@ import {
   type TransactItem,
   WriteRefused,
 } from './table';
-import { notFoundVersion } from './versions';
+import { notFoundVersion, tagCount, tagMoves } from './versions';
 
 type Named = ModelRef & { readonly name: string };
 
@@ -162,12 +162,15 @@ export class Stages {
         values[':g4pk'] = stageKeys.gsi4pk;
         values[':g4sk'] = stageKeys.gsi4sk;
       }
+      // The tags it was read with: their index items move with it (after the moves' items).
+      const count = tagCount(move.tags.length);
+      Object.assign(values, count.values);
       items.push({
         Update: {
           TableName: this.t,
           Key: versionKey.primary(model.id, move.version),
           UpdateExpression: `SET ${sets.join(', ')}${stageKeys.gsi4pk ? '' : ' REMOVE gsi4pk, gsi4sk'}`,
-          ConditionExpression: 'attribute_exists(pk) AND stage = :from AND #st = :ready',
+          ConditionExpression: `attribute_exists(pk) AND stage = :from AND #st = :ready AND ${count.expression}`,
           ExpressionAttributeNames: { '#st': 'status' },
           ExpressionAttributeValues: values,
           // Tells a version that is gone (404) from one another writer moved (retry).
@@ -196,6 +199,8 @@ export class Stages {
         },
       });
     });
+    // Each moved version's tag index items follow its new last-updated time.
+    for (const move of batch.moves) items.push(...tagMoves(this.t, model.id, move.version, move.tags, now));
     items.push(this.anchorUpdate(batch));
     // Readers of the stage are given the version moved into it until the last batch is written.
     if (batch.pendingArchive !== undefined) items.push(this.archivingUpdate(batch));

@@ -49,6 +49,47 @@ export const notFoundVersion = (name: string, version: number) =>
 
 type Named = ModelRef & { readonly name: string };
 
+/** A write refused because the version's tags (or its last update) changed since it was read. */
+const changedTags = (model: Named, version: number) =>
+  new ConcurrentModificationError(
+    `The tags of Model Version (name=${model.name}, version=${version}) changed during the update; nothing was changed. Retry.`,
+  );
+
+/**
+ * Moves a version's tag items to its new last-updated time in gsi9, in the transaction that sets
+ * it (one item each). Only the sort key is set: a tag whose value changed meanwhile keeps its new
+ * partition; one deleted meanwhile refuses the write (the caller retries with the tags as they are).
+ */
+export function tagMoves(
+  table: string,
+  modelId: string,
+  version: number,
+  tagKeys: readonly string[],
+  updated: number,
+): TransactItem[] {
+  const sortKey = versionTagKey.sortKey(updated, modelId, version);
+  return tagKeys.map((key) => ({
+    Update: {
+      TableName: table,
+      Key: versionTagKey.primary(modelId, version, key),
+      UpdateExpression: 'SET gsi9sk = :s',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':s': sortKey },
+    },
+  }));
+}
+
+/**
+ * The version still has as many tags as the writer read (a tag added meanwhile would be left
+ * behind by `tagMoves`): a condition on the version item, with its value.
+ */
+export function tagCount(n: number, name = ':tagCount') {
+  return {
+    expression: n === 0 ? `(attribute_not_exists(tags) OR size(tags) = ${name})` : `size(tags) = ${name}`,
+    values: { [name]: n },
+  };
+}
+
 export class Versions {
   constructor(private readonly table: RegistryTable) {}
 
@@ -350,7 +391,7 @@ export class Versions {
     names: Record<string, string>,
     extra: readonly TransactItem[],
     journal: Journal,
-    condition?: { expression: string; limit: string },
+    condition?: { expression: string; limit?: string },
   ): Promise<ModelVersion> {
     assertItemSize(versionItem(after), `Model Version (name=${model.name}, version=${version.version})`);
     try {
@@ -375,9 +416,18 @@ export class Versions {
       );
     } catch (err) {
       if (err instanceof WriteRefused && err.failed(0)) {
-        if (!err.item(0)) throw notFoundVersion(model.name, version.version);
-        if (condition) throw new LimitExceededError(condition.limit);
+        const old = err.item(0);
+        if (!old) throw notFoundVersion(model.name, version.version);
+        // Updated or given other tags since it was read: its tag items cannot follow this write.
+        if (
+          old.updatedAt !== version.lastUpdatedTimestamp ||
+          Object.keys((old.tags as Item | undefined) ?? {}).length !== Object.keys(version.tags).length
+        )
+          throw changedTags(model, version.version);
+        if (condition?.limit) throw new LimitExceededError(condition.limit);
       }
+      // A tag item moved with the version was deleted meanwhile.
+      if (err instanceof WriteRefused && !err.failed(0)) throw changedTags(model, version.version);
       throw err;
     }
     return after;
@@ -412,15 +462,17 @@ export class Versions {
     journal: Journal,
   ) {
     const u = this.updated(model, version, now);
+    const count = tagCount(Object.keys(version.tags).length);
     return this.change(
       model,
       version,
       { ...version, description, lastUpdatedTimestamp: now },
       `SET description = :d, ${u.set}`,
-      { ':d': description, ...u.values },
+      { ':d': description, ...u.values, ...count.values },
       {},
-      [],
+      tagMoves(this.t, model.id, version.version, Object.keys(version.tags), now),
       journal,
+      { expression: count.expression },
     );
   }
 
@@ -430,12 +482,14 @@ export class Versions {
       version,
       { ...version, tags: { ...version.tags, [key]: value } },
       'SET tags.#k = :v',
-      { ':v': value, ':max': MAX_TAGS_PER_ENTITY },
+      { ':v': value, ':max': MAX_TAGS_PER_ENTITY, ':u': version.lastUpdatedTimestamp },
       { '#k': key },
+      // Its tag item sorts by the version's last update as read: the version must not have been
+      // updated since (a write that updates it moves the tag items it knows of).
       [{ Put: { TableName: this.t, Item: versionTagItem(version, key, value) } }],
       journal,
       {
-        expression: '(attribute_exists(tags.#k) OR size(tags) < :max)',
+        expression: '(attribute_exists(tags.#k) OR size(tags) < :max) AND updatedAt = :u',
         limit: `Model Version (name=${model.name}, version=${version.version}) has ${MAX_TAGS_PER_ENTITY} tags already; delete one before adding another.`,
       },
     );
@@ -559,7 +613,18 @@ export class Versions {
     journal: Journal,
   ): Promise<boolean> {
     const settled = status !== 'PENDING_REGISTRATION';
-    const keys = versionKey.updatedIndexes({ modelId: model.id, name: model.name, version, updated: now });
+    // Its tags move with its last-updated time (gsi9).
+    const current = await this.table.get(versionKey.primary(model.id, version), true);
+    if (!current || current.status !== 'PENDING_REGISTRATION') return false;
+    const { tags, runId } = toVersion(current);
+    const count = tagCount(Object.keys(tags).length);
+    const keys = versionKey.updatedIndexes({
+      modelId: model.id,
+      name: model.name,
+      version,
+      runId,
+      updated: now,
+    });
     try {
       await this.table.write(
         [
@@ -570,9 +635,9 @@ export class Versions {
               // The expiry goes in either case: a version whose files are finalized is being
               // verified, and DynamoDB TTL must not delete it however long (or often) that takes.
               UpdateExpression:
-                'SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :g3, gsi7pk = :g7pk, gsi7sk = :g7' +
+                `SET #st = :s, statusMessage = :m, updatedAt = :now, gsi3sk = :g3, gsi7pk = :g7pk, gsi7sk = :g7${keys.gsi5sk ? ', gsi5sk = :g5' : ''}` +
                 ` REMOVE ${settled ? 'uploads, ' : ''}${TTL_ATTRIBUTE}`,
-              ConditionExpression: 'attribute_exists(pk) AND #st = :pending',
+              ConditionExpression: `attribute_exists(pk) AND #st = :pending AND ${count.expression}`,
               ExpressionAttributeNames: { '#st': 'status' },
               ExpressionAttributeValues: {
                 ':s': status,
@@ -581,16 +646,22 @@ export class Versions {
                 ':g3': keys.gsi3sk,
                 ':g7pk': keys.gsi7pk,
                 ':g7': keys.gsi7sk,
+                ...(keys.gsi5sk ? { ':g5': keys.gsi5sk } : {}),
                 ':pending': 'PENDING_REGISTRATION',
+                ...count.values,
               },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
+          ...tagMoves(this.t, model.id, version, Object.keys(tags), now),
         ],
         journal,
       );
     } catch (err) {
-      if (err instanceof WriteRefused) return false;
-      throw err;
+      if (!(err instanceof WriteRefused)) throw err;
+      // No longer pending (or gone): another writer settled it.
+      if (err.failed(0) && err.item(0)?.status !== 'PENDING_REGISTRATION') return false;
+      throw changedTags(model, version);
     }
     if (settled) {
       // The summary of the latest version in None, if it is this one (best effort: a summary).
