@@ -59,6 +59,8 @@ export interface TransitionInput {
  * answering 409.
  */
 const RETRIES_ON_CONFLICT = 40;
+/** Attempts of a write of one version that lost a race with another write of it. */
+const VERSION_WRITE_ATTEMPTS = 10;
 /** Moot requests closed in the stage change's own transaction (each takes 2 items); more follow it. */
 const MAX_CLOSURES_PER_WRITE = 8;
 /**
@@ -171,6 +173,31 @@ export class RegistryCore {
         }
       : version;
     return { version: { ...shown, name: model.name }, aliases: aliasesOf(model, version.version) };
+  }
+
+  /**
+   * Runs a write of one version on a fresh read of the model and the version (read together), and
+   * again on a fresh read when a concurrent write won the race (its condition names what it read:
+   * the version's tags, its last update): contention is absorbed in the request, bounded.
+   */
+  async changeVersion<T>(
+    name: string,
+    version: number,
+    write: (model: RegisteredModel, current: ModelVersion) => Promise<T>,
+  ): Promise<T> {
+    let { model, value: current } = await this.requireModelWith(name, (m) => this.requireVersion(m, version));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write(model, current);
+      } catch (err) {
+        if (!(err instanceof ConcurrentModificationError) || attempt >= VERSION_WRITE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+        const fresh = await this.modelById(model.id);
+        if (!fresh) throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
+        model = fresh;
+        current = await this.requireVersion(model, version);
+      }
+    }
   }
 
   /** Runs a write conditioned on the model's revision again on a fresh read if it lost a race. */

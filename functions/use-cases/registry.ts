@@ -392,53 +392,53 @@ export class RegistryService {
     caller: Principal,
   ): Promise<VersionView> {
     assertDescription(description);
-    const model = await this.requireModel(name);
-    const current = await this.requireVersion(model, version);
-    const event = this.core.event(
-      'ModelVersionUpdated',
-      model,
-      caller,
-      { before: { description: current.description }, after: { description } },
-      version,
-    );
-    return this.view(
-      model,
-      await this.repo
-        .recording(event)
-        .updateVersionDescription(model, current, description, this.clock.now()),
-    );
+    return this.core.changeVersion(name, version, async (model, current) => {
+      const event = this.core.event(
+        'ModelVersionUpdated',
+        model,
+        caller,
+        { before: { description: current.description }, after: { description } },
+        version,
+      );
+      return this.view(
+        model,
+        await this.repo
+          .recording(event)
+          .updateVersionDescription(model, current, description, this.clock.now()),
+      );
+    });
   }
 
   async setModelVersionTag(name: string, version: number, key: string, value: string, caller: Principal) {
     assertTagKey(key);
     assertTagValue(key, value);
-    const model = await this.requireModel(name);
-    const current = await this.requireVersion(model, version);
-    const event = this.core.event(
-      'ModelVersionTagSet',
-      model,
-      caller,
-      { key, before: current.tags[key] ?? null, after: value },
-      version,
-    );
-    await this.repo.recording(event).setVersionTag(model, current, key, value, this.clock.now());
+    await this.core.changeVersion(name, version, async (model, current) => {
+      const event = this.core.event(
+        'ModelVersionTagSet',
+        model,
+        caller,
+        { key, before: current.tags[key] ?? null, after: value },
+        version,
+      );
+      await this.repo.recording(event).setVersionTag(model, current, key, value, this.clock.now());
+    });
   }
 
   async deleteModelVersionTag(name: string, version: number, key: string, caller: Principal) {
     assertTagKey(key);
-    const model = await this.requireModel(name);
-    const current = await this.requireVersion(model, version);
-    await this.repo
-      .recording(
-        this.core.event(
-          'ModelVersionTagDeleted',
-          model,
-          caller,
-          { key, before: current.tags[key] ?? null },
-          version,
-        ),
-      )
-      .deleteVersionTag(model, current, key, this.clock.now());
+    await this.core.changeVersion(name, version, (model, current) =>
+      this.repo
+        .recording(
+          this.core.event(
+            'ModelVersionTagDeleted',
+            model,
+            caller,
+            { key, before: current.tags[key] ?? null },
+            version,
+          ),
+        )
+        .deleteVersionTag(model, current, key, this.clock.now()),
+    );
   }
 
   async deleteModelVersion(name: string, version: number, caller: Principal): Promise<void> {

@@ -521,7 +521,7 @@ describe("a tag's versions (gsi9) by last update", () => {
 });
 
 describe('tag writes racing updates', () => {
-  it("leaves every tag item at its version's last update: each write applies or answers 409 (20 rounds)", async () => {
+  it("leaves every tag item at its version's last update, each racing write applied in its request (20 rounds)", async () => {
     const name = unique('tag-race');
     await model(name);
     expect(
@@ -537,7 +537,8 @@ describe('tag writes racing updates', () => {
           ? api('DELETE', `/models/${name}/versions/1/tags?key=k${(round + 1) % 3}`)
           : api('POST', `/models/${name}/versions/1/stage`, { stage: round % 4 ? 'Staging' : 'None' }),
       ]);
-      for (const r of results) expect([200, 409]).toContain(r.status);
+      // A write that loses the race reads the version again and applies (bounded, in the request).
+      for (const r of results) expect(r.status).toBe(200);
     }
     const db = documentClient();
     const TableName = registry.tableName;
