@@ -185,29 +185,32 @@ export class RegistryCore {
     version: number,
     write: (model: RegisteredModel, current: ModelVersion) => Promise<T>,
   ): Promise<T> {
-    let { model, value: current } = await this.requireModelWith(name, (m) => this.requireVersion(m, version));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write(model, current);
-      } catch (err) {
-        if (!(err instanceof ConcurrentModificationError) || attempt >= VERSION_WRITE_ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
-        const fresh = await this.modelById(model.id);
-        if (!fresh) throw new ResourceNotFoundError(`Registered Model with name=${name} not found`);
-        model = fresh;
-        current = await this.requireVersion(model, version);
-      }
-    }
+    const read = await this.requireModelWith(name, (m) => this.requireVersion(m, version));
+    // The first attempt writes on the version read with the model; a retry reads it again.
+    let first: ModelVersion | undefined = read.value;
+    return this.withFreshModel(
+      read.model,
+      async (model) => {
+        const current = first ?? (await this.requireVersion(model, version));
+        first = undefined;
+        return write(model, current);
+      },
+      VERSION_WRITE_ATTEMPTS,
+    );
   }
 
   /** Runs a write conditioned on the model's revision again on a fresh read if it lost a race. */
-  async withFreshModel<T>(model: RegisteredModel, write: (model: RegisteredModel) => Promise<T>): Promise<T> {
+  async withFreshModel<T>(
+    model: RegisteredModel,
+    write: (model: RegisteredModel) => Promise<T>,
+    attempts = RETRIES_ON_CONFLICT,
+  ): Promise<T> {
     let current = model;
     for (let attempt = 1; ; attempt++) {
       try {
         return await write(current);
       } catch (err) {
-        if (!(err instanceof ConcurrentModificationError) || attempt >= RETRIES_ON_CONFLICT) throw err;
+        if (!(err instanceof ConcurrentModificationError) || attempt >= attempts) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
         const fresh = await this.modelById(model.id);
         if (!fresh) throw new ResourceNotFoundError(`Registered Model with name=${model.name} not found`);

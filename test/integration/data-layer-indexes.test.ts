@@ -14,7 +14,7 @@ import { dataLayerRegistry } from '../support/data-layer';
 import { documentClient } from '../support/engines';
 
 const dl = dataLayerRegistry();
-const { api, unique, counted, batchGetKeys, model, versionsOf } = dl;
+const { api, unique, counted, modelOfLargeVersions, batchGetKeys, model, versionsOf } = dl;
 
 describe("a tag's versions (gsi9) by last update", () => {
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -313,13 +313,7 @@ describe("the index of a model's updated versions (gsi7) is sparse", () => {
 
   it('cuts a merged page at the byte budget and pages through the rest in order', async () => {
     const name = unique('merged-bytes');
-    await model(name);
-    const parameters = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p${i}`, 'x'.repeat(5900)]));
-    for (let i = 0; i < 20; i++) {
-      expect(
-        (await api('POST', `/models/${name}/versions`, { source: `s3://b/${i}`, parameters })).status,
-      ).toBe(201);
-    }
+    await modelOfLargeVersions(name);
     for (const v of [2, 9, 5, 17]) {
       expect((await api('PATCH', `/models/${name}/versions/${v}`, { description: `d${v}` })).status).toBe(
         200,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { dataLayerRegistry } from '../support/data-layer';
 
 const dl = dataLayerRegistry();
-const { api, unique, counted, model, versionsOf } = dl;
+const { api, unique, counted, modelOfLargeVersions, model, versionsOf } = dl;
 
 describe('version numbers under contention', () => {
   it('numbers 100 concurrent creates on one model exactly 1..100, without errors or transaction retries', async () => {
@@ -249,13 +249,7 @@ describe('reads that follow the page', () => {
 
   it('cuts a page at the byte budget and gives a token for the rest (responses stay far below 6 MB)', async () => {
     const name = unique('bytes');
-    await model(name);
-    const parameters = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`p${i}`, 'x'.repeat(5900)]));
-    for (let i = 0; i < 20; i++) {
-      expect(
-        (await api('POST', `/models/${name}/versions`, { source: `s3://b/${i}`, parameters })).status,
-      ).toBe(201);
-    }
+    await modelOfLargeVersions(name);
     const res = await fetch(`${dl.registry.url}/models/${name}/versions?max_results=10000`);
     const text = await res.text();
     expect(res.status).toBe(200);

@@ -135,6 +135,37 @@ const orderBys = (keys: readonly string[]) =>
       fc.tuple(...chosen.map((k) => fc.constantFrom(`${k} ASC`, `${k} DESC`, k))).map((t) => t as string[]),
     );
 
+const ALICE = principal('arn:aws:iam::111111111111:user/alice');
+
+/** Versions as MLflow's search sorts them by default and with `orderBy` (its default order last). */
+const inMlflowOrder = <V extends Version>(versions: readonly V[], orderBy: readonly string[]): V[] =>
+  sortAsMlflow(
+    [...versions],
+    orderBy.map((o) => (o.includes(' ') ? o : `${o} ASC`)),
+    ['last_updated_timestamp DESC'],
+    ['name ASC', 'version_number DESC'],
+    versionField,
+  );
+
+/** The stages a version goes through, one transition after the other, from None back to None. */
+const STAGE_CYCLE = ['Staging', 'Production', 'Archived', 'None'] as const;
+
+/** Moves a version to the stage after its own in STAGE_CYCLE (archiving the others when asked). */
+async function nextStage(service: TestRegistry['service'], name: string, version: number, archive: boolean) {
+  const current = (await service.getModelVersion(name, version)).version.stage;
+  const stage =
+    STAGE_CYCLE[(STAGE_CYCLE.indexOf(current as (typeof STAGE_CYCLE)[number]) + 1) % STAGE_CYCLE.length]!;
+  await service.transitionModelVersionStage(
+    name,
+    version,
+    { stage, archiveExistingVersions: archive && (stage === 'Staging' || stage === 'Production') },
+    ALICE,
+  );
+}
+
+/** How far a step moves the test's clock: two transitions of one version in one millisecond are refused (their records' keys collide). */
+const clockStep = (s: { op: string; tick: number }) => (s.op === 'stage' ? Math.max(1, s.tick) : s.tick);
+
 describe('model version search order', () => {
   const filters: Record<string, (v: Version) => boolean> = {
     [`name LIKE '${prefix}%'`]: () => true,
@@ -247,7 +278,6 @@ describe('registered model search order', () => {
 describe("one model's versions by last update", () => {
   let t: TestRegistry;
   let now = 1_800_000_000_000;
-  const alice = principal('arn:aws:iam::111111111111:user/alice');
   let models = 0;
 
   beforeAll(async () => {
@@ -270,36 +300,27 @@ describe("one model's versions by last update", () => {
       tick: s.tick + 1,
     }),
   );
-  const STAGES = ['Staging', 'Production', 'Archived', 'None'] as const;
 
   /** Applies a step (an update of an existing version, or a create) at the clock's time, then moves the clock. */
   async function apply(name: string, s: Step, count: number): Promise<number> {
     if (s.op === 'create' || count === 0) {
-      await t.service.createModelVersion(name, { source: `s3://b/${name}/${count % 3}` }, alice);
+      await t.service.createModelVersion(name, { source: `s3://b/${name}/${count % 3}` }, ALICE);
       count++;
     } else {
       const version = (s.target % count) + 1;
       if (s.op === 'describe') {
-        await t.service.updateModelVersion(name, version, `at ${now}`, alice);
+        await t.service.updateModelVersion(name, version, `at ${now}`, ALICE);
       } else {
-        const current = (await t.service.getModelVersion(name, version)).version.stage;
-        const stage = STAGES[(STAGES.indexOf(current as (typeof STAGES)[number]) + 1) % STAGES.length]!;
-        await t.service.transitionModelVersionStage(
-          name,
-          version,
-          { stage, archiveExistingVersions: s.archive && (stage === 'Staging' || stage === 'Production') },
-          alice,
-        );
+        await nextStage(t.service, name, version, s.archive);
       }
     }
-    // Two transitions of one version in one millisecond are refused (their records' keys collide).
-    now += s.op === 'stage' ? Math.max(1, s.tick) : s.tick;
+    now += clockStep(s);
     return count;
   }
 
   async function build(steps: readonly Step[]): Promise<{ name: string; count: number }> {
     const name = `merge-${++models}-${Date.now().toString(36)}`;
-    await t.service.createRegisteredModel({ name }, alice);
+    await t.service.createRegisteredModel({ name }, ALICE);
     let count = 0;
     for (const s of steps) count = await apply(name, s, count);
     return { name, count };
@@ -334,13 +355,7 @@ describe("one model's versions by last update", () => {
     " AND source_path LIKE '%/1'": (v) => v.source?.endsWith('/1') ?? false,
   };
   const expectedOrder = (versions: Version[], orderBy: readonly string[]) =>
-    sortAsMlflow(
-      versions,
-      orderBy.map((o) => (o.includes(' ') ? o : `${o} ASC`)),
-      ['last_updated_timestamp DESC'],
-      ['name ASC', 'version_number DESC'],
-      versionField,
-    ).map((v) => v.version);
+    inMlflowOrder(versions, orderBy).map((v) => v.version);
 
   async function page(
     name: string,
@@ -425,7 +440,7 @@ describe("one model's versions by last update", () => {
   }, 240_000);
   it('keeps paging (short pages, each with a token) when a request spends its scan budget on dropped versions', async () => {
     const name = `budget-${++models}-${Date.now().toString(36)}`;
-    await t.service.createRegisteredModel({ name }, alice);
+    await t.service.createRegisteredModel({ name }, ALICE);
     const model = (await t.repo.getModel(name))!;
     // More versions than a request examines, stored as the registry stores them: a third never
     // updated, a third updated right after their creation (interleaved with the others), a third
@@ -490,7 +505,6 @@ describe("one model's versions by last update", () => {
 describe("a tag's versions by last update", () => {
   let t: TestRegistry;
   let now = 1_900_000_000_000;
-  const alice = principal('arn:aws:iam::111111111111:user/alice');
   let builds = 0;
 
   beforeAll(async () => {
@@ -516,7 +530,6 @@ describe("a tag's versions by last update", () => {
       tick: s.tick + 1,
     }),
   );
-  const STAGES = ['Staging', 'Production', 'Archived', 'None'] as const;
   type Build = { names: [string, string]; counts: [number, number]; value: string };
 
   async function apply(b: Build, s: Step): Promise<void> {
@@ -530,37 +543,29 @@ describe("a tag's versions by last update", () => {
           // Other tags too: their items move with the version's (many tags in one archive).
           tags: s.tagged ? { team: b.value, other: String(count % 2) } : { other: 'y' },
         },
-        alice,
+        ALICE,
       );
       b.counts[s.model] = count + 1;
     } else {
       const version = (s.target % count) + 1;
       if (s.op === 'describe') {
-        await t.service.updateModelVersion(name, version, `at ${now}`, alice);
+        await t.service.updateModelVersion(name, version, `at ${now}`, ALICE);
       } else if (s.op === 'tag') {
-        await t.service.setModelVersionTag(name, version, 'team', b.value, alice);
+        await t.service.setModelVersionTag(name, version, 'team', b.value, ALICE);
       } else if (s.op === 'untag') {
-        await t.service.deleteModelVersionTag(name, version, 'team', alice);
+        await t.service.deleteModelVersionTag(name, version, 'team', ALICE);
       } else {
-        const current = (await t.service.getModelVersion(name, version)).version.stage;
-        const stage = STAGES[(STAGES.indexOf(current as (typeof STAGES)[number]) + 1) % STAGES.length]!;
-        await t.service.transitionModelVersionStage(
-          name,
-          version,
-          { stage, archiveExistingVersions: s.archive && (stage === 'Staging' || stage === 'Production') },
-          alice,
-        );
+        await nextStage(t.service, name, version, s.archive);
       }
     }
-    // Two transitions of one version in one millisecond are refused (their records' keys collide).
-    now += s.op === 'stage' ? Math.max(1, s.tick) : s.tick;
+    now += clockStep(s);
   }
 
   async function build(steps: readonly Step[]): Promise<Build> {
     const id = `${++builds}-${Date.now().toString(36)}`;
     // Names in the opposite order of the models' ids' creation: ties are sorted by name, not id.
     const b: Build = { names: [`tagz-${id}`, `taga-${id}`], counts: [0, 0], value: `team-${id}` };
-    for (const name of b.names) await t.service.createRegisteredModel({ name }, alice);
+    for (const name of b.names) await t.service.createRegisteredModel({ name }, ALICE);
     for (const s of steps) await apply(b, s);
     return b;
   }
@@ -597,13 +602,7 @@ describe("a tag's versions by last update", () => {
     ['last_updated_timestamp DESC', 'name DESC'],
   ];
   const expectedOrder = (versions: Version[], orderBy: readonly string[]) =>
-    sortAsMlflow(
-      versions,
-      orderBy.map((o) => (o.includes(' ') ? o : `${o} ASC`)),
-      ['last_updated_timestamp DESC'],
-      ['name ASC', 'version_number DESC'],
-      versionField,
-    ).map((v) => `${v.name}/${v.version}`);
+    inMlflowOrder(versions, orderBy).map((v) => `${v.name}/${v.version}`);
 
   async function page(b: Build, orderBy: readonly string[], extra: string, size: number, token?: string) {
     const out = await t.service.searchModelVersions({

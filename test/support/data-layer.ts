@@ -83,6 +83,18 @@ export function dataLayerRegistry() {
       }
     },
 
+    /** Creates a model with 20 versions of about 236 KB each (40 parameters of 5,900 characters). */
+    async modelOfLargeVersions(name: string) {
+      expect((await api('POST', '/models', { name })).status).toBe(201);
+      const parameters = Object.fromEntries(
+        Array.from({ length: 40 }, (_, i) => [`p${i}`, 'x'.repeat(5900)]),
+      );
+      for (let i = 0; i < 20; i++) {
+        const res = await api('POST', `/models/${name}/versions`, { source: `s3://b/${i}`, parameters });
+        expect(res.status).toBe(201);
+      }
+    },
+
     /** Every version number of a model, over all pages. */
     async versionsOf(name: string) {
       const out: number[] = [];
