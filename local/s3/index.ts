@@ -21,9 +21,10 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, LOCAL_AWS } from '../dynamodb';
+import { LOCAL_AWS } from '../dynamodb';
 import { CorsRule, LOOPBACK_ORIGINS } from './cors';
 import { s3Proxy } from './proxy';
 import { hardenStore, type S3rverStore } from './store';
@@ -62,22 +63,26 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const temporary = options.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'mreg-s3-'));
   const directory = options.dataDir ?? temporary!;
   mkdirSync(directory, { recursive: true });
-  const backendPort = await freePort();
+  // Port 0 everywhere: the kernel picks and the server keeps it (a port picked and released first
+  // could be bound by another process before this one binds it).
   const s3rver = new S3rver({
     address: '127.0.0.1',
-    port: backendPort,
+    port: 0,
     silent: true,
     directory,
     vhostBuckets: false,
     configureBuckets: [{ name: LOCAL_BUCKET }],
   });
   const store = hardenStore(s3rver);
-  await s3rver.run();
+  const { port: backendPort } = await s3rver.run();
 
   const cors = new CorsRule(options.corsAllowedOrigins ?? LOOPBACK_ORIGINS);
   const proxy: Server = createServer(s3Proxy({ backendPort, store, cors }));
-  const port = await freePort();
-  await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    proxy.once('error', reject);
+    proxy.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = proxy.address() as AddressInfo;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../local/dynamodb';
 import { alive, killStarted, npmStart, root, stopWith, trackChild } from '../support/npm-start';
 
 afterEach(killStarted);
@@ -284,7 +283,7 @@ describe('npm start --policy', () => {
     ] as const) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--in-memory', ...args], {
         cwd: root,
-        env: { ...process.env, PORT: String(await freePort()), ...env },
+        env: { ...process.env, PORT: '0', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       trackChild(child);

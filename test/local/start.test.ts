@@ -12,16 +12,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..', '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Every process whose ancestry includes `root` (from /proc). */
 function descendants(root: number): number[] {
   const parents = new Map<number, number>();
@@ -125,10 +115,11 @@ describe('npm start', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`stops every process it started on ${signal} to the npm process`, async () => {
-      const port = await freePort();
+      // PORT=0: the kernel picks the registry's port (one picked here and released could be
+      // taken meanwhile, by the registry's own DynamoDB Local too); the output names it.
       const npm = spawn('npm', ['start', '--', '--in-memory'], {
         cwd: ROOT,
-        env: { ...process.env, PORT: String(port) },
+        env: { ...process.env, PORT: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       started.push(npm);
@@ -146,7 +137,9 @@ describe('npm start', () => {
       for (const pid of pids) seen.add(pid);
       const comms = pids.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
       expect(comms).toContain('java');
-      const ports = [port, ...[...output.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]))];
+      expect(output).toMatch(/running at http:\/\/127\.0\.0\.1:\d+/);
+      const ports = [...new Set([...output.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])))];
+      expect(ports.length, output).toBeGreaterThanOrEqual(3); // the API, S3 and DynamoDB Local
       for (const p of ports) expect(await listening(p), `port ${p}`).toBe(true);
 
       process.kill(npm.pid!, signal); // the npm process only, not its group

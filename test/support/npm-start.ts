@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../local/dynamodb';
 
 export const root = join(__dirname, '..', '..');
 const started: ChildProcess[] = [];
@@ -17,7 +16,6 @@ export interface Running {
 }
 
 export async function npmStart(env: Record<string, string>, args: string[] = []): Promise<Running> {
-  const port = await freePort();
   const child = spawn(
     process.execPath,
     // tsx as a loader, not its CLI: the CLI runs the program in a grandchild that a SIGKILL of
@@ -25,7 +23,9 @@ export async function npmStart(env: Record<string, string>, args: string[] = [])
     ['--import', 'tsx', 'local/main.ts', ...args],
     {
       cwd: root,
-      env: { ...process.env, PORT: String(port), ...env },
+      // PORT=0: the registry binds a port the kernel picks and prints it. A port picked here and
+      // released would be free for anyone until the registry binds it, its own DynamoDB Local too.
+      env: { ...process.env, PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
