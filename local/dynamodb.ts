@@ -64,6 +64,8 @@ async function startOn(port: number, dataDir: string | undefined): Promise<Local
   child.stderr?.on('data', (d: Buffer) => {
     output += d.toString();
   });
+  // Its output is all read once the streams close (after the exit, not always with it).
+  const closed = new Promise((resolve) => child.once('close', resolve));
   const endpoint = `http://127.0.0.1:${port}`;
   // A probe that a process holding the port leaves unanswered gives up, so the exit is seen.
   const client = new DynamoDBClient({
@@ -76,7 +78,8 @@ async function startOn(port: number, dataDir: string | undefined): Promise<Local
   try {
     for (;;) {
       if (child.exitCode !== null) {
-        if (/BindException|Address already in use/.test(output))
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+        if (/Failed to bind|BindException|Address already in use/.test(output))
           throw new PortTaken(`port ${port} was taken`);
         throw new Error(
           `DynamoDB Local exited with code ${child.exitCode}. Is Java installed (java -version)?\n${output.slice(-2000)}`,
