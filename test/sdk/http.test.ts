@@ -8,7 +8,12 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RegistryApiError, RegistryClient, RegistryNetworkError } from '../../sdk';
+import {
+  RegistryApiError,
+  RegistryClient,
+  RegistryNetworkError,
+  TransitionRequestWaitTimeoutError,
+} from '../../sdk';
 
 interface Captured {
   method: string;
@@ -304,5 +309,42 @@ describe('retries', () => {
       .catch((e) => e);
     expect(err).toMatchObject({ status: 403, errorCode: 'AccessDeniedException' });
     expect(err.isPermissionDenied()).toBe(true);
+  });
+});
+
+describe('waitForTransitionRequest', () => {
+  const request = (status: string) => ({
+    transition_request: {
+      id: 'tr-1',
+      name: 'churn',
+      version: 1,
+      kind: 'stage',
+      status,
+      to_stage: 'Production',
+      ...(status === 'FAILED' ? { reason: 'auc below 0.95' } : {}),
+    },
+  });
+
+  it('reads the request until it is decided, and returns it', async () => {
+    const statuses = ['PENDING', 'APPROVED', 'APPROVED', 'FAILED'];
+    const fake = await fakeRegistry((n, _req, res) => json(res, 200, request(statuses[n - 1] ?? 'FAILED')));
+    const client = new RegistryClient({ endpoint: fake.url, credentials: staticCredentials });
+    const decided = await client.waitForTransitionRequest('churn', 'tr-1', { pollIntervalMs: 10 });
+    expect([decided.status, decided.reason]).toEqual(['FAILED', 'auc below 0.95']);
+    expect(fake.requests.map((r) => `${r.method} ${r.url}`)).toEqual(
+      Array(4).fill('GET /models/churn/transition-requests/tr-1'),
+    );
+  });
+
+  it('stops at its timeout with an error that names the request and its status', async () => {
+    const fake = await fakeRegistry((_n, _req, res) => json(res, 200, request('APPROVED')));
+    const client = new RegistryClient({ endpoint: fake.url, credentials: staticCredentials });
+    const err = await client
+      .waitForTransitionRequest('churn', 'tr-1', { timeoutMs: 200, pollIntervalMs: 20 })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(TransitionRequestWaitTimeoutError);
+    expect(err.request.status).toBe('APPROVED');
+    expect(err.message).toMatch(/^Request tr-1 of 'churn' is still APPROVED after 0.2 s; stopped waiting\./);
+    expect(fake.requests.length).toBeGreaterThan(1);
   });
 });
