@@ -42,6 +42,15 @@ export function instant(value: string): number {
   return n;
 }
 
+/** A parser of a duration option (`flag`) in seconds, > 0, fractions allowed. */
+export const positiveSeconds =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} expects seconds > 0, got '${value}'.`);
+    return n;
+  };
+
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new InvalidArgumentError('expected a whole number ≥ 1');

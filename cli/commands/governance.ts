@@ -23,6 +23,7 @@ import {
 } from '../format';
 import {
   modelCommand,
+  positiveSeconds,
   type RequestStatusOption,
   requestStatus,
   UsageError,
@@ -31,13 +32,6 @@ import {
   versionQuery,
   withVersionFilter,
 } from '../options';
-
-function waitSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`--wait-timeout expects seconds > 0, got '${value}'.`);
-  return n;
-}
 
 /** The inbox lists open requests only. */
 function openStatus(value: string): 'PENDING' | 'APPROVED' {
@@ -113,7 +107,11 @@ export function registerGovernanceCommands(program: Command): void {
     .argument('<request-id>', 'the request id (tr-…)')
     .option('--comment <text>', 'recorded with your approval')
     .option('--no-wait', 'answer once the approval is recorded, before the change is applied')
-    .option('--wait-timeout <seconds>', 'how long to wait for the change (default 120)', waitSeconds)
+    .option(
+      '--wait-timeout <seconds>',
+      'how long to wait for the change (default 120)',
+      positiveSeconds('--wait-timeout'),
+    )
     .action(
       async (
         name: string,

@@ -3,13 +3,7 @@ import type { Command } from 'commander';
 import { type LocalEvent, RegistryApiError, type RegistryClient, type ReplayEventsPage } from '../../sdk';
 import { client, emit, outputSettings, render, write } from '../context';
 import { EVENT_HEADERS, eventRow, eventsTable, replayTable, streamedRow } from '../format';
-import { instant, UsageError } from '../options';
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--interval expects seconds > 0, got '${value}'.`);
-  return n;
-}
+import { instant, positiveSeconds, UsageError } from '../options';
 
 /** The event log, with a clear error when the endpoint is not a local registry. */
 async function localEvents(c: RegistryClient, type: string | undefined): Promise<LocalEvent[]> {
@@ -44,7 +38,11 @@ export function registerMetaCommands(program: Command): void {
     .description("a local registry's event log (npm start), oldest first; `events replay` republishes events")
     .option('--type <detail-type>', 'only events of this type, e.g. ModelVersionStageChanged')
     .option('--follow', 'keep polling and print new events as they come, until Ctrl-C')
-    .option('--interval <seconds>', 'seconds between polls with --follow (default 2)', seconds)
+    .option(
+      '--interval <seconds>',
+      'seconds between polls with --follow (default 2)',
+      positiveSeconds('--interval'),
+    )
     .action(async (o: { type?: string; follow?: boolean; interval?: number }, cmd: Command) => {
       const c = client(cmd);
       if (!c.isLocal) {
