@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDynamoDbLocal } from '../../local/dynamodb';
+import { alive } from '../support/npm-start';
 
 const picked: number[] = [];
 vi.mock('../../local/ports', async (original) => {
@@ -30,15 +31,6 @@ async function holdPort(): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return (server.address() as { port: number }).port;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('DynamoDB Local on a port taken meanwhile', () => {
   it('starts on another port when the one it picked was taken, and stops', async () => {
