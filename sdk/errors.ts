@@ -114,7 +114,7 @@ export class TransitionRequestWaitTimeoutError extends RegistryClientError {
     waitedMs: number,
   ) {
     super(
-      `Request ${request.id} of '${request.name}' is still ${request.status} after ${waitedMs / 1000} s; stopped waiting. \`mreg requests get ${request.name} ${request.id}\` shows when it is applied or failed.`,
+      `Request ${request.id} of '${request.name}' is still ${request.status} after ${waitedMs / 1000} s; stopped waiting. It is applied or failed later: read it again with getTransitionRequest (\`mreg requests get ${request.name} ${request.id}\`).`,
     );
   }
 }
