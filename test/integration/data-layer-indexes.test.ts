@@ -14,7 +14,7 @@ import { dataLayerRegistry } from '../support/data-layer';
 import { documentClient } from '../support/engines';
 
 const dl = dataLayerRegistry();
-const { api, unique, counted, modelOfLargeVersions, batchGetKeys, model, versionsOf } = dl;
+const { api, unique, counted, modelOfLargeVersions, batchGetKeys, model, moveEach, versionsOf } = dl;
 
 describe("a tag's versions (gsi9) by last update", () => {
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -102,11 +102,7 @@ describe("a tag's versions (gsi9) by last update", () => {
         (await api('POST', `/models/${name}/versions`, { source: `s3://b/${v}`, tags: tags(v) })).status,
       ).toBe(201);
     }
-    for (let v = 1; v <= 4; v++) {
-      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Production' })).status).toBe(
-        200,
-      );
-    }
+    await moveEach(name, 1, 4, 'Production');
     // A description update moves the version's 50 tag items in its own transaction.
     const described = await counted(() =>
       api('PATCH', `/models/${name}/versions/5`, { description: 'full' }),
@@ -371,10 +367,7 @@ describe('a stage change reads in one round trip', () => {
   it('finds the next latest version of the stage when it lies below the versions read with the moved one', async () => {
     const name = unique('deep');
     await model(name, 9);
-    for (let v = 2; v <= 8; v++)
-      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Archived' })).status).toBe(
-        200,
-      );
+    await moveEach(name, 2, 8, 'Archived');
     const moved = await move(name, 9, 'Staging');
     expect(moved.result.status).toBe(200);
     // Versions 8..4 are read with 9; version 1, the next in None, takes one more read.
@@ -518,11 +511,7 @@ describe('the anchor counts the versions in None', () => {
   it('does not trust a count on an anchor written before the count was kept (it searches, and is right)', async () => {
     const name = unique('older');
     await model(name, 8);
-    for (let v = 2; v <= 7; v++) {
-      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Archived' })).status).toBe(
-        200,
-      );
-    }
+    await moveEach(name, 2, 7, 'Archived');
     // An anchor as written before: no `countsNone`, and an `inNone` a later write added from nothing.
     await db.send(
       new UpdateCommand({

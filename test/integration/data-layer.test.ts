@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { dataLayerRegistry } from '../support/data-layer';
 
 const dl = dataLayerRegistry();
-const { api, unique, counted, modelOfLargeVersions, model, versionsOf } = dl;
+const { api, unique, counted, modelOfLargeVersions, model, moveEach, versionsOf } = dl;
 
 describe('version numbers under contention', () => {
   it('numbers 100 concurrent creates on one model exactly 1..100, without errors or transaction retries', async () => {
@@ -137,11 +137,7 @@ describe('archive-existing at any size', () => {
   it('archives 60 versions of the target stage, in batches, each with its event', async () => {
     const name = unique('archive-60');
     await model(name, 61);
-    for (let v = 1; v <= 60; v++) {
-      expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage: 'Production' })).status).toBe(
-        200,
-      );
-    }
+    await moveEach(name, 1, 60, 'Production');
     const res = await api('POST', `/models/${name}/versions/61/stage`, {
       stage: 'Production',
       archive_existing_versions: true,

@@ -147,6 +147,28 @@ const inMlflowOrder = <V extends Version>(versions: readonly V[], orderBy: reado
     versionField,
   );
 
+/**
+ * What paging holds while versions are updated between pages, as one index read whose position is
+ * a key would: the versions not updated come once each, in the order they had before (`expected`);
+ * none comes twice newest first (an updated one moved to the end already passed); oldest first
+ * every one comes (an updated one again at the end). `before` and `after` map each version to its
+ * last update; versions in `after` only were created meanwhile (newer than every page: returned
+ * oldest first or not at all newest first) and are the only others allowed.
+ */
+function expectPagedAroundUpdates<K>(
+  got: readonly K[],
+  expected: readonly K[],
+  before: ReadonlyMap<K, number>,
+  after: ReadonlyMap<K, number>,
+  newestFirst: boolean,
+): void {
+  expect(got.filter((k) => !after.has(k))).toEqual([]);
+  const still = (ks: readonly K[]) => ks.filter((k) => before.has(k) && after.get(k) === before.get(k));
+  expect(still(got)).toEqual(still(expected));
+  if (newestFirst) expect(new Set(got).size).toBe(got.length);
+  else expect(new Set(got.filter((k) => before.has(k)))).toEqual(new Set(before.keys()));
+}
+
 /** The stages a version goes through, one transition after the other, from None back to None. */
 const STAGE_CYCLE = ['Staging', 'Production', 'Archived', 'None'] as const;
 
@@ -425,14 +447,16 @@ describe("one model's versions by last update", () => {
             for (const s of between[pages++] ?? []) await apply(name, s, count);
           } while (token);
           const after = new Map((await state(name)).map((v) => [v.version, v.updated]));
-          const moved = new Set(
-            before.filter((v) => after.get(v.version) !== v.updated).map((v) => v.version),
-          );
-          const still = (vs: number[]) => vs.filter((v) => !moved.has(v));
-          expect(still(got)).toEqual(still(expectedOrder(before, orderBy)));
+          // Updates between pages only update: the versions are the same after.
+          expect(new Set(after.keys())).toEqual(new Set(before.map((v) => v.version)));
           const key = orderBy.find((o) => !o.startsWith('name')) ?? 'last_updated_timestamp DESC';
-          if (key.endsWith('DESC')) expect(new Set(got).size).toBe(got.length);
-          else expect(new Set(got)).toEqual(new Set(before.map((v) => v.version)));
+          expectPagedAroundUpdates(
+            got,
+            expectedOrder(before, orderBy),
+            new Map(before.map((v) => [v.version, v.updated])),
+            after,
+            key.endsWith('DESC'),
+          );
         },
       ),
       { numRuns: 30 },
@@ -667,20 +691,16 @@ describe("a tag's versions by last update", () => {
             token = p.token;
             for (const s of between[pages++] ?? []) await apply(b, s);
           } while (token);
-          const after = new Map((await state(b)).map((v) => [`${v.name}/${v.version}`, v.updated]));
-          const moved = new Set(
-            before
-              .filter((v) => after.get(`${v.name}/${v.version}`) !== v.updated)
-              .map((v) => `${v.name}/${v.version}`),
-          );
-          // An update to a model with no version yet creates one: it is newer than every page, so
-          // it may be returned (oldest first) or not (newest first); the others are checked.
-          const known = new Set(before.map((v) => `${v.name}/${v.version}`));
-          const still = (vs: string[]) => vs.filter((v) => known.has(v) && !moved.has(v));
-          expect(still(got)).toEqual(still(expectedOrder(before, orderBy)));
+          // An update to a model with no version yet creates one (in `after` only).
+          const keyed = (vs: Version[]) => new Map(vs.map((v) => [`${v.name}/${v.version}`, v.updated]));
           const key = orderBy[0] ?? 'last_updated_timestamp DESC';
-          if (key.endsWith('DESC')) expect(new Set(got).size).toBe(got.length);
-          else expect(new Set(got.filter((v) => known.has(v)))).toEqual(known);
+          expectPagedAroundUpdates(
+            got,
+            expectedOrder(before, orderBy),
+            keyed(before),
+            keyed(await state(b)),
+            key.endsWith('DESC'),
+          );
         },
       ),
       { numRuns: 30 },

@@ -83,6 +83,13 @@ export function dataLayerRegistry() {
       }
     },
 
+    /** Moves versions `from`..`to` of a model to `stage`, one after the other (each answers 200). */
+    async moveEach(name: string, from: number, to: number, stage: string) {
+      for (let v = from; v <= to; v++) {
+        expect((await api('POST', `/models/${name}/versions/${v}/stage`, { stage })).status).toBe(200);
+      }
+    },
+
     /** Creates a model with 20 versions of about 236 KB each (40 parameters of 5,900 characters). */
     async modelOfLargeVersions(name: string) {
       expect((await api('POST', '/models', { name })).status).toBe(201);
